@@ -1,0 +1,190 @@
+//! The command line: argument parsing, settings from the layers, and the commands.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use config::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Override, Settings};
+use crate::leaderboard::SourceKind;
+use crate::pipeline::{self, RunContext, Stages};
+use crate::telemetry::LogFormat;
+
+/// Harvest the most-downloaded text-generation models on Hugging Face, with their
+/// Open LLM Leaderboard scores, into CSVs and a report.
+///
+/// Exit codes: 0 success, 1 the run failed, 2 bad usage or configuration.
+#[derive(Debug, Parser)]
+#[command(name = "hfharvest", version, about, long_about = None)]
+pub struct Cli {
+    /// TOML config file (layered over the defaults, under env vars and flags).
+    #[arg(long, global = true, env = "HFHARVEST_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log format: text on a TTY and JSON otherwise by default.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+    /// Check the arguments and settings, print the effective settings and exit.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Stage 1 only: Hub metadata into runs/<run-id>/models.csv.
+    Models(ModelsArgs),
+    /// Leaderboard scores for a models.csv or a list of model ids.
+    Scores(ScoresArgs),
+    /// The whole pipeline: models, scores, prepare, report.
+    Run(RunArgs),
+    /// Join an existing run's models and scores into dataset.csv.
+    Prepare(OutputArgs),
+    /// Render report.html for an existing run.
+    Report(OutputArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct OutputArgs {
+    /// Output location: a folder (default ./data) or s3://bucket/prefix.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<String>,
+    /// Run id (default: a UTC timestamp). Reuse one to resume a run.
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct LimitArgs {
+    /// How many of the most-downloaded models to collect.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct LeaderboardArgs {
+    /// Where scores come from.
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    pub leaderboard_source: Option<SourceKind>,
+    /// WebDriver URL for the browser source (e.g. the Selenium sidecar).
+    #[arg(long, value_name = "URL")]
+    pub webdriver: Option<String>,
+    /// Browser sessions in parallel.
+    #[arg(long, value_name = "K")]
+    pub browser_sessions: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub limit: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoresArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub leaderboard: LeaderboardArgs,
+    /// A models.csv file, or model ids.
+    #[arg(long, required = true, num_args = 1.., value_name = "FILE|ID")]
+    pub models: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub limit: LimitArgs,
+    #[command(flatten)]
+    pub leaderboard: LeaderboardArgs,
+}
+
+impl Cli {
+    /// The flags that override settings, as (key, value) layers.
+    pub fn overrides(&self) -> Vec<Override> {
+        let mut out: Vec<Override> = Vec::new();
+        if let Some(format) = self.log_format {
+            out.push(("telemetry.log_format", enum_value(format)));
+        }
+        let (output, limit, leaderboard) = match &self.command {
+            Command::Models(a) => (&a.output, Some(&a.limit), None),
+            Command::Scores(a) => (&a.output, None, Some(&a.leaderboard)),
+            Command::Run(a) => (&a.output, Some(&a.limit), Some(&a.leaderboard)),
+            Command::Prepare(o) | Command::Report(o) => (o, None, None),
+        };
+        if let Some(dir) = &output.out {
+            out.push(("output.dir", dir.clone().into()));
+        }
+        if let Some(id) = &output.run_id {
+            out.push(("output.run_id", id.clone().into()));
+        }
+        if let Some(n) = limit.and_then(|l| l.limit) {
+            out.push(("hub.limit", n.into()));
+        }
+        if let Some(lb) = leaderboard {
+            if let Some(source) = lb.leaderboard_source {
+                out.push(("leaderboard.source", enum_value(source)));
+            }
+            if let Some(url) = &lb.webdriver {
+                out.push(("leaderboard.webdriver", url.clone().into()));
+            }
+            if let Some(k) = lb.browser_sessions {
+                out.push(("leaderboard.browser_sessions", k.into()));
+            }
+        }
+        out
+    }
+
+    pub fn settings(&self) -> Result<Settings, crate::config::ConfigError> {
+        Settings::load(self.config.as_deref(), self.overrides())
+    }
+}
+
+fn enum_value<T: serde::Serialize>(v: T) -> Value {
+    let json = serde_json::to_value(v).expect("enum serialises");
+    json.as_str().unwrap_or_default().to_owned().into()
+}
+
+/// Run a parsed command. Errors carry context for the user; the binary maps them to exit codes.
+pub async fn execute(cli: Cli, settings: Settings, cancel: CancellationToken) -> anyhow::Result<()> {
+    if cli.dry_run {
+        let shown = toml_like(&settings);
+        println!("{shown}");
+        return Ok(());
+    }
+    match &cli.command {
+        Command::Models(_) | Command::Run(_) => {
+            let stages = if matches!(cli.command, Command::Models(_)) {
+                Stages::ModelsOnly
+            } else {
+                Stages::All
+            };
+            let ctx = RunContext::open(settings, cancel)
+                .await
+                .context("opening the output store")?;
+            let run_id = ctx.layout.run_id.clone();
+            let where_ = ctx.store.describe();
+            pipeline::run(&ctx, stages)
+                .await
+                .with_context(|| format!("run {run_id} (output {where_})"))?;
+            eprintln!("run {run_id} complete: {where_}/{}", ctx.layout.root());
+            Ok(())
+        }
+        Command::Scores(_) | Command::Prepare(_) | Command::Report(_) => {
+            anyhow::bail!(crate::Error::Config(crate::config::ConfigError::Invalid(
+                "this command is not available yet".into()
+            )))
+        }
+    }
+}
+
+/// The effective settings as pretty JSON (they hold no secrets).
+fn toml_like(settings: &Settings) -> String {
+    serde_json::to_string_pretty(settings).unwrap_or_default()
+}

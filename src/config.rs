@@ -1,0 +1,208 @@
+//! Layered settings: built-in defaults, then a TOML file (`--config FILE` or
+//! `HFHARVEST_CONFIG`), then `HFHARVEST__SECTION__KEY` environment variables, then CLI
+//! flags. Credentials are not settings: they come from the environment only.
+
+use std::path::{Path, PathBuf};
+
+use config::{Config, Environment, File, FileFormat, Map, Source, Value, ValueKind};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::http::HttpSettings;
+use crate::hub::HubSettings;
+use crate::leaderboard::LeaderboardSettings;
+use crate::store::s3::S3Settings;
+use crate::telemetry::TelemetrySettings;
+
+pub const ENV_PREFIX: &str = "HFHARVEST";
+pub const CONFIG_FILE_ENV: &str = "HFHARVEST_CONFIG";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub output: OutputSettings,
+    pub hub: HubSettings,
+    pub http: HttpSettings,
+    pub leaderboard: LeaderboardSettings,
+    pub s3: S3Settings,
+    pub telemetry: TelemetrySettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            output: OutputSettings::default(),
+            hub: HubSettings::default(),
+            http: HttpSettings::default(),
+            leaderboard: LeaderboardSettings::default(),
+            s3: S3Settings::default(),
+            telemetry: TelemetrySettings::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutputSettings {
+    /// A local folder, or `s3://bucket/prefix`.
+    pub dir: String,
+    /// The run id; a UTC timestamp when unset.
+    pub run_id: Option<String>,
+}
+
+impl Default for OutputSettings {
+    fn default() -> Self {
+        Self {
+            dir: "./data".into(),
+            run_id: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("unknown config key `{key}` in {origin}")]
+    UnknownKey { key: String, origin: String },
+    #[error("config: {0}")]
+    Invalid(String),
+}
+
+/// One CLI flag that overrides a setting, e.g. `("hub.limit", 100)`.
+pub type Override = (&'static str, Value);
+
+impl Settings {
+    /// Load the layers in order. `file` falls back to `HFHARVEST_CONFIG`.
+    pub fn load(file: Option<&Path>, overrides: Vec<Override>) -> Result<Self, ConfigError> {
+        let env_file = std::env::var_os(CONFIG_FILE_ENV).map(PathBuf::from);
+        let file = file.map(Path::to_path_buf).or(env_file);
+        let defaults = Config::try_from(&Settings::default())
+            .map_err(|e| ConfigError::Invalid(format!("built-in defaults: {e}")))?;
+        let known = defaults
+            .cache
+            .clone()
+            .into_table()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+
+        let mut builder = Config::builder().add_source(defaults);
+        if let Some(path) = &file {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            let source = File::from_str(&text, FileFormat::Toml);
+            let table = source.collect().map_err(|e| ConfigError::File {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            check_known_keys(&known, &table, "", &path.display().to_string())?;
+            builder = builder.add_source(source);
+        }
+        let env = environment();
+        let env_table = env.collect().map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        check_known_keys(&known, &env_table, "", "the environment (HFHARVEST__*)")?;
+        builder = builder.add_source(env);
+        if let Ok(endpoint) = std::env::var("HF_ENDPOINT") {
+            if !endpoint.trim().is_empty() {
+                builder = builder
+                    .set_override("hub.endpoint", endpoint.trim())
+                    .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+            }
+        }
+        for (key, value) in overrides {
+            builder = builder
+                .set_override(key, value)
+                .map_err(|e| ConfigError::Invalid(format!("--flag for `{key}`: {e}")))?;
+        }
+        let settings: Settings = builder
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|e| ConfigError::Invalid(describe_origin(e, file.as_deref())))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, why: &str| Err(ConfigError::Invalid(format!("`{key}` {why}")));
+        if self.output.dir.trim().is_empty() {
+            return invalid("output.dir", "is empty");
+        }
+        if let Some(run_id) = &self.output.run_id {
+            crate::types::RunId::parse(run_id)
+                .map_err(|e| ConfigError::Invalid(format!("`output.run_id`: {e}")))?;
+        }
+        self.hub.validate()?;
+        self.http.validate()?;
+        Ok(())
+    }
+
+    /// A digest of the effective settings for the run manifest. Settings hold no secrets.
+    pub fn digest(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        let hash = Sha256::digest(&json);
+        hash.iter().take(12).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+fn environment() -> Environment {
+    Environment::with_prefix(ENV_PREFIX)
+        .prefix_separator("__")
+        .separator("__")
+        .try_parsing(true)
+}
+
+/// `config` reports unknown fields without saying where they came from; we check each
+/// source's keys against the defaults ourselves so the message names key and source.
+fn check_known_keys(
+    known: &Map<String, Value>,
+    given: &Map<String, Value>,
+    parent: &str,
+    origin: &str,
+) -> Result<(), ConfigError> {
+    // The environment source flattens keys ("hub.limit"); files nest them.
+    for (key, value) in given {
+        let path = if parent.is_empty() {
+            key.clone()
+        } else {
+            format!("{parent}.{key}")
+        };
+        let mut node = known;
+        let mut found = None;
+        let segments: Vec<&str> = key.split('.').collect();
+        for (i, segment) in segments.iter().enumerate() {
+            match node.get(*segment) {
+                Some(v) if i + 1 == segments.len() => found = Some(v),
+                Some(Value {
+                    kind: ValueKind::Table(t),
+                    ..
+                }) => node = t,
+                _ => break,
+            }
+        }
+        let Some(default) = found else {
+            return Err(ConfigError::UnknownKey {
+                key: path,
+                origin: origin.into(),
+            });
+        };
+        if let (ValueKind::Table(known_child), ValueKind::Table(given_child)) =
+            (&default.kind, &value.kind)
+        {
+            if !known_child.is_empty() {
+                check_known_keys(known_child, given_child, &path, origin)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn describe_origin(error: config::ConfigError, file: Option<&Path>) -> String {
+    let text = error.to_string();
+    match file {
+        Some(path) if !text.contains(" in ") => {
+            format!("{text} (sources: defaults, {}, environment, flags)", path.display())
+        }
+        _ => text,
+    }
+}

@@ -1,0 +1,86 @@
+//! CSV output shared by every stage: RFC 4180 via the `csv` crate, and text cells
+//! neutralised against spreadsheet formula injection.
+
+use std::borrow::Cow;
+
+use serde::{Serialize, Serializer};
+
+/// Characters that make a spreadsheet treat a cell as a formula.
+const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Prefix a text cell that a spreadsheet would execute with `'`, which the
+/// spreadsheet shows as text. Only text cells go through this: a negative number is data.
+pub fn neutralize(cell: &str) -> Cow<'_, str> {
+    match cell.chars().next() {
+        Some(c) if FORMULA_TRIGGERS.contains(&c) => Cow::Owned(format!("'{cell}")),
+        _ => Cow::Borrowed(cell),
+    }
+}
+
+/// The inverse of [`neutralize`], for stages that read our own CSVs back.
+pub fn restore(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_TRIGGERS) => rest,
+        _ => cell,
+    }
+}
+
+/// A text cell that is neutralised when serialised.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Text(pub String);
+
+impl Serialize for Text {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&neutralize(&self.0))
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
+/// A CSV writer with our settings: a header row, CRLF line ends (RFC 4180), quoting only where needed.
+pub fn writer<W: std::io::Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .has_headers(true)
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neutralises_formula_cells_and_restores_them() {
+        for cell in ["=HYPERLINK(\"http://x\")", "+1", "-cmd", "@SUM(A1)", "\tx", "\rx"] {
+            let safe = neutralize(cell);
+            assert!(safe.starts_with('\''), "{cell:?}");
+            assert_eq!(restore(&safe), cell);
+        }
+        assert_eq!(neutralize("apache-2.0"), "apache-2.0");
+        assert_eq!(restore("'quoted"), "'quoted");
+    }
+}
+
+/// `#[serde(with = "crate::csvout::text")]`: neutralise on write, restore on read.
+pub mod text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &str, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&super::neutralize(value))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Ok(super::restore(&raw).to_owned())
+    }
+}

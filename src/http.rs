@@ -1,0 +1,483 @@
+//! One HTTP client for every stage that talks to Hugging Face: timeouts on every
+//! request, bounded retries with exponential backoff and jitter, and respect for the
+//! Hub's `Retry-After` and `RateLimit` headers. The token is attached only for the
+//! Hub's own host and never appears in an error, a span or a log line.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rand::Rng;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+use tracing::Instrument;
+use url::Url;
+
+use crate::config::ConfigError;
+use crate::types::Secret;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSettings {
+    /// Whole-request timeout, body included.
+    pub timeout_secs: f64,
+    pub connect_timeout_secs: f64,
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// Total time one request may take across all its attempts and waits.
+    pub retry_budget_secs: f64,
+    pub backoff_initial_ms: u64,
+    pub backoff_max_ms: u64,
+    pub user_agent: String,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            timeout_secs: 30.0,
+            connect_timeout_secs: 10.0,
+            max_attempts: 6,
+            retry_budget_secs: 300.0,
+            backoff_initial_ms: 500,
+            backoff_max_ms: 30_000,
+            user_agent: concat!("hfharvest/", env!("CARGO_PKG_VERSION")).into(),
+        }
+    }
+}
+
+impl HttpSettings {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, why: &str| Err(ConfigError::Invalid(format!("`http.{key}` {why}")));
+        if !(self.timeout_secs > 0.0) {
+            return bad("timeout_secs", "must be > 0");
+        }
+        if !(self.connect_timeout_secs > 0.0) {
+            return bad("connect_timeout_secs", "must be > 0");
+        }
+        if self.max_attempts == 0 {
+            return bad("max_attempts", "must be >= 1");
+        }
+        if !(self.retry_budget_secs >= 0.0) {
+            return bad("retry_budget_secs", "must be >= 0");
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    #[error("GET {url}: HTTP {status}{}", snippet_suffix(.body))]
+    Status {
+        url: String,
+        status: u16,
+        body: String,
+    },
+    #[error("GET {url}: gave up after {attempts} attempt(s) in {elapsed_secs:.1}s: {last}")]
+    Exhausted {
+        url: String,
+        attempts: u32,
+        elapsed_secs: f64,
+        last: String,
+    },
+    #[error("GET {url}: {message}")]
+    Transport { url: String, message: String },
+    #[error("GET {url}: invalid JSON at line {line}, column {column}: {message}")]
+    Decode {
+        url: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+fn snippet_suffix(body: &str) -> String {
+    if body.is_empty() {
+        String::new()
+    } else {
+        format!(": {body}")
+    }
+}
+
+impl HttpError {
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Self::Status { .. } => "http_status",
+            Self::Exhausted { .. } => "retries_exhausted",
+            Self::Transport { .. } => "transport",
+            Self::Decode { .. } => "decode",
+        }
+    }
+}
+
+/// Counters the pipeline reports at the end of a stage (and telemetry exports).
+#[derive(Debug, Default)]
+pub struct HttpStats {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+    pub rate_limit_waits: AtomicU64,
+}
+
+impl HttpStats {
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+    pub fn rate_limit_waits(&self) -> u64 {
+        self.rate_limit_waits.load(Ordering::Relaxed)
+    }
+}
+
+/// A successful response: its headers and whole body.
+#[derive(Debug)]
+pub struct Fetched {
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Fetched {
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, HttpError> {
+        decode_json(&self.url, &self.body)
+    }
+}
+
+/// Decode JSON, naming the URL and the position of the fault.
+pub fn decode_json<T: DeserializeOwned>(url: &Url, body: &[u8]) -> Result<T, HttpError> {
+    serde_json::from_slice(body).map_err(|e| HttpError::Decode {
+        url: redact(url),
+        line: e.line(),
+        column: e.column(),
+        message: if e.is_eof() {
+            format!("body ends early ({} bytes; truncated?)", body.len())
+        } else {
+            e.to_string()
+        },
+    })
+}
+
+/// Strip credentials that a URL might carry in its userinfo.
+pub fn redact(url: &Url) -> String {
+    if url.username().is_empty() && url.password().is_none() {
+        return url.to_string();
+    }
+    let mut clean = url.clone();
+    let _ = clean.set_username("");
+    let _ = clean.set_password(None);
+    clean.to_string()
+}
+
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: reqwest::Client,
+    settings: HttpSettings,
+    auth: Option<(String, Secret)>,
+    pause_until: Arc<Mutex<Option<Instant>>>,
+    stats: Arc<HttpStats>,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("auth_host", &self.auth.as_ref().map(|(host, _)| host))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Statuses worth another attempt, as huggingface_hub retries them.
+fn is_retryable(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+impl HttpClient {
+    /// `auth` is the host the token may be sent to, and the token.
+    pub fn new(settings: &HttpSettings, auth: Option<(String, Secret)>) -> Result<Self, HttpError> {
+        let inner = reqwest::Client::builder()
+            .user_agent(&settings.user_agent)
+            .timeout(Duration::from_secs_f64(settings.timeout_secs))
+            .connect_timeout(Duration::from_secs_f64(settings.connect_timeout_secs))
+            .build()
+            .map_err(|e| HttpError::Transport {
+                url: String::new(),
+                message: format!("cannot build the HTTP client: {e}"),
+            })?;
+        Ok(Self {
+            inner,
+            settings: settings.clone(),
+            auth,
+            pause_until: Arc::new(Mutex::new(None)),
+            stats: Arc::new(HttpStats::default()),
+        })
+    }
+
+    pub fn stats(&self) -> &Arc<HttpStats> {
+        &self.stats
+    }
+
+    /// GET with retries. Success is any 2xx; other statuses that are not retryable fail at once.
+    pub async fn get(&self, url: &Url) -> Result<Fetched, HttpError> {
+        let started = Instant::now();
+        let budget = Duration::from_secs_f64(self.settings.retry_budget_secs);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.wait_for_rate_limit_window().await;
+            let outcome = self.attempt(url, attempt).await;
+            let (delay, last) = match outcome {
+                Attempt::Done(fetched) => return Ok(fetched),
+                Attempt::Fatal(error) => return Err(error),
+                Attempt::Retry { delay, reason } => (
+                    delay.unwrap_or_else(|| self.backoff(attempt)),
+                    reason,
+                ),
+            };
+            if attempt >= self.settings.max_attempts || started.elapsed() + delay > budget {
+                return Err(HttpError::Exhausted {
+                    url: redact(url),
+                    attempts: attempt,
+                    elapsed_secs: started.elapsed().as_secs_f64(),
+                    last,
+                });
+            }
+            self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(url = %redact(url), attempt, delay_ms = delay.as_millis() as u64, reason = %last, "retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn attempt(&self, url: &Url, attempt: u32) -> Attempt {
+        let span = tracing::info_span!(
+            "HTTP GET",
+            otel.kind = "client",
+            http.request.method = "GET",
+            server.address = url.host_str().unwrap_or(""),
+            url.full = %redact(url),
+            http.request.resend_count = attempt - 1,
+            http.response.status_code = tracing::field::Empty,
+            error.r#type = tracing::field::Empty,
+        );
+        let result = self.send(url).instrument(span.clone()).await;
+        match &result {
+            Attempt::Done(_) => span.record("http.response.status_code", 200),
+            Attempt::Retry { reason, .. } => span.record("error.type", reason.as_str()),
+            Attempt::Fatal(e) => span.record("error.type", e.metric_label()),
+        };
+        result
+    }
+
+    async fn send(&self, url: &Url) -> Attempt {
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let mut request = self.inner.get(url.clone());
+        if let Some((host, token)) = &self.auth {
+            if url.host_str() == Some(host.as_str()) {
+                request = request.bearer_auth(token.expose());
+            }
+        }
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => return transport_failure(url, e),
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        self.note_rate_limit(&headers).await;
+        if status.is_success() {
+            return match response.bytes().await {
+                Ok(body) => Attempt::Done(Fetched {
+                    url: url.clone(),
+                    headers,
+                    body,
+                }),
+                Err(e) => transport_failure(url, e),
+            };
+        }
+        if is_retryable(status) {
+            let delay = server_delay(&headers);
+            if delay.is_some() {
+                self.stats.rate_limit_waits.fetch_add(1, Ordering::Relaxed);
+            }
+            return Attempt::Retry {
+                delay,
+                reason: format!("HTTP {}", status.as_u16()),
+            };
+        }
+        let body = response.text().await.unwrap_or_default();
+        Attempt::Fatal(HttpError::Status {
+            url: redact(url),
+            status: status.as_u16(),
+            body: body.chars().take(200).collect(),
+        })
+    }
+
+    /// When the Hub says the window is spent (`r=0`), hold every request until it resets.
+    async fn note_rate_limit(&self, headers: &HeaderMap) {
+        if let Some(RateLimit {
+            remaining: 0,
+            reset,
+        }) = rate_limit(headers)
+        {
+            let until = Instant::now() + reset;
+            let mut pause = self.pause_until.lock().await;
+            if pause.is_none_or(|p| p < until) {
+                *pause = Some(until);
+            }
+        }
+    }
+
+    async fn wait_for_rate_limit_window(&self) {
+        let until = *self.pause_until.lock().await;
+        if let Some(until) = until {
+            if until > Instant::now() {
+                self.stats.rate_limit_waits.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(wait_ms = (until - Instant::now()).as_millis() as u64, "rate limit window spent; waiting");
+                tokio::time::sleep_until(until.into()).await;
+            }
+        }
+    }
+
+    /// Exponential backoff with jitter: a random delay in [half, full] of the capped step.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let step = self
+            .settings
+            .backoff_initial_ms
+            .saturating_mul(1u64 << (attempt - 1).min(20))
+            .min(self.settings.backoff_max_ms)
+            .max(1);
+        let jittered = rand::rng().random_range(step / 2..=step);
+        Duration::from_millis(jittered)
+    }
+}
+
+enum Attempt {
+    Done(Fetched),
+    Retry {
+        delay: Option<Duration>,
+        reason: String,
+    },
+    Fatal(HttpError),
+}
+
+fn transport_failure(url: &Url, error: reqwest::Error) -> Attempt {
+    // reqwest's message names the URL; we name it ourselves, redacted.
+    let error = error.without_url();
+    if error.is_builder() {
+        return Attempt::Fatal(HttpError::Transport {
+            url: redact(url),
+            message: error.to_string(),
+        });
+    }
+    let kind = if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connect error"
+    } else if error.is_body() || error.is_decode() {
+        "body read error"
+    } else {
+        "transport error"
+    };
+    Attempt::Retry {
+        delay: None,
+        reason: format!("{kind}: {error}"),
+    }
+}
+
+/// The delay a throttled response asks for: `Retry-After` (seconds or HTTP date), or the
+/// reset time of a spent `RateLimit` window, whichever is longer.
+pub fn server_delay(headers: &HeaderMap) -> Option<Duration> {
+    let retry_after = headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after);
+    let window = rate_limit(headers)
+        .filter(|r| r.remaining == 0)
+        .map(|r| r.reset);
+    match (retry_after, window) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let secs = (when.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_milliseconds();
+    Some(Duration::from_millis(secs.max(0) as u64))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub remaining: u64,
+    pub reset: Duration,
+}
+
+/// Parse the IETF draft header the Hub sends: `RateLimit: "api";r=0;t=55`.
+pub fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
+    let value = headers.get("ratelimit")?.to_str().ok()?;
+    let mut remaining = None;
+    let mut reset = None;
+    for param in value.split(';') {
+        match param.trim().split_once('=') {
+            Some(("r", v)) => remaining = v.trim().parse().ok(),
+            Some(("t", v)) => reset = v.trim().parse::<u64>().ok(),
+            _ => {}
+        }
+    }
+    Some(RateLimit {
+        remaining: remaining?,
+        reset: Duration::from_secs(reset?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn reads_retry_after_and_ratelimit() {
+        assert_eq!(server_delay(&headers(&[("retry-after", "1")])), Some(Duration::from_secs(1)));
+        let rl = headers(&[("ratelimit", "\"api\";r=0;t=55")]);
+        assert_eq!(rate_limit(&rl), Some(RateLimit { remaining: 0, reset: Duration::from_secs(55) }));
+        assert_eq!(server_delay(&rl), Some(Duration::from_secs(55)));
+        let plenty = headers(&[("ratelimit", "\"api\";r=499;t=55")]);
+        assert_eq!(server_delay(&plenty), None);
+        let both = headers(&[("retry-after", "3"), ("ratelimit", "\"api\";r=0;t=2")]);
+        assert_eq!(server_delay(&both), Some(Duration::from_secs(3)));
+        assert_eq!(server_delay(&headers(&[("retry-after", "soon")])), None);
+        let date = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
+        let d = server_delay(&headers(&[("retry-after", &date)])).unwrap();
+        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30), "{d:?}");
+    }
+
+    #[test]
+    fn redacts_userinfo() {
+        let url = Url::parse("https://user:hunter2@example.com/x?y=1").unwrap();
+        assert_eq!(redact(&url), "https://example.com/x?y=1");
+    }
+
+    #[test]
+    fn decode_error_names_url_and_position() {
+        let url = Url::parse("http://127.0.0.1/api/models").unwrap();
+        let err = decode_json::<serde_json::Value>(&url, b"[{\"id\": \"a\"},\n{\"id\": ").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("http://127.0.0.1/api/models"), "{text}");
+        assert!(text.contains("line 2"), "{text}");
+        assert!(text.contains("truncated"), "{text}");
+    }
+}

@@ -1,0 +1,293 @@
+//! The Hub API client: one `expand[]` list request serves a whole page, cursor
+//! pagination through `Link: <…>; rel="next"`, and per-model requests only for list
+//! items that came back without the fields we need.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use futures::{stream, StreamExt};
+use serde_json::Value;
+use url::Url;
+
+use super::{DetailMode, HubError, HubSettings, ModelRecord};
+use crate::http::{redact, HttpClient, HttpError, HttpSettings};
+use crate::types::Secret;
+
+/// The `expand[]` properties one list request asks for: everything `models.csv` needs.
+pub const EXPANDED_FIELDS: [&str; 15] = [
+    "author",
+    "cardData",
+    "config",
+    "createdAt",
+    "downloads",
+    "downloadsAllTime",
+    "gated",
+    "lastModified",
+    "library_name",
+    "likes",
+    "pipeline_tag",
+    "safetensors",
+    "sha",
+    "tags",
+    "trendingScore",
+];
+
+/// Fields every Hub model object carries. A list item without one of them is completed
+/// from `/api/models/{id}`. (`safetensors`, `cardData`, `config` may be legitimately
+/// absent, e.g. for GGUF-only repos, so their absence does not trigger a request.)
+const ALWAYS_PRESENT: [&str; 5] = ["createdAt", "downloads", "lastModified", "sha", "tags"];
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct HarvestStats {
+    pub models: u64,
+    pub pages: u64,
+    pub detail_requests: u64,
+    pub detail_failures: u64,
+    pub duplicates_skipped: u64,
+    pub invalid_items: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct HubClient {
+    http: HttpClient,
+    endpoint: Url,
+    settings: HubSettings,
+}
+
+impl HubClient {
+    pub fn new(
+        settings: &HubSettings,
+        http: &HttpSettings,
+        token: Option<Secret>,
+    ) -> Result<Self, HubError> {
+        let endpoint = Url::parse(&settings.endpoint).map_err(|e| HubError::BadListing {
+            url: settings.endpoint.clone(),
+            message: format!("invalid endpoint: {e}"),
+        })?;
+        let auth = token.and_then(|t| endpoint.host_str().map(|h| (h.to_owned(), t)));
+        Ok(Self {
+            http: HttpClient::new(http, auth)?,
+            endpoint,
+            settings: settings.clone(),
+        })
+    }
+
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    /// The first list page's URL for `limit` models.
+    pub fn list_url(&self, limit: u64, expand: bool) -> Url {
+        let mut url = self.endpoint.join("api/models").expect("static path");
+        {
+            let mut q = url.query_pairs_mut();
+            let s = &self.settings;
+            for (key, value) in [
+                ("pipeline_tag", &s.pipeline_tag),
+                ("library", &s.library),
+                ("author", &s.author),
+                ("search", &s.search),
+            ] {
+                if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+                    q.append_pair(key, v);
+                }
+            }
+            q.append_pair("sort", &s.sort);
+            q.append_pair("direction", "-1");
+            q.append_pair("limit", &limit.min(s.page_size).to_string());
+            if expand {
+                for field in EXPANDED_FIELDS {
+                    q.append_pair("expand[]", field);
+                }
+            }
+        }
+        url
+    }
+
+    /// `/api/models/{id}` with the same expanded fields as the list.
+    pub fn model_url(&self, model_id: &str) -> Url {
+        let mut url = self.endpoint.join("api/models/").expect("static path");
+        url.path_segments_mut()
+            .expect("http URL")
+            .pop_if_empty()
+            .extend(model_id.split('/'));
+        {
+            let mut q = url.query_pairs_mut();
+            for field in EXPANDED_FIELDS {
+                q.append_pair("expand[]", field);
+            }
+        }
+        url
+    }
+
+    /// One list page: its items and the next page's URL.
+    pub async fn list_page(&self, url: &Url) -> Result<(Vec<Value>, Option<Url>), HubError> {
+        let fetched = self.http.get(url).await?;
+        let items: Value = fetched.json()?;
+        let Value::Array(items) = items else {
+            return Err(HubError::BadListing {
+                url: redact(url),
+                message: format!("expected a JSON array, got {}", kind(&items)),
+            });
+        };
+        let next = next_link(&fetched.headers, url);
+        Ok((items, next))
+    }
+
+    pub async fn model_info(&self, model_id: &str) -> Result<Value, HttpError> {
+        self.http.get(&self.model_url(model_id)).await?.json()
+    }
+
+    /// Collect up to `limit` unique models in the Hub's order, handing each to `sink`
+    /// with its raw JSON as soon as its page is complete, so memory stays flat.
+    pub async fn harvest<F>(&self, limit: u64, mut sink: F) -> Result<HarvestStats, HubError>
+    where
+        F: FnMut(ModelRecord, Value) -> Result<(), HubError>,
+    {
+        let mut stats = HarvestStats::default();
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut next = Some(self.list_url(limit, true));
+        while let Some(url) = next.take() {
+            if stats.models >= limit {
+                break;
+            }
+            let started = Instant::now();
+            let (items, next_url) = self.list_page(&url).await?;
+            stats.pages += 1;
+            let page_len = items.len();
+            let items = self.complete(items, &mut stats).await;
+            for item in items {
+                if stats.models >= limit {
+                    break;
+                }
+                let Some(record) = ModelRecord::from_hub(stats.models + 1, &item) else {
+                    stats.invalid_items += 1;
+                    tracing::warn!(url = %redact(&url), "list item without an id skipped");
+                    continue;
+                };
+                if !seen.insert(record.model_id.to_lowercase()) {
+                    stats.duplicates_skipped += 1;
+                    continue;
+                }
+                stats.models += 1;
+                sink(record, item)?;
+            }
+            tracing::debug!(page = stats.pages, items = page_len, ms = started.elapsed().as_millis() as u64, "list page");
+            if page_len == 0 {
+                break;
+            }
+            next = next_url;
+        }
+        Ok(stats)
+    }
+
+    /// Fill in fields the list left out, with bounded concurrency and in page order.
+    /// A model whose detail request fails keeps what the list gave.
+    async fn complete(&self, items: Vec<Value>, stats: &mut HarvestStats) -> Vec<Value> {
+        let needs = |item: &Value| match self.settings.detail {
+            DetailMode::Always => true,
+            DetailMode::Never => false,
+            DetailMode::Auto => ALWAYS_PRESENT.iter().any(|k| item.get(*k).is_none()),
+        };
+        let results: Vec<(Value, Option<Result<(), HttpError>>)> = stream::iter(items)
+            .map(|mut item| async {
+                let id = item.get("id").and_then(Value::as_str).map(str::to_owned);
+                match id.filter(|_| needs(&item)) {
+                    None => (item, None),
+                    Some(id) => match self.model_info(&id).await {
+                        Ok(detail) => {
+                            merge_missing(&mut item, detail);
+                            (item, Some(Ok(())))
+                        }
+                        Err(e) => (item, Some(Err(e))),
+                    },
+                }
+            })
+            .buffered(self.settings.detail_concurrency)
+            .collect()
+            .await;
+        results
+            .into_iter()
+            .map(|(item, detail)| {
+                match detail {
+                    Some(Ok(())) => stats.detail_requests += 1,
+                    Some(Err(e)) => {
+                        stats.detail_requests += 1;
+                        stats.detail_failures += 1;
+                        tracing::warn!(error = %e, "model detail unavailable; keeping the list fields");
+                    }
+                    None => {}
+                }
+                item
+            })
+            .collect()
+    }
+}
+
+fn merge_missing(item: &mut Value, detail: Value) {
+    if let (Value::Object(item), Value::Object(detail)) = (item, detail) {
+        for (key, value) in detail {
+            item.entry(key).or_insert(value);
+        }
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The `rel="next"` target of a `Link` header, resolved against the current URL.
+pub fn next_link(headers: &reqwest::header::HeaderMap, current: &Url) -> Option<Url> {
+    for value in headers.get_all(reqwest::header::LINK) {
+        let Ok(value) = value.to_str() else { continue };
+        for link in value.split(',') {
+            let mut parts = link.split(';');
+            let target = parts.next()?.trim();
+            let is_next = parts.any(|p| {
+                let p = p.trim().replace(' ', "");
+                p == "rel=\"next\"" || p == "rel=next"
+            });
+            if is_next {
+                let target = target.trim_start_matches('<').trim_end_matches('>');
+                return current.join(target).ok();
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue, LINK};
+
+    #[test]
+    fn parses_next_link() {
+        let current = Url::parse("https://huggingface.co/api/models?limit=2").unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(LINK, HeaderValue::from_static("<https://huggingface.co/api/models?limit=2&cursor=abc>; rel=\"next\""));
+        assert_eq!(next_link(&h, &current).unwrap().as_str(), "https://huggingface.co/api/models?limit=2&cursor=abc");
+        let mut h = HeaderMap::new();
+        h.insert(LINK, HeaderValue::from_static("</api/models?cursor=x>; rel=\"prev\", </api/models?cursor=y>; rel=\"next\""));
+        assert_eq!(next_link(&h, &current).unwrap().as_str(), "https://huggingface.co/api/models?cursor=y");
+        assert_eq!(next_link(&HeaderMap::new(), &current), None);
+    }
+
+    #[test]
+    fn builds_urls() {
+        let mut s = HubSettings::default();
+        s.author = Some("meta-llama".into());
+        s.endpoint = "http://127.0.0.1:9/".into();
+        let c = HubClient::new(&s, &HttpSettings::default(), None).unwrap();
+        let u = c.list_url(50, true);
+        assert!(u.as_str().starts_with("http://127.0.0.1:9/api/models?pipeline_tag=text-generation&author=meta-llama&sort=downloads&direction=-1&limit=50&expand%5B%5D=author"), "{u}");
+        assert_eq!(c.model_url("Org/ünï 1").path(), "/api/models/Org/%C3%BCn%C3%AF%201");
+    }
+}

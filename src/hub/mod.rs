@@ -1,0 +1,105 @@
+//! Stage 1: metadata for the top-N most-downloaded models from the Hugging Face Hub API.
+
+mod client;
+pub mod params;
+mod record;
+pub mod stage;
+
+pub use client::{HarvestStats, HubClient, EXPANDED_FIELDS};
+pub use record::{ModelRecord, ParametersSource};
+pub use stage::{collect_models, read_models_csv, ModelsOutcome};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::ConfigError;
+use crate::http::HttpError;
+use crate::types::Secret;
+
+/// The Hub token: `HF_TOKEN` (or the legacy `HUGGING_FACE_HUB_TOKEN`), which a `.env`
+/// file in the working folder may also set.
+pub fn token_from_env() -> Option<Secret> {
+    ["HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().and_then(Secret::new))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HubSettings {
+    /// Hub base URL; `HF_ENDPOINT` overrides it, as in huggingface_hub.
+    pub endpoint: String,
+    /// How many models to collect (top-N by `sort`).
+    pub limit: u64,
+    /// Models per list request; the Hub serves at most 1000.
+    pub page_size: u64,
+    pub sort: String,
+    pub pipeline_tag: Option<String>,
+    pub library: Option<String>,
+    pub author: Option<String>,
+    pub search: Option<String>,
+    /// When to call `/api/models/{id}`: `auto` (only for list items missing fields),
+    /// `always` (the original tool's pattern) or `never`.
+    pub detail: DetailMode,
+    /// Per-model detail requests in flight at once.
+    pub detail_concurrency: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DetailMode {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Default for HubSettings {
+    fn default() -> Self {
+        Self {
+            endpoint: "https://huggingface.co".into(),
+            limit: 100,
+            page_size: 1000,
+            sort: "downloads".into(),
+            pipeline_tag: Some("text-generation".into()),
+            library: None,
+            author: None,
+            search: None,
+            detail: DetailMode::Auto,
+            detail_concurrency: 8,
+        }
+    }
+}
+
+impl HubSettings {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, why: &str| Err(ConfigError::Invalid(format!("`hub.{key}` {why}")));
+        match url::Url::parse(&self.endpoint) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            _ => return bad("endpoint", "must be an http(s) URL"),
+        }
+        if self.limit == 0 {
+            return bad("limit", "must be >= 1");
+        }
+        if !(1..=1000).contains(&self.page_size) {
+            return bad("page_size", "must be between 1 and 1000");
+        }
+        if self.detail_concurrency == 0 {
+            return bad("detail_concurrency", "must be >= 1");
+        }
+        const SORTS: [&str; 5] = ["downloads", "likes", "trendingScore", "createdAt", "lastModified"];
+        if !SORTS.contains(&self.sort.as_str()) {
+            return bad("sort", "must be one of downloads, likes, trendingScore, createdAt, lastModified");
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HubError {
+    #[error("Hub: {0}")]
+    Http(#[from] HttpError),
+    #[error("Hub listing {url}: {message}")]
+    BadListing { url: String, message: String },
+    #[error("writing {what}: {message}")]
+    Output { what: String, message: String },
+}

@@ -1,0 +1,245 @@
+//! One row of `models.csv`, derived from the Hub's JSON for a model.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::params::parameters_from_name;
+
+/// Where `parameters` came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ParametersSource {
+    /// Exact, from `safetensors.total`.
+    Safetensors,
+    /// Nominal, parsed from the model name (`7b`, `8x7B`, `270m`).
+    Name,
+    #[default]
+    None,
+}
+
+/// The columns of `models.csv`, in order. List cells are joined with `;`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ModelRecord {
+    /// 1-based position in the Hub's download order.
+    pub rank: u64,
+    #[serde(with = "crate::csvout::text")]
+    pub model_id: String,
+    #[serde(with = "crate::csvout::text")]
+    pub author: String,
+    #[serde(with = "crate::csvout::text")]
+    pub license: String,
+    /// Downloads in the last 30 days.
+    pub downloads: Option<u64>,
+    pub downloads_all_time: Option<u64>,
+    pub likes: Option<u64>,
+    pub trending_score: Option<f64>,
+    pub created_at: String,
+    pub last_modified: String,
+    pub parameters: Option<u64>,
+    pub parameters_source: ParametersSource,
+    #[serde(with = "crate::csvout::text")]
+    pub pipeline_tag: String,
+    #[serde(with = "crate::csvout::text")]
+    pub library_name: String,
+    #[serde(with = "crate::csvout::text")]
+    pub architectures: String,
+    #[serde(with = "crate::csvout::text")]
+    pub model_type: String,
+    #[serde(with = "crate::csvout::text")]
+    pub base_models: String,
+    /// finetune | quantized | adapter | merge, or empty for a base model.
+    pub base_model_relation: String,
+    /// false | auto | manual
+    pub gated: String,
+    #[serde(with = "crate::csvout::text")]
+    pub languages: String,
+    #[serde(with = "crate::csvout::text")]
+    pub tags: String,
+    pub sha: String,
+}
+
+pub const RELATIONS: [&str; 4] = ["finetune", "quantized", "adapter", "merge"];
+
+impl ModelRecord {
+    /// Build a row from a Hub model object (list item or model info). `None` when the
+    /// object has no usable id.
+    pub fn from_hub(rank: u64, item: &Value) -> Option<Self> {
+        let model_id = str_field(item, "id")
+            .or_else(|| str_field(item, "modelId"))?
+            .to_owned();
+        let card = item.get("cardData");
+        let tags: Vec<&str> = item
+            .get("tags")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let (base_from_tags, relation_from_tags) = lineage_from_tags(&tags);
+        let base_models = card
+            .and_then(|c| c.get("base_model"))
+            .map(string_or_list)
+            .filter(|b| !b.is_empty())
+            .unwrap_or(base_from_tags);
+        let base_model_relation = card
+            .and_then(|c| str_field(c, "base_model_relation"))
+            .filter(|r| RELATIONS.contains(r))
+            .map(str::to_owned)
+            .unwrap_or(relation_from_tags);
+        let license = card
+            .and_then(|c| c.get("license"))
+            .map(string_or_list)
+            .filter(|l| !l.is_empty())
+            .or_else(|| {
+                tags.iter()
+                    .find_map(|t| t.strip_prefix("license:"))
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
+        let exact = item
+            .get("safetensors")
+            .and_then(|s| s.get("total"))
+            .and_then(Value::as_u64);
+        let (parameters, parameters_source) = match exact {
+            Some(total) => (Some(total), ParametersSource::Safetensors),
+            None => match parameters_from_name(&model_id) {
+                Some(n) => (Some(n), ParametersSource::Name),
+                None => (None, ParametersSource::None),
+            },
+        };
+        let config = item.get("config");
+        let gated = match item.get("gated") {
+            Some(Value::Bool(b)) => b.to_string(),
+            Some(Value::String(s)) => s.clone(),
+            _ => String::new(),
+        };
+        Some(Self {
+            rank,
+            author: str_field(item, "author")
+                .map(str::to_owned)
+                .unwrap_or_else(|| model_id.split_once('/').map(|(o, _)| o).unwrap_or("").to_owned()),
+            license,
+            downloads: item.get("downloads").and_then(Value::as_u64),
+            downloads_all_time: item.get("downloadsAllTime").and_then(Value::as_u64),
+            likes: item.get("likes").and_then(Value::as_u64),
+            trending_score: item.get("trendingScore").and_then(Value::as_f64),
+            created_at: str_field(item, "createdAt").unwrap_or_default().to_owned(),
+            last_modified: str_field(item, "lastModified").unwrap_or_default().to_owned(),
+            parameters,
+            parameters_source,
+            pipeline_tag: str_field(item, "pipeline_tag").unwrap_or_default().to_owned(),
+            library_name: str_field(item, "library_name").unwrap_or_default().to_owned(),
+            architectures: config
+                .and_then(|c| c.get("architectures"))
+                .map(string_or_list)
+                .unwrap_or_default(),
+            model_type: config
+                .and_then(|c| str_field(c, "model_type"))
+                .unwrap_or_default()
+                .to_owned(),
+            base_models,
+            base_model_relation,
+            gated,
+            languages: card
+                .and_then(|c| c.get("language"))
+                .map(string_or_list)
+                .unwrap_or_default(),
+            tags: tags.join(";"),
+            sha: str_field(item, "sha").unwrap_or_default().to_owned(),
+            model_id,
+        })
+    }
+}
+
+fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+/// A card field that may be a string or a list of strings, joined with `;`.
+fn string_or_list(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(";"),
+        _ => String::new(),
+    }
+}
+
+/// `base_model:<id>` names a parent; `base_model:<relation>:<id>` names how it relates.
+fn lineage_from_tags(tags: &[&str]) -> (String, String) {
+    let mut bases: Vec<&str> = Vec::new();
+    let mut relation = String::new();
+    for rest in tags.iter().filter_map(|t| t.strip_prefix("base_model:")) {
+        match rest.split_once(':') {
+            Some((rel, _)) if RELATIONS.contains(&rel) => {
+                if relation.is_empty() {
+                    relation = rel.to_owned();
+                }
+            }
+            _ => {
+                if !bases.contains(&rest) {
+                    bases.push(rest);
+                }
+            }
+        }
+    }
+    (bases.join(";"), relation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn realdata(name: &str) -> Value {
+        let path = crate::testdata::realdata_dir().join("hub").join(name);
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("realdata file")).unwrap()
+    }
+
+    #[test]
+    fn full_model_info() {
+        let item = realdata("model-info-OrionLLM--GRM-2.6-Opus.json");
+        let r = ModelRecord::from_hub(1, &item).unwrap();
+        assert_eq!(r.model_id, "OrionLLM/GRM-2.6-Opus");
+        assert_eq!(r.author, "OrionLLM");
+        assert_eq!(r.license, "apache-2.0");
+        assert_eq!(r.parameters, Some(27_781_427_952));
+        assert_eq!(r.parameters_source, ParametersSource::Safetensors);
+        assert_eq!(r.base_model_relation, "merge");
+        assert_eq!(
+            r.base_models,
+            "rico03/Qwen3.6-27B-Claude-Opus-Reasoning-Distilled;OrionLLM/GRM-2.6-Plus"
+        );
+        assert_eq!(r.gated, "false");
+        assert_eq!(r.created_at, "2026-05-07T23:25:30.000Z");
+        assert_eq!(r.architectures, "");
+    }
+
+    #[test]
+    fn expanded_model_info() {
+        let item = realdata("model-info-expand-Qwen--Qwen3-235B-A22B.json");
+        let r = ModelRecord::from_hub(1, &item).unwrap();
+        assert_eq!(r.author, "Qwen");
+        assert_eq!(r.architectures, "Qwen3MoeForCausalLM");
+        assert_eq!(r.model_type, "qwen3_moe");
+        assert_eq!(r.parameters, Some(235_093_634_560));
+        assert_eq!(r.downloads, Some(354_190));
+    }
+
+    #[test]
+    fn lineage_and_license_from_tags_and_gating() {
+        let item = serde_json::json!({
+            "id": "meta-llama/Llama-3.1-8B-Instruct", "gated": "manual",
+            "tags": ["en", "base_model:meta-llama/Llama-3.1-8B",
+                     "base_model:finetune:meta-llama/Llama-3.1-8B", "license:llama3.1"]
+        });
+        let r = ModelRecord::from_hub(3, &item).unwrap();
+        assert_eq!(r.base_models, "meta-llama/Llama-3.1-8B");
+        assert_eq!(r.base_model_relation, "finetune");
+        assert_eq!(r.license, "llama3.1");
+        assert_eq!(r.gated, "manual");
+        assert_eq!(r.parameters, Some(8_000_000_000));
+        assert_eq!(r.parameters_source, ParametersSource::Name);
+        assert!(ModelRecord::from_hub(1, &serde_json::json!({"downloads": 3})).is_none());
+    }
+}

@@ -1,0 +1,72 @@
+//! The `hfharvest` binary: parse, configure, run, map the outcome to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use hfharvest::cli::{execute, Cli};
+use tokio_util::sync::CancellationToken;
+
+/// Documented in the README and `--help`.
+#[repr(u8)]
+enum Exit {
+    Ok = 0,
+    Failed = 1,
+    Usage = 2,
+}
+
+fn main() -> ExitCode {
+    // The original tool read HF_TOKEN from a .env file; variables already set win.
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    let settings = match cli.settings() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(Exit::Usage as u8);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(Exit::Failed as u8);
+        }
+    };
+    runtime.block_on(async {
+        let telemetry = hfharvest::telemetry::init(&settings.telemetry);
+        let cancel = CancellationToken::new();
+        tokio::spawn(cancel_on_signal(cancel.clone()));
+        let result = execute(cli, settings, cancel).await;
+        telemetry.shutdown().await;
+        match result {
+            Ok(()) => ExitCode::from(Exit::Ok as u8),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                let usage = e
+                    .downcast_ref::<hfharvest::Error>()
+                    .is_some_and(hfharvest::Error::is_usage);
+                ExitCode::from(if usage { Exit::Usage } else { Exit::Failed } as u8)
+            }
+        }
+    })
+}
+
+async fn cancel_on_signal(cancel: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+            tracing::warn!("termination signal: stopping after cleanup");
+            cancel.cancel();
+            return;
+        }
+    }
+    let _ = ctrl_c.await;
+    tracing::warn!("interrupt: stopping after cleanup");
+    cancel.cancel();
+}

@@ -1,0 +1,147 @@
+//! The run: its context (settings, store, run id, token, cancellation) and the stages in
+//! order, with a manifest that records how each went.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::hub;
+use crate::store::{self, RunLayout, Store};
+use crate::types::{RunId, Secret};
+
+pub const MANIFEST: &str = "manifest.json";
+
+/// What every stage gets.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    pub settings: Settings,
+    pub store: Arc<dyn Store>,
+    pub layout: RunLayout,
+    pub hf_token: Option<Secret>,
+    /// Cancelled on SIGTERM / Ctrl-C: stages stop taking new work and clean up.
+    pub cancel: CancellationToken,
+}
+
+impl RunContext {
+    pub async fn open(settings: Settings, cancel: CancellationToken) -> Result<Self> {
+        let run_id = match &settings.output.run_id {
+            Some(id) => RunId::parse(id)?,
+            None => RunId::now(),
+        };
+        let store = store::open(&settings).await?;
+        Ok(Self {
+            layout: RunLayout::new(run_id),
+            store,
+            hf_token: hub::token_from_env(),
+            settings,
+            cancel,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Running,
+    Complete,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageSummary {
+    pub name: String,
+    pub seconds: f64,
+    /// Models per outcome (`ok`, `not_found`, `mismatch`, `error`, `resumed`, …).
+    pub outcomes: std::collections::BTreeMap<String, u64>,
+}
+
+/// `runs/<id>/manifest.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub run_id: String,
+    pub status: RunStatus,
+    pub tool_version: String,
+    pub config_digest: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub stages: Vec<StageSummary>,
+    pub error: Option<String>,
+}
+
+impl Manifest {
+    fn new(ctx: &RunContext) -> Self {
+        Self {
+            run_id: ctx.layout.run_id.to_string(),
+            status: RunStatus::Running,
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            config_digest: ctx.settings.digest(),
+            started_at: chrono::Utc::now().to_rfc3339(),
+            finished_at: None,
+            stages: Vec::new(),
+            error: None,
+        }
+    }
+
+    async fn save(&self, ctx: &RunContext) -> Result<()> {
+        let body = serde_json::to_vec_pretty(self).expect("manifest serialises");
+        ctx.store.put(&ctx.layout.file(MANIFEST), body.into()).await?;
+        Ok(())
+    }
+}
+
+/// Which stages a command runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stages {
+    /// `hfharvest models`
+    ModelsOnly,
+    /// `hfharvest run`: every stage.
+    All,
+}
+
+/// Run the stages, recording each in the manifest as it finishes. A failed run's
+/// manifest says `failed` and why; what it wrote stays for a rerun to resume from.
+pub async fn run(ctx: &RunContext, stages: Stages) -> Result<Manifest> {
+    let mut manifest = Manifest::new(ctx);
+    manifest.save(ctx).await?;
+    let result = run_stages(ctx, stages, &mut manifest).await;
+    manifest.finished_at = Some(chrono::Utc::now().to_rfc3339());
+    match &result {
+        Ok(()) => manifest.status = RunStatus::Complete,
+        Err(e) => {
+            manifest.status = RunStatus::Failed;
+            manifest.error = Some(e.to_string());
+        }
+    }
+    let saved = manifest.save(ctx).await;
+    result?;
+    saved?;
+    Ok(manifest)
+}
+
+async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -> Result<()> {
+    let started = Instant::now();
+    let models = cancellable(ctx, hub::collect_models(ctx)).await?;
+    let outcome = if models.resumed { "resumed" } else { "ok" };
+    manifest.stages.push(StageSummary {
+        name: "models".into(),
+        seconds: started.elapsed().as_secs_f64(),
+        outcomes: [(outcome.to_owned(), models.models)].into(),
+    });
+    manifest.save(ctx).await?;
+    if stages == Stages::ModelsOnly {
+        return Ok(());
+    }
+    Ok(())
+}
+
+/// Stop a stage at SIGTERM; what it wrote before stays in the store.
+async fn cancellable<T>(ctx: &RunContext, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    tokio::select! {
+        result = work => result,
+        _ = ctx.cancel.cancelled() => Err(Error::Interrupted("a termination signal")),
+    }
+}

@@ -152,7 +152,11 @@ fn enum_value<T: serde::Serialize>(v: T) -> Value {
 }
 
 /// Run a parsed command. Errors carry context for the user; the binary maps them to exit codes.
-pub async fn execute(cli: Cli, settings: Settings, cancel: CancellationToken) -> anyhow::Result<()> {
+pub async fn execute(
+    cli: Cli,
+    settings: Settings,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
     if cli.dry_run {
         let shown = toml_like(&settings);
         println!("{shown}");

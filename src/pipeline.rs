@@ -88,7 +88,9 @@ impl Manifest {
 
     async fn save(&self, ctx: &RunContext) -> Result<()> {
         let body = serde_json::to_vec_pretty(self).expect("manifest serialises");
-        ctx.store.put(&ctx.layout.file(MANIFEST), body.into()).await?;
+        ctx.store
+            .put(&ctx.layout.file(MANIFEST), body.into())
+            .await?;
         Ok(())
     }
 }
@@ -139,7 +141,10 @@ async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -
 }
 
 /// Stop a stage at SIGTERM; what it wrote before stays in the store.
-async fn cancellable<T>(ctx: &RunContext, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+async fn cancellable<T>(
+    ctx: &RunContext,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
     tokio::select! {
         result = work => result,
         _ = ctx.cancel.cancelled() => Err(Error::Interrupted("a termination signal")),

@@ -172,7 +172,12 @@ impl HubClient {
                 stats.models += 1;
                 sink(record, item)?;
             }
-            tracing::debug!(page = stats.pages, items = page_len, ms = started.elapsed().as_millis() as u64, "list page");
+            tracing::debug!(
+                page = stats.pages,
+                items = page_len,
+                ms = started.elapsed().as_millis() as u64,
+                "list page"
+            );
             if page_len == 0 {
                 break;
             }
@@ -272,22 +277,43 @@ mod tests {
     fn parses_next_link() {
         let current = Url::parse("https://huggingface.co/api/models?limit=2").unwrap();
         let mut h = HeaderMap::new();
-        h.insert(LINK, HeaderValue::from_static("<https://huggingface.co/api/models?limit=2&cursor=abc>; rel=\"next\""));
-        assert_eq!(next_link(&h, &current).unwrap().as_str(), "https://huggingface.co/api/models?limit=2&cursor=abc");
+        h.insert(
+            LINK,
+            HeaderValue::from_static(
+                "<https://huggingface.co/api/models?limit=2&cursor=abc>; rel=\"next\"",
+            ),
+        );
+        assert_eq!(
+            next_link(&h, &current).unwrap().as_str(),
+            "https://huggingface.co/api/models?limit=2&cursor=abc"
+        );
         let mut h = HeaderMap::new();
-        h.insert(LINK, HeaderValue::from_static("</api/models?cursor=x>; rel=\"prev\", </api/models?cursor=y>; rel=\"next\""));
-        assert_eq!(next_link(&h, &current).unwrap().as_str(), "https://huggingface.co/api/models?cursor=y");
+        h.insert(
+            LINK,
+            HeaderValue::from_static(
+                "</api/models?cursor=x>; rel=\"prev\", </api/models?cursor=y>; rel=\"next\"",
+            ),
+        );
+        assert_eq!(
+            next_link(&h, &current).unwrap().as_str(),
+            "https://huggingface.co/api/models?cursor=y"
+        );
         assert_eq!(next_link(&HeaderMap::new(), &current), None);
     }
 
     #[test]
     fn builds_urls() {
-        let mut s = HubSettings::default();
-        s.author = Some("meta-llama".into());
-        s.endpoint = "http://127.0.0.1:9/".into();
+        let s = HubSettings {
+            author: Some("meta-llama".into()),
+            endpoint: "http://127.0.0.1:9/".into(),
+            ..HubSettings::default()
+        };
         let c = HubClient::new(&s, &HttpSettings::default(), None).unwrap();
         let u = c.list_url(50, true);
         assert!(u.as_str().starts_with("http://127.0.0.1:9/api/models?pipeline_tag=text-generation&author=meta-llama&sort=downloads&direction=-1&limit=50&expand%5B%5D=author"), "{u}");
-        assert_eq!(c.model_url("Org/ünï 1").path(), "/api/models/Org/%C3%BCn%C3%AF%201");
+        assert_eq!(
+            c.model_url("Org/ünï 1").path(),
+            "/api/models/Org/%C3%BCn%C3%AF%201"
+        );
     }
 }

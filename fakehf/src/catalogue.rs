@@ -179,8 +179,10 @@ impl Catalogue {
         match &self.entries[rank] {
             Kind::Real(i) => self.real[*i].id.clone(),
             Kind::Quant { base, k } => {
-                let name = self.real[*base].id.rsplit('/').next().unwrap_or_default();
-                format!("quant-lab-{k}/{name}-GGUF")
+                // The owner keeps ids unique where two real models share a name.
+                let id = &self.real[*base].id;
+                let (owner, name) = id.split_once('/').unwrap_or(("", id));
+                format!("quant-lab-{k}/{owner}-{name}-GGUF")
             }
             Kind::Odd(Odd::Unicode) => "ünïcode-lab/Ωmega-Chat-7B".into(),
             Kind::Odd(Odd::GgufOnly) => "bartowski/Meta-Llama-3.1-8B-Instruct-GGUF".into(),

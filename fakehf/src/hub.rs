@@ -139,11 +139,10 @@ fn error(status: StatusCode, message: &str) -> Response {
 }
 
 /// Apply a scripted fault to a normal response body.
-async fn serve(state: &State, route: Route, headers: HeaderMap, body: Value) -> Response {
+async fn serve(state: &State, route: Route, headers: HeaderMap, text: String) -> Response {
     if !state.latency.is_zero() {
         tokio::time::sleep(state.latency).await;
     }
-    let text = body.to_string();
     match state.take_fault(route) {
         Some(Fault::Status {
             status,
@@ -315,14 +314,22 @@ async fn list_models(
         });
         pipeline_ok && author_ok && search_ok && library_ok
     };
-    let mut items = Vec::with_capacity(limit);
+    let mut body = String::from("[");
+    let mut count = 0;
     let mut rank = offset;
-    while rank < catalogue.len() && items.len() < limit {
+    while rank < catalogue.len() && count < limit {
         if matches(rank) {
-            items.push(shape(&state, rank, &expand, true));
+            if count > 0 {
+                body.push(',');
+            }
+            body.push_str(
+                &state.rendered(rank, &expand, true, || shape(&state, rank, &expand, true)),
+            );
+            count += 1;
         }
         rank += 1;
     }
+    body.push(']');
     let mut response_headers = HeaderMap::new();
     let more = (rank..catalogue.len()).any(&matches);
     if more {
@@ -346,7 +353,7 @@ async fn list_models(
             response_headers.insert("link", v);
         }
     }
-    serve(&state, Route::List, response_headers, Value::Array(items)).await
+    serve(&state, Route::List, response_headers, body).await
 }
 
 async fn model_info(
@@ -365,7 +372,7 @@ async fn model_info(
     let Some(rank) = state.catalogue.rank_of(&id) else {
         return error(StatusCode::NOT_FOUND, "Repository not found");
     };
-    let body = shape(&state, rank, &expand, false);
+    let body = shape(&state, rank, &expand, false).to_string();
     serve(&state, Route::Detail, HeaderMap::new(), body).await
 }
 

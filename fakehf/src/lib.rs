@@ -9,7 +9,7 @@
 pub mod catalogue;
 mod hub;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -123,12 +123,30 @@ impl RequestLog {
 
 pub(crate) struct State {
     pub catalogue: Catalogue,
+    /// List items rendered once per (fields asked for, rank): the fake's own CPU time
+    /// would otherwise dominate benchmarks that model network round trips.
+    pub rendered: Mutex<HashMap<(String, usize), Arc<str>>>,
     pub latency: Duration,
     pub faults: Mutex<VecDeque<(Route, Fault, usize)>>,
     pub log: RequestLog,
 }
 
 impl State {
+    pub fn rendered(
+        &self,
+        rank: usize,
+        expand: &Option<Vec<String>>,
+        listing: bool,
+        render: impl FnOnce() -> serde_json::Value,
+    ) -> Arc<str> {
+        let key = (format!("{listing}:{expand:?}"), rank);
+        let mut cache = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .entry(key)
+            .or_insert_with(|| Arc::from(render().to_string()))
+            .clone()
+    }
+
     /// The next scripted fault for this route, if any.
     pub fn take_fault(&self, route: Route) -> Option<Fault> {
         let mut faults = self.faults.lock().unwrap_or_else(|p| p.into_inner());
@@ -165,6 +183,7 @@ impl FakeHf {
         let state = Arc::new(State {
             catalogue: Catalogue::generate(real, config.models, config.odd_models),
             latency: config.latency,
+            rendered: Mutex::new(HashMap::new()),
             faults: Mutex::new(VecDeque::new()),
             log: RequestLog::default(),
         });

@@ -121,6 +121,8 @@ fn main() {
 }
 
 /// Run the release binary against an out-of-process fake and read its peak RSS.
+// The hfharvest child is reaped by `wait4`, which also gives its peak RSS.
+#[allow(clippy::zombie_processes)]
 fn peak_rss(n: u64) {
     let fake_bin = env!("CARGO_BIN_EXE_hfharvest").replace("/hfharvest", "/fakehf");
     let mut fake = Command::new(&fake_bin)
@@ -153,6 +155,7 @@ fn peak_rss(n: u64) {
         .expect("hfharvest");
     let (status, max_rss_kib) = wait_with_rusage(child.id() as libc::pid_t);
     let _ = fake.kill();
+    let _ = fake.wait();
     let csv = std::fs::read_to_string(out.path().join("runs/rss/models.csv")).unwrap_or_default();
     println!(
         "\npeak RSS streaming {n} models to CSV: {:.1} MiB (exit {status}, {} rows, {:.1} s)",

@@ -74,11 +74,14 @@ impl Settings {
 
         let mut builder = Config::builder().add_source(defaults);
         if let Some(path) = &file {
-            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
-            let source = File::from_str(&text, FileFormat::Toml);
+            if !path.is_file() {
+                return Err(ConfigError::File {
+                    path: path.clone(),
+                    message: "no such file".into(),
+                });
+            }
+            // A path source (not a string) makes `config` name the file in type errors.
+            let source = File::from(path.as_path()).format(FileFormat::Toml);
             let table = source.collect().map_err(|e| ConfigError::File {
                 path: path.clone(),
                 message: e.to_string(),

@@ -293,7 +293,22 @@ async fn bad_config_is_a_usage_error_naming_key_and_source() {
         .run(&["--config", file.to_str().unwrap(), "models"])
         .await;
     assert_eq!(ran.code(), 2);
-    assert!(ran.stderr().contains("hub.limit"), "{}", ran.stderr());
+    assert!(
+        ran.stderr().contains("for key `hub.limit` in "),
+        "{}",
+        ran.stderr()
+    );
+    assert!(ran.stderr().contains("bad.toml"), "{}", ran.stderr());
+    let ran = Cli::new(&fake)
+        .env("HFHARVEST__HUB__LIMIT", "lots")
+        .run(&["models"])
+        .await;
+    assert_eq!(ran.code(), 2);
+    assert!(
+        ran.stderr().contains("`hub.limit` in the environment"),
+        "{}",
+        ran.stderr()
+    );
 
     let ran = cli.run(&["models", "--limit", "-3"]).await;
     assert_eq!(ran.code(), 2);

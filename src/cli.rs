@@ -162,30 +162,29 @@ pub async fn execute(
         println!("{shown}");
         return Ok(());
     }
-    match &cli.command {
-        Command::Models(_) | Command::Run(_) => {
-            let stages = if matches!(cli.command, Command::Models(_)) {
-                Stages::ModelsOnly
-            } else {
-                Stages::All
-            };
-            let ctx = RunContext::open(settings, cancel)
-                .await
-                .context("opening the output store")?;
-            let run_id = ctx.layout.run_id.clone();
-            let where_ = ctx.store.describe();
-            pipeline::run(&ctx, stages)
-                .await
-                .with_context(|| format!("run {run_id} (output {where_})"))?;
-            eprintln!("run {run_id} complete: {where_}/{}", ctx.layout.root());
-            Ok(())
-        }
-        Command::Scores(_) | Command::Prepare(_) | Command::Report(_) => {
+    let stages = match &cli.command {
+        Command::Models(_) => Stages::ModelsOnly,
+        Command::Run(_) => Stages::All,
+        Command::Scores(args) => Stages::ScoresOnly(
+            crate::leaderboard::models_from_args(&args.models)
+                .map_err(|e| crate::Error::Config(crate::config::ConfigError::Invalid(e.to_string())))?,
+        ),
+        Command::Prepare(_) | Command::Report(_) => {
             anyhow::bail!(crate::Error::Config(crate::config::ConfigError::Invalid(
                 "this command is not available yet".into()
             )))
         }
-    }
+    };
+    let ctx = RunContext::open(settings, cancel)
+        .await
+        .context("opening the output store")?;
+    let run_id = ctx.layout.run_id.clone();
+    let where_ = ctx.store.describe();
+    pipeline::run(&ctx, stages)
+        .await
+        .with_context(|| format!("run {run_id} (output {where_})"))?;
+    eprintln!("run {run_id} complete: {where_}/{}", ctx.layout.root());
+    Ok(())
 }
 
 /// The effective settings as pretty JSON (they hold no secrets).

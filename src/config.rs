@@ -126,6 +126,7 @@ impl Settings {
         }
         self.hub.validate()?;
         self.http.validate()?;
+        self.leaderboard.validate()?;
         Ok(())
     }
 

@@ -11,7 +11,8 @@ use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::hub;
 use crate::store::{self, RunLayout, Store};
-use crate::types::{RunId, Secret};
+use crate::leaderboard;
+use crate::types::{ModelId, RunId, Secret};
 
 pub const MANIFEST: &str = "manifest.json";
 
@@ -96,10 +97,12 @@ impl Manifest {
 }
 
 /// Which stages a command runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stages {
     /// `hfharvest models`
     ModelsOnly,
+    /// `hfharvest scores --models …`: scores for these models only.
+    ScoresOnly(Vec<ModelId>),
     /// `hfharvest run`: every stage.
     All,
 }
@@ -125,19 +128,47 @@ pub async fn run(ctx: &RunContext, stages: Stages) -> Result<Manifest> {
 }
 
 async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -> Result<()> {
-    let started = Instant::now();
-    let models = cancellable(ctx, hub::collect_models(ctx)).await?;
-    let outcome = if models.resumed { "resumed" } else { "ok" };
+    let models = match stages {
+        Stages::ScoresOnly(ids) => ids,
+        Stages::ModelsOnly | Stages::All => {
+            let started = Instant::now();
+            let models = cancellable(ctx, hub::collect_models(ctx)).await?;
+            let outcome = if models.resumed { "resumed" } else { "ok" };
+            manifest.stages.push(StageSummary {
+                name: "models".into(),
+                seconds: started.elapsed().as_secs_f64(),
+                outcomes: [(outcome.to_owned(), models.models)].into(),
+            });
+            manifest.save(ctx).await?;
+            if stages == Stages::ModelsOnly {
+                return Ok(());
+            }
+            model_ids(ctx).await?
+        }
+    };
+    // The scores stage watches for cancellation itself, so it can quit its browsers.
+    let scores = leaderboard::collect_scores(ctx, &models).await?;
+    let mut outcomes = scores.counts.clone();
+    if scores.resumed > 0 {
+        outcomes.insert("resumed".into(), scores.resumed);
+    }
     manifest.stages.push(StageSummary {
-        name: "models".into(),
-        seconds: started.elapsed().as_secs_f64(),
-        outcomes: [(outcome.to_owned(), models.models)].into(),
+        name: "scores".into(),
+        seconds: scores.seconds,
+        outcomes,
     });
     manifest.save(ctx).await?;
-    if stages == Stages::ModelsOnly {
-        return Ok(());
-    }
     Ok(())
+}
+
+/// The model ids of this run's `models.csv`, in rank order.
+async fn model_ids(ctx: &RunContext) -> Result<Vec<ModelId>> {
+    let key = ctx.layout.file(hub::stage::MODELS_CSV);
+    let body = ctx.store.get(&key).await?.unwrap_or_default();
+    hub::read_models_csv(&body, &key)?
+        .into_iter()
+        .map(|r| ModelId::parse(&r.model_id).map_err(Error::from))
+        .collect()
 }
 
 /// Stop a stage at SIGTERM; what it wrote before stays in the store.

@@ -8,6 +8,7 @@
 
 pub mod catalogue;
 mod hub;
+pub mod leaderboard;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 pub use catalogue::{Catalogue, Odd, ODD_RANKS};
+pub use leaderboard::{Leaderboard, PageMode};
 
 /// `../shared/realdata` next to the workspace, or `HFHARVEST_REALDATA`.
 pub fn realdata_dir() -> PathBuf {
@@ -36,6 +38,9 @@ pub struct FakeConfig {
     /// Mix the odd models (unicode id, GGUF-only, sparse list item, bare) into the top 20.
     pub odd_models: bool,
     pub realdata: PathBuf,
+    /// How long the leaderboard app waits before drawing its table, as the real one
+    /// renders after its data arrives.
+    pub render_delay: Duration,
 }
 
 impl Default for FakeConfig {
@@ -45,6 +50,7 @@ impl Default for FakeConfig {
             latency: Duration::ZERO,
             odd_models: true,
             realdata: realdata_dir(),
+            render_delay: Duration::from_millis(300),
         }
     }
 }
@@ -168,6 +174,7 @@ impl State {
 pub struct FakeHf {
     addr: SocketAddr,
     state: Arc<State>,
+    leaderboard: Arc<Leaderboard>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -189,7 +196,8 @@ impl FakeHf {
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
-        let app = hub::router(state.clone());
+        let leaderboard = Arc::new(Leaderboard::load(&config.realdata, config.render_delay)?);
+        let app = hub::router(state.clone()).merge(leaderboard::router(leaderboard.clone()));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -201,6 +209,7 @@ impl FakeHf {
         Ok(Self {
             addr,
             state,
+            leaderboard,
             shutdown: Some(tx),
         })
     }
@@ -224,6 +233,21 @@ impl FakeHf {
 
     pub fn requests(&self) -> &RequestLog {
         &self.state.log
+    }
+
+    /// Make the leaderboard page misbehave, or change its render delay.
+    pub fn set_leaderboard_page(&self, mode: PageMode, render_delay: Duration) {
+        self.leaderboard.set_page(mode, render_delay);
+    }
+
+    /// The leaderboard app's JSON API on this fake.
+    pub fn formatted_url(&self) -> String {
+        format!("{}/api/leaderboard/formatted", self.url())
+    }
+
+    /// The leaderboard page (the Space) on this fake.
+    pub fn page_url(&self) -> String {
+        format!("{}/spaces/open-llm-leaderboard/open_llm_leaderboard", self.url())
     }
 
     pub fn catalogue(&self) -> &Catalogue {

@@ -166,8 +166,9 @@ pub async fn execute(
         Command::Models(_) => Stages::ModelsOnly,
         Command::Run(_) => Stages::All,
         Command::Scores(args) => Stages::ScoresOnly(
-            crate::leaderboard::models_from_args(&args.models)
-                .map_err(|e| crate::Error::Config(crate::config::ConfigError::Invalid(e.to_string())))?,
+            crate::leaderboard::models_from_args(&args.models).map_err(|e| {
+                crate::Error::Config(crate::config::ConfigError::Invalid(e.to_string()))
+            })?,
         ),
         Command::Prepare(_) | Command::Report(_) => {
             anyhow::bail!(crate::Error::Config(crate::config::ConfigError::Invalid(

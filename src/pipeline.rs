@@ -10,8 +10,8 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::hub;
-use crate::store::{self, RunLayout, Store};
 use crate::leaderboard;
+use crate::store::{self, RunLayout, Store};
 use crate::types::{ModelId, RunId, Secret};
 
 pub const MANIFEST: &str = "manifest.json";

@@ -31,6 +31,8 @@ pub enum PageMode {
 }
 
 pub struct Leaderboard {
+    /// Data requests served (`/api/leaderboard/formatted` and `/rows`).
+    pub data_requests: std::sync::atomic::AtomicU64,
     formatted: Arc<str>,
     contents: Vec<Value>,
     page: Mutex<(PageMode, Duration)>,
@@ -41,7 +43,8 @@ const BENCHES: [&str; 6] = ["ifeval", "bbh", "math", "gpqa", "musr", "mmlu_pro"]
 impl Leaderboard {
     pub fn load(realdata: &Path, render_delay: Duration) -> anyhow::Result<Self> {
         let path = realdata.join("leaderboard/formatted-2025-03-21.csv");
-        let mut reader = csv::Reader::from_path(&path).with_context(|| format!("reading {}", path.display()))?;
+        let mut reader =
+            csv::Reader::from_path(&path).with_context(|| format!("reading {}", path.display()))?;
         let headers = reader.headers()?.clone();
         let mut formatted = Vec::new();
         let mut contents = Vec::new();
@@ -53,6 +56,7 @@ impl Leaderboard {
             formatted.push(item);
         }
         Ok(Self {
+            data_requests: Default::default(),
             formatted: Arc::from(Value::Array(formatted).to_string()),
             contents,
             page: Mutex::new((PageMode::Normal, render_delay)),
@@ -76,7 +80,13 @@ fn nest(flat: &[(&str, &str)]) -> Value {
     let mut features = Map::new();
     let mut metadata = Map::new();
     // The API sends null where the CSV export has an empty cell.
-    let text = |raw: &str| if raw.is_empty() { Value::Null } else { json!(raw) };
+    let text = |raw: &str| {
+        if raw.is_empty() {
+            Value::Null
+        } else {
+            json!(raw)
+        }
+    };
     for &(key, raw) in flat {
         if key == "id" {
             root.insert("id".into(), json!(raw));
@@ -88,9 +98,17 @@ fn nest(flat: &[(&str, &str)]) -> Value {
             };
             model.insert(k.into(), v);
         } else if let Some(rest) = key.strip_prefix("evaluations_") {
-            let bench = BENCHES.iter().find(|b| rest.starts_with(&format!("{b}_"))).copied().unwrap_or("");
+            let bench = BENCHES
+                .iter()
+                .find(|b| rest.starts_with(&format!("{b}_")))
+                .copied()
+                .unwrap_or("");
             let field = &rest[bench.len() + 1..];
-            let v = if field == "name" { json!(raw) } else { number(raw) };
+            let v = if field == "name" {
+                json!(raw)
+            } else {
+                number(raw)
+            };
             evaluations
                 .entry(bench)
                 .or_insert_with(|| json!({}))
@@ -100,7 +118,9 @@ fn nest(flat: &[(&str, &str)]) -> Value {
             features.insert(k.into(), boolean(raw));
         } else if let Some(k) = key.strip_prefix("metadata_") {
             let v = match k {
-                "generation" | "hub_hearts" => raw.parse::<i64>().map(|n| json!(n)).unwrap_or(Value::Null),
+                "generation" | "hub_hearts" => {
+                    raw.parse::<i64>().map(|n| json!(n)).unwrap_or(Value::Null)
+                }
                 "params_billions" | "co2_cost" => number(raw),
                 _ => text(raw),
             };
@@ -182,7 +202,10 @@ fn contents_row(item: &Value) -> Value {
     put("Hub License", md["hub_license"].clone());
     put("Hub ❤️", md["hub_hearts"].clone());
     put("#Params (B)", md["params_billions"].clone());
-    put("Available on the hub", json!(f["is_not_available_on_hub"].as_bool().map(|b| !b)));
+    put(
+        "Available on the hub",
+        json!(f["is_not_available_on_hub"].as_bool().map(|b| !b)),
+    );
     put("MoE", f["is_moe"].clone());
     put("Flagged", f["is_flagged"].clone());
     put("CO₂ cost (kg)", md["co2_cost"].clone());
@@ -193,30 +216,56 @@ pub fn router(board: Arc<Leaderboard>) -> Router {
     Router::new()
         .route("/api/leaderboard/formatted", get(formatted))
         .route("/rows", get(rows))
-        .route("/spaces/open-llm-leaderboard/open_llm_leaderboard", get(space_page))
+        .route(
+            "/spaces/open-llm-leaderboard/open_llm_leaderboard",
+            get(space_page),
+        )
         .route("/app/", get(app_page))
         .with_state(board)
 }
 
 async fn formatted(AxumState(board): AxumState<Arc<Leaderboard>>) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], board.formatted.to_string()).into_response()
+    board
+        .data_requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        board.formatted.to_string(),
+    )
+        .into_response()
 }
 
 fn query_value(raw: &Option<String>, key: &str) -> Option<String> {
     let raw = raw.as_deref()?;
-    url_pairs(raw).into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    url_pairs(raw)
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
 }
 
 fn url_pairs(raw: &str) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(raw.as_bytes()).into_owned().collect()
+    url::form_urlencoded::parse(raw.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 async fn rows(AxumState(board): AxumState<Arc<Leaderboard>>, RawQuery(raw): RawQuery) -> Response {
+    board
+        .data_requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if query_value(&raw, "dataset").as_deref() != Some("open-llm-leaderboard/contents") {
-        return (StatusCode::NOT_FOUND, axum::Json(json!({"error": "The dataset does not exist."}))).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"error": "The dataset does not exist."})),
+        )
+            .into_response();
     }
-    let offset: usize = query_value(&raw, "offset").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let length: usize = query_value(&raw, "length").and_then(|v| v.parse().ok()).unwrap_or(100);
+    let offset: usize = query_value(&raw, "offset")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let length: usize = query_value(&raw, "length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
     if length > 100 {
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -262,12 +311,20 @@ async fn rows(AxumState(board): AxumState<Arc<Leaderboard>>, RawQuery(raw): RawQ
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 async fn space_page(RawQuery(raw): RawQuery) -> Html<String> {
     let search = query_value(&raw, "search").unwrap_or_default();
-    let src = format!("/app/?{}", url::form_urlencoded::Serializer::new(String::new()).append_pair("search", &search).finish());
+    let src = format!(
+        "/app/?{}",
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("search", &search)
+            .finish()
+    );
     Html(format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Open LLM Leaderboard - a Hugging Face Space</title></head>\
          <body><main><h1>Open LLM Leaderboard</h1><iframe src=\"{}\" title=\"open_llm_leaderboard\" width=\"100%\" height=\"900\"></iframe></main></body></html>",
@@ -369,9 +426,10 @@ mod tests {
         let board = Leaderboard::load(&realdata, Duration::ZERO).unwrap();
         assert_eq!(board.rows(), 4576);
         let ours: Vec<Value> = serde_json::from_str(&board.formatted).unwrap();
-        let sample: Vec<Value> =
-            serde_json::from_str(&std::fs::read_to_string(realdata.join("leaderboard/formatted-sample.json")).unwrap())
-                .unwrap();
+        let sample: Vec<Value> = serde_json::from_str(
+            &std::fs::read_to_string(realdata.join("leaderboard/formatted-sample.json")).unwrap(),
+        )
+        .unwrap();
         assert_eq!(sample.len(), 60);
         for (a, b) in ours.iter().zip(&sample) {
             assert_eq!(a, b, "row {}", b["id"]);

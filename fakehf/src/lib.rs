@@ -240,6 +240,11 @@ impl FakeHf {
         self.leaderboard.set_page(mode, render_delay);
     }
 
+    /// Leaderboard data requests served (JSON API and `/rows`), page loads included.
+    pub fn leaderboard_data_requests(&self) -> u64 {
+        self.leaderboard.data_requests.load(Ordering::Relaxed)
+    }
+
     /// The leaderboard app's JSON API on this fake.
     pub fn formatted_url(&self) -> String {
         format!("{}/api/leaderboard/formatted", self.url())
@@ -247,7 +252,10 @@ impl FakeHf {
 
     /// The leaderboard page (the Space) on this fake.
     pub fn page_url(&self) -> String {
-        format!("{}/spaces/open-llm-leaderboard/open_llm_leaderboard", self.url())
+        format!(
+            "{}/spaces/open-llm-leaderboard/open_llm_leaderboard",
+            self.url()
+        )
     }
 
     pub fn catalogue(&self) -> &Catalogue {

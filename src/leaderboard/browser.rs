@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use scraper::{ElementRef, Html, Selector};
-use thirtyfour::prelude::*;
 use thirtyfour::error::WebDriverErrorInner;
+use thirtyfour::prelude::*;
 use thirtyfour::ChromiumLikeCapabilities;
 use url::Url;
 
@@ -45,7 +45,11 @@ const CHROMIUM_ARGS: [&str; 9] = [
 ];
 
 /// Look up `models` with K browser sessions, checkpointing each result.
-pub async fn collect(ctx: &RunContext, models: &[ModelId], writer: &CheckpointWriter) -> Result<BrowserStats> {
+pub async fn collect(
+    ctx: &RunContext,
+    models: &[ModelId],
+    writer: &CheckpointWriter,
+) -> Result<BrowserStats> {
     let settings = &ctx.settings.leaderboard;
     let driver = WebDriverEndpoint::resolve(settings).await?;
     tracing::info!(webdriver = %driver.url, local = driver.local.is_some(), sessions = settings.browser_sessions, "browser source");
@@ -94,13 +98,24 @@ impl WebDriverEndpoint {
             .and_then(|l| l.local_addr())
             .map_err(|e| LeaderboardError::Browser(format!("no free port for chromedriver: {e}")))?
             .port();
-        let child = tokio::process::Command::new(&chromedriver)
+        let mut command = tokio::process::Command::new(&chromedriver);
+        command
             .arg(format!("--port={port}"))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| LeaderboardError::Browser(format!("starting {}: {e}", chromedriver.display())))?;
+            .kill_on_drop(true);
+        #[cfg(target_os = "linux")]
+        // SAFETY: prctl is async-signal-safe; it only asks the kernel to kill the
+        // driver if we die without cleaning up (kill -9, OOM), so none is left behind.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = command.spawn().map_err(|e| {
+            LeaderboardError::Browser(format!("starting {}: {e}", chromedriver.display()))
+        })?;
         let url = format!("http://127.0.0.1:{port}");
         wait_until_ready(&url, Duration::from_secs(20)).await?;
         Ok(Self {
@@ -130,7 +145,12 @@ async fn wait_until_ready(url: &str, within: Duration) -> Result<(), Leaderboard
     let status = format!("{url}/status");
     let deadline = tokio::time::Instant::now() + within;
     loop {
-        if let Ok(response) = client.get(&status).timeout(Duration::from_secs(2)).send().await {
+        if let Ok(response) = client
+            .get(&status)
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+        {
             if let Ok(body) = response.json::<serde_json::Value>().await {
                 if body["value"]["ready"].as_bool() == Some(true) {
                     return Ok(());
@@ -138,7 +158,9 @@ async fn wait_until_ready(url: &str, within: Duration) -> Result<(), Leaderboard
             }
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(LeaderboardError::Browser(format!("chromedriver at {url} not ready within {within:?}")));
+            return Err(LeaderboardError::Browser(format!(
+                "chromedriver at {url} not ready within {within:?}"
+            )));
         }
         tokio::time::sleep(POLL).await;
     }
@@ -157,7 +179,9 @@ enum Failure {
 fn is_page_problem(e: &WebDriverError) -> bool {
     matches!(
         e.as_inner(),
-        WebDriverErrorInner::NoSuchElement(_) | WebDriverErrorInner::NoSuchFrame(_) | WebDriverErrorInner::InvalidSelector(_)
+        WebDriverErrorInner::NoSuchElement(_)
+            | WebDriverErrorInner::NoSuchFrame(_)
+            | WebDriverErrorInner::InvalidSelector(_)
     )
 }
 
@@ -187,7 +211,10 @@ impl Worker<'_> {
         let mut session: Option<WebDriver> = None;
         let result = self.work(&mut session).await;
         if let Some(driver) = session.take() {
-            if tokio::time::timeout(QUIT_TIMEOUT, driver.quit()).await.is_err() {
+            if tokio::time::timeout(QUIT_TIMEOUT, driver.quit())
+                .await
+                .is_err()
+            {
                 tracing::warn!("browser session did not quit within {QUIT_TIMEOUT:?}");
             }
         }
@@ -195,7 +222,10 @@ impl Worker<'_> {
     }
 
     fn next_model(&self) -> Option<ModelId> {
-        self.queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front()
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front()
     }
 
     async fn work(&self, session: &mut Option<WebDriver>) -> Result<()> {
@@ -235,17 +265,25 @@ impl Worker<'_> {
                     .into());
                 }
                 if tries >= 2 {
-                    break Lookup::error(format!("the browser failed twice on this model: {reason}"));
+                    break Lookup::error(format!(
+                        "the browser failed twice on this model: {reason}"
+                    ));
                 }
             };
             self.writer.record(&model, lookup).await?;
+            if !self.settings.reuse_sessions {
+                if let Some(driver) = session.take() {
+                    let _ = tokio::time::timeout(QUIT_TIMEOUT, driver.quit()).await;
+                }
+            }
         }
         Ok(())
     }
 
     async fn open_session(&self) -> Result<WebDriver> {
         let mut caps = DesiredCapabilities::chrome();
-        let fail = |e: WebDriverError| LeaderboardError::Browser(format!("chrome capabilities: {e}"));
+        let fail =
+            |e: WebDriverError| LeaderboardError::Browser(format!("chrome capabilities: {e}"));
         for arg in CHROMIUM_ARGS {
             caps.add_arg(arg).map_err(fail)?;
         }
@@ -261,17 +299,31 @@ impl Worker<'_> {
         let driver = WebDriver::builder(self.endpoint.url.clone(), caps)
             .request_timeout(timeout)
             .await
-            .map_err(|e| LeaderboardError::Browser(format!("cannot start a session at {}: {e}", self.endpoint.url)))?;
+            .map_err(|e| {
+                LeaderboardError::Browser(format!(
+                    "cannot start a session at {}: {e}",
+                    self.endpoint.url
+                ))
+            })?;
         Ok(driver)
     }
 }
 
 /// Open the page filtered to one model, wait for the frame and the table, and read it.
-async fn lookup(driver: &WebDriver, settings: &LeaderboardSettings, model: &ModelId) -> Result<Lookup, Failure> {
-    let mut url = Url::parse(&settings.page_url).map_err(|e| Failure::Page(format!("page_url: {e}")))?;
-    url.query_pairs_mut().append_pair(&settings.search_param, model.as_str());
+async fn lookup(
+    driver: &WebDriver,
+    settings: &LeaderboardSettings,
+    model: &ModelId,
+) -> Result<Lookup, Failure> {
+    let mut url =
+        Url::parse(&settings.page_url).map_err(|e| Failure::Page(format!("page_url: {e}")))?;
+    url.query_pairs_mut()
+        .append_pair(&settings.search_param, model.as_str());
     let wait = Duration::from_secs_f64(settings.page_timeout_secs);
-    driver.goto(url.as_str()).await.map_err(|e| session_failure("opening the page", e))?;
+    driver
+        .goto(url.as_str())
+        .await
+        .map_err(|e| session_failure("opening the page", e))?;
     if !settings.iframe_selector.is_empty() {
         let frame = driver
             .query(By::Css(settings.iframe_selector.clone()))
@@ -280,12 +332,18 @@ async fn lookup(driver: &WebDriver, settings: &LeaderboardSettings, model: &Mode
             .await
             .map_err(|e| {
                 if not_found(&e) {
-                    Failure::Page(format!("frame `{}` did not appear within {wait:?}", settings.iframe_selector))
+                    Failure::Page(format!(
+                        "frame `{}` did not appear within {wait:?}",
+                        settings.iframe_selector
+                    ))
                 } else {
                     session_failure("waiting for the frame", e)
                 }
             })?;
-        frame.enter_frame().await.map_err(|e| session_failure("entering the frame", e))?;
+        frame
+            .enter_frame()
+            .await
+            .map_err(|e| session_failure("entering the frame", e))?;
     }
     driver
         .query(By::Css(settings.table_selector.clone()))
@@ -294,12 +352,18 @@ async fn lookup(driver: &WebDriver, settings: &LeaderboardSettings, model: &Mode
         .await
         .map_err(|e| {
             if not_found(&e) {
-                Failure::Page(format!("table `{}` did not appear within {wait:?}", settings.table_selector))
+                Failure::Page(format!(
+                    "table `{}` did not appear within {wait:?}",
+                    settings.table_selector
+                ))
             } else {
                 session_failure("waiting for the table", e)
             }
         })?;
-    let html = driver.source().await.map_err(|e| session_failure("reading the page", e))?;
+    let html = driver
+        .source()
+        .await
+        .map_err(|e| session_failure("reading the page", e))?;
     let rows = parse_table(&html, &settings.table_selector).map_err(Failure::Page)?;
     Ok(classify(model, rows))
 }
@@ -307,7 +371,8 @@ async fn lookup(driver: &WebDriver, settings: &LeaderboardSettings, model: &Mode
 /// Read a leaderboard table by its header texts (not positions).
 pub fn parse_table(html: &str, table_selector: &str) -> Result<Vec<ScoreRow>, String> {
     let document = Html::parse_document(html);
-    let selector = |css: &str| Selector::parse(css).map_err(|e| format!("invalid selector `{css}`: {e}"));
+    let selector =
+        |css: &str| Selector::parse(css).map_err(|e| format!("invalid selector `{css}`: {e}"));
     let table = document
         .select(&selector(table_selector)?)
         .next()
@@ -322,7 +387,10 @@ pub fn parse_table(html: &str, table_selector: &str) -> Result<Vec<ScoreRow>, St
     let columns: Vec<Option<Column>> = headers.iter().map(|h| Column::from_header(h)).collect();
     for (column, label) in REQUIRED {
         if !columns.contains(&Some(column)) {
-            return Err(format!("header `{label}` missing (headers seen: {})", headers.join(" | ")));
+            return Err(format!(
+                "header `{label}` missing (headers seen: {})",
+                headers.join(" | ")
+            ));
         }
     }
     let cell = selector("td")?;
@@ -356,6 +424,8 @@ mod tests {
         assert_eq!(rows[0].average, Some(27.91));
         assert_eq!(rows[0].ifeval, Some(78.56));
         let missing = "<table><thead><tr><th>Model</th></tr></thead><tbody></tbody></table>";
-        assert!(parse_table(missing, "table").unwrap_err().contains("header `Average ⬆️` missing"));
+        assert!(parse_table(missing, "table")
+            .unwrap_err()
+            .contains("header `Average ⬆️` missing"));
     }
 }

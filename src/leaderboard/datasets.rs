@@ -20,7 +20,10 @@ pub struct DatasetsSource {
 }
 
 impl DatasetsSource {
-    pub async fn load(settings: &LeaderboardSettings, http: &HttpClient) -> Result<Self, LeaderboardError> {
+    pub async fn load(
+        settings: &LeaderboardSettings,
+        http: &HttpClient,
+    ) -> Result<Self, LeaderboardError> {
         let before = http.stats().requests();
         let rows = match settings.datasets_api {
             DatasetsApi::Formatted => load_formatted(settings, http).await?,
@@ -39,7 +42,11 @@ impl DatasetsSource {
         let mut seen: Vec<ScoreRow> = self.by_name.get(&wanted).cloned().unwrap_or_default();
         if seen.is_empty() {
             // No row of its own: report the near misses the search box would show.
-            let mut near: Vec<&String> = self.by_name.keys().filter(|name| name.contains(&wanted)).collect();
+            let mut near: Vec<&String> = self
+                .by_name
+                .keys()
+                .filter(|name| name.contains(&wanted))
+                .collect();
             near.sort();
             seen = near
                 .into_iter()
@@ -51,7 +58,10 @@ impl DatasetsSource {
     }
 }
 
-async fn load_formatted(settings: &LeaderboardSettings, http: &HttpClient) -> Result<Vec<ScoreRow>, LeaderboardError> {
+async fn load_formatted(
+    settings: &LeaderboardSettings,
+    http: &HttpClient,
+) -> Result<Vec<ScoreRow>, LeaderboardError> {
     let url = Url::parse(&settings.formatted_url).map_err(|e| LeaderboardError::BadData {
         url: settings.formatted_url.clone(),
         message: e.to_string(),
@@ -71,7 +81,10 @@ async fn load_formatted(settings: &LeaderboardSettings, http: &HttpClient) -> Re
     Ok(rows)
 }
 
-async fn load_rows(settings: &LeaderboardSettings, http: &HttpClient) -> Result<Vec<ScoreRow>, LeaderboardError> {
+async fn load_rows(
+    settings: &LeaderboardSettings,
+    http: &HttpClient,
+) -> Result<Vec<ScoreRow>, LeaderboardError> {
     let mut rows = Vec::new();
     let mut offset = 0usize;
     loop {
@@ -92,13 +105,20 @@ async fn load_rows(settings: &LeaderboardSettings, http: &HttpClient) -> Result<
             url: redact(&url),
             message: message.into(),
         };
-        let items = page.get("rows").and_then(Value::as_array).ok_or_else(|| bad("no `rows` array"))?;
+        let items = page
+            .get("rows")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("no `rows` array"))?;
         let total = page
             .get("num_rows_total")
             .and_then(Value::as_u64)
             .ok_or_else(|| bad("no `num_rows_total`"))? as usize;
         for item in items {
-            if let Some(row) = item.get("row").and_then(Value::as_object).and_then(ScoreRow::from_contents) {
+            if let Some(row) = item
+                .get("row")
+                .and_then(Value::as_object)
+                .and_then(ScoreRow::from_contents)
+            {
                 rows.push(row);
             }
         }

@@ -39,6 +39,9 @@ pub struct LeaderboardSettings {
     pub page_timeout_secs: f64,
     /// New sessions a browser worker may start after its session dies.
     pub max_session_restarts: u32,
+    /// Keep one browser session per worker across models. `false` opens a browser per
+    /// model, as the original tool did; it exists to benchmark against.
+    pub reuse_sessions: bool,
     /// Where the datasets source reads: `formatted` (the app's JSON API, one request)
     /// or `rows` (the datasets-server `/rows` API, 100 rows per request).
     pub datasets_api: DatasetsApi,
@@ -66,6 +69,7 @@ impl Default for LeaderboardSettings {
             table_selector: "table".into(),
             page_timeout_secs: 30.0,
             max_session_restarts: 5,
+            reuse_sessions: true,
             datasets_api: DatasetsApi::Formatted,
             formatted_url: "https://open-llm-leaderboard-open-llm-leaderboard.hf.space/api/leaderboard/formatted".into(),
             datasets_server_url: "https://datasets-server.huggingface.co".into(),
@@ -77,7 +81,9 @@ impl Default for LeaderboardSettings {
 impl LeaderboardSettings {
     pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
         let bad = |key: &str, why: &str| {
-            Err(crate::config::ConfigError::Invalid(format!("`leaderboard.{key}` {why}")))
+            Err(crate::config::ConfigError::Invalid(format!(
+                "`leaderboard.{key}` {why}"
+            )))
         };
         if !(1..=32).contains(&self.browser_sessions) {
             return bad("browser_sessions", "must be between 1 and 32");

@@ -102,7 +102,8 @@ impl Column {
 }
 
 /// Columns without which a row is not worth reading.
-pub const REQUIRED: [(Column, &str); 2] = [(Column::Name, "Model"), (Column::Average, "Average ⬆️")];
+pub const REQUIRED: [(Column, &str); 2] =
+    [(Column::Name, "Model"), (Column::Average, "Average ⬆️")];
 
 fn number(text: &str) -> Option<f64> {
     text.trim().parse::<f64>().ok().filter(|v| v.is_finite())
@@ -183,14 +184,19 @@ impl ScoreRow {
             weight_type: text(model.get("weight_type")),
             architecture: text(model.get("architecture")),
             chat_template: model.get("has_chat_template").and_then(Value::as_bool),
-            average: model.get("average_score").and_then(Value::as_f64).map(round2),
+            average: model
+                .get("average_score")
+                .and_then(Value::as_f64)
+                .map(round2),
             ifeval: score("ifeval"),
             bbh: score("bbh"),
             math_lvl5: score("math"),
             gpqa: score("gpqa"),
             musr: score("musr"),
             mmlu_pro: score("mmlu_pro"),
-            params_b: meta.and_then(|m| m.get("params_billions")).and_then(Value::as_f64),
+            params_b: meta
+                .and_then(|m| m.get("params_billions"))
+                .and_then(Value::as_f64),
             hub_license: text(meta.and_then(|m| m.get("hub_license"))),
             submission_date: text(meta.and_then(|m| m.get("submission_date"))),
             base_model: text(meta.and_then(|m| m.get("base_model"))),
@@ -210,7 +216,9 @@ impl ScoreRow {
             if column == "Model" {
                 continue;
             }
-            let Some(field) = Column::from_header(column) else { continue };
+            let Some(field) = Column::from_header(column) else {
+                continue;
+            };
             let text = match value {
                 Value::String(s) => s.clone(),
                 Value::Number(n) => n.to_string(),
@@ -352,7 +360,10 @@ mod tests {
         assert!(lookup.rows.is_empty());
         assert!(lookup.detail.contains("Llama-3.1-8B-Instruct"));
 
-        let seen = vec![row("meta-llama/Llama-3.1-8B-Instruct", 27.9), row("META-LLAMA/llama-3.1-8b", 13.8)];
+        let seen = vec![
+            row("meta-llama/Llama-3.1-8B-Instruct", 27.9),
+            row("META-LLAMA/llama-3.1-8b", 13.8),
+        ];
         let lookup = classify(&id, seen);
         assert_eq!(lookup.status, MatchStatus::Found);
         assert_eq!(lookup.rows.len(), 1);
@@ -373,12 +384,16 @@ mod tests {
     #[test]
     fn formatted_rows_from_realdata() {
         let path = crate::testdata::realdata_dir().join("leaderboard/formatted-sample.json");
-        let items: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let items: Vec<Value> =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let rows: Vec<ScoreRow> = items.iter().filter_map(ScoreRow::from_formatted).collect();
         assert_eq!(rows.len(), items.len());
         let first = &rows[0];
         assert_eq!(first.name, "0-hero/Matter-0.2-7B-DPO");
-        assert_eq!(first.eval_name, "0-hero/Matter-0.2-7B-DPO_bfloat16_26a66f0d862e2024ce4ad0a09c37052ac36e8af6_True");
+        assert_eq!(
+            first.eval_name,
+            "0-hero/Matter-0.2-7B-DPO_bfloat16_26a66f0d862e2024ce4ad0a09c37052ac36e8af6_True"
+        );
         assert_eq!(first.average, Some(8.91));
         assert_eq!(first.ifeval, Some(33.03));
         assert_eq!(first.math_lvl5, Some(1.44));

@@ -77,13 +77,17 @@ async fn existing(ctx: &RunContext) -> Result<HashMap<String, Checkpoint>> {
         if decode_model_key(&key).is_none() {
             continue;
         }
-        let Some(body) = ctx.store.get(&key).await? else { continue };
+        let Some(body) = ctx.store.get(&key).await? else {
+            continue;
+        };
         match serde_json::from_slice::<Checkpoint>(&body) {
             Ok(c) => {
                 out.insert(c.model_id.normalized(), c);
             }
             // A checkpoint is written whole, so this is damage from outside: redo the model.
-            Err(e) => tracing::warn!(key = %key, error = %e, "unreadable checkpoint; the model will be looked up again"),
+            Err(e) => {
+                tracing::warn!(key = %key, error = %e, "unreadable checkpoint; the model will be looked up again")
+            }
         }
     }
     Ok(out)
@@ -102,12 +106,19 @@ pub async fn collect_scores(ctx: &RunContext, models: &[ModelId]) -> Result<Scor
     // Errors are retried on a rerun; definite answers are kept.
     let todo: Vec<ModelId> = models
         .iter()
-        .filter(|m| done.get(&m.normalized()).is_none_or(|c| c.lookup.status == MatchStatus::Error))
+        .filter(|m| {
+            done.get(&m.normalized())
+                .is_none_or(|c| c.lookup.status == MatchStatus::Error)
+        })
         .cloned()
         .collect();
     outcome.resumed = (models.len() - todo.len()) as u64;
     if outcome.resumed > 0 {
-        tracing::info!(resumed = outcome.resumed, todo = todo.len(), "resuming from checkpoints");
+        tracing::info!(
+            resumed = outcome.resumed,
+            todo = todo.len(),
+            "resuming from checkpoints"
+        );
     }
     let source_name: &'static str = match settings.source {
         SourceKind::Browser => "browser",
@@ -122,7 +133,8 @@ pub async fn collect_scores(ctx: &RunContext, models: &[ModelId]) -> Result<Scor
     if !todo.is_empty() {
         match settings.source {
             SourceKind::Datasets => {
-                let http = HttpClient::new(&ctx.settings.http, None).map_err(LeaderboardError::from)?;
+                let http =
+                    HttpClient::new(&ctx.settings.http, None).map_err(LeaderboardError::from)?;
                 let source = DatasetsSource::load(settings, &http).await?;
                 outcome.requests = source.requests;
                 for model in &todo {
@@ -159,7 +171,10 @@ async fn assemble(ctx: &RunContext, models: &[ModelId]) -> Result<BTreeMap<Strin
             continue;
         }
         let Some(checkpoint) = checkpoints.get(&model.normalized()) else {
-            return Err(LeaderboardError::Browser(format!("no checkpoint for {model} after the stage")).into());
+            return Err(LeaderboardError::Browser(format!(
+                "no checkpoint for {model} after the stage"
+            ))
+            .into());
         };
         let status = serde_json::to_value(checkpoint.lookup.status)
             .ok()
@@ -167,13 +182,19 @@ async fn assemble(ctx: &RunContext, models: &[ModelId]) -> Result<BTreeMap<Strin
             .unwrap_or_default();
         *counts.entry(status).or_insert(0) += 1;
         for record in checkpoint.lookup.records(model, &checkpoint.source) {
-            csv.serialize(record).map_err(|e| Error::io("writing leaderboard.csv", e.into()))?;
+            csv.serialize(record)
+                .map_err(|e| Error::io("writing leaderboard.csv", e.into()))?;
         }
     }
-    let body = csv
-        .into_inner()
-        .map_err(|e| Error::io("writing leaderboard.csv", std::io::Error::other(e.to_string())))?;
-    ctx.store.put(&ctx.layout.file(LEADERBOARD_CSV), Bytes::from(body)).await?;
+    let body = csv.into_inner().map_err(|e| {
+        Error::io(
+            "writing leaderboard.csv",
+            std::io::Error::other(e.to_string()),
+        )
+    })?;
+    ctx.store
+        .put(&ctx.layout.file(LEADERBOARD_CSV), Bytes::from(body))
+        .await?;
     Ok(counts)
 }
 
@@ -190,7 +211,8 @@ pub fn models_from_args(args: &[String]) -> std::result::Result<Vec<ModelId>, Le
         if path.is_file() {
             let text = std::fs::read_to_string(path).map_err(|e| bad(arg, e.to_string()))?;
             if arg.ends_with(".csv") {
-                let records = crate::hub::read_models_csv(text.as_bytes(), arg).map_err(|e| bad(arg, e.to_string()))?;
+                let records = crate::hub::read_models_csv(text.as_bytes(), arg)
+                    .map_err(|e| bad(arg, e.to_string()))?;
                 for r in records {
                     out.push(ModelId::parse(&r.model_id).map_err(|e| bad(arg, e.to_string()))?);
                 }
@@ -200,7 +222,10 @@ pub fn models_from_args(args: &[String]) -> std::result::Result<Vec<ModelId>, Le
                     if line.is_empty() || line.starts_with('#') {
                         continue;
                     }
-                    out.push(ModelId::parse(line).map_err(|e| bad(&format!("{arg} line {}", i + 1), e.to_string()))?);
+                    out.push(
+                        ModelId::parse(line)
+                            .map_err(|e| bad(&format!("{arg} line {}", i + 1), e.to_string()))?,
+                    );
                 }
             }
         } else {

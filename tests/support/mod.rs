@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+#[allow(unused_imports)]
 pub use fakehf::{FakeConfig, FakeHf, Fault, Route};
 
 /// Variables that would leak the developer's environment into a test run.
@@ -59,6 +60,14 @@ impl Cli {
         Self {
             workdir: tempfile::tempdir().expect("tempdir"),
             envs: vec![("HF_ENDPOINT".into(), fake.url())],
+        }
+    }
+
+    /// Another CLI over the same working folder and variables.
+    pub fn clone_env(&self) -> CliView<'_> {
+        CliView {
+            cli: self,
+            extra: Vec::new(),
         }
     }
 
@@ -126,4 +135,69 @@ pub fn read_csv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
     let mut reader =
         csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     reader.deserialize().map(|r| r.expect("csv row")).collect()
+}
+
+impl Cli {
+    /// Point the leaderboard sources at the fake, with a short page timeout.
+    pub fn leaderboard_on(self, fake: &FakeHf) -> Self {
+        self.env("HFHARVEST__LEADERBOARD__PAGE_URL", &fake.page_url())
+            .env(
+                "HFHARVEST__LEADERBOARD__FORMATTED_URL",
+                &fake.formatted_url(),
+            )
+            .env("HFHARVEST__LEADERBOARD__DATASETS_SERVER_URL", &fake.url())
+            .env("HFHARVEST__LEADERBOARD__PAGE_TIMEOUT_SECS", "15")
+    }
+}
+
+/// Poll a condition until it holds, or fail after `within`.
+pub async fn wait_for(what: &str, within: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !condition() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Files in a folder (0 if it does not exist yet).
+pub fn count_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|d| d.flatten().count())
+        .unwrap_or(0)
+}
+
+/// A borrowed [`Cli`] with extra variables, sharing its working folder.
+pub struct CliView<'a> {
+    cli: &'a Cli,
+    extra: Vec<(String, String)>,
+}
+
+impl CliView<'_> {
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.extra.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn out(&self) -> PathBuf {
+        self.cli.out()
+    }
+
+    pub async fn run(&self, args: &[&str]) -> Ran {
+        let started = Instant::now();
+        let mut cmd = self.cli.command(args);
+        for (k, v) in &self.extra {
+            cmd.env(k, v);
+        }
+        let output = tokio::time::timeout(Duration::from_secs(120), cmd.output())
+            .await
+            .expect("hfharvest did not finish within 120 s")
+            .expect("hfharvest runs");
+        Ran {
+            output,
+            elapsed: started.elapsed(),
+        }
+    }
 }

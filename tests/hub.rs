@@ -317,3 +317,15 @@ async fn bad_config_is_a_usage_error_naming_key_and_source() {
     assert!(ran.stderr().contains("invalid run id"), "{}", ran.stderr());
     assert_eq!(fake.requests().total(), 0, "nothing ran");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_shipped_example_config_is_valid() {
+    let fake = start_fake(5).await;
+    let cli = Cli::new(&fake);
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/hfharvest.example.toml");
+    let ran = cli.run(&["--config", example, "--dry-run", "run"]).await;
+    ran.assert_ok();
+    let shown: serde_json::Value = serde_json::from_str(&ran.stdout()).unwrap();
+    assert_eq!(shown["hub"]["limit"], 100);
+    assert_eq!(shown["leaderboard"]["source"], "datasets");
+}

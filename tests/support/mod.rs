@@ -97,15 +97,7 @@ impl Cli {
 
     /// Run to completion (bounded: a hung binary fails the test instead of hanging it).
     pub async fn run(&self, args: &[&str]) -> Ran {
-        let started = Instant::now();
-        let output = tokio::time::timeout(Duration::from_secs(120), self.command(args).output())
-            .await
-            .expect("hfharvest did not finish within 120 s")
-            .expect("hfharvest runs");
-        Ran {
-            output,
-            elapsed: started.elapsed(),
-        }
+        finish(self.command(args)).await
     }
 }
 
@@ -186,18 +178,23 @@ impl CliView<'_> {
     }
 
     pub async fn run(&self, args: &[&str]) -> Ran {
-        let started = Instant::now();
         let mut cmd = self.cli.command(args);
         for (k, v) in &self.extra {
             cmd.env(k, v);
         }
-        let output = tokio::time::timeout(Duration::from_secs(120), cmd.output())
-            .await
-            .expect("hfharvest did not finish within 120 s")
-            .expect("hfharvest runs");
-        Ran {
-            output,
-            elapsed: started.elapsed(),
-        }
+        finish(cmd).await
+    }
+}
+
+/// Wait for a command, bounded so a hung binary fails the test instead of hanging it.
+async fn finish(mut cmd: tokio::process::Command) -> Ran {
+    let started = Instant::now();
+    let output = tokio::time::timeout(Duration::from_secs(120), cmd.output())
+        .await
+        .expect("hfharvest did not finish within 120 s")
+        .expect("hfharvest runs");
+    Ran {
+        output,
+        elapsed: started.elapsed(),
     }
 }

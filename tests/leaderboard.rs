@@ -346,12 +346,24 @@ async fn changed_html_gives_a_clear_per_model_error_not_a_hang() {
         );
     }
 
+    fake.set_leaderboard_page(PageMode::IgnoresSearch, Duration::from_millis(50));
+    args[2] = "nofilter";
+    cli.run(&args).await.assert_ok();
+    for r in leaderboard_csv(&cli, "nofilter") {
+        assert_eq!(r["status"], "error");
+        assert_eq!(r["average"], "", "no scores read from an unfiltered table");
+        assert!(
+            r["detail"].contains("not matching `search=") && r["detail"].contains("after 2s"),
+            "{}",
+            r["detail"]
+        );
+    }
+
     // Errors are retried on a rerun: with the page back, the same run id completes.
     fake.set_leaderboard_page(PageMode::Normal, Duration::from_millis(50));
     cli.run(&args).await.assert_ok();
-    assert!(leaderboard_csv(&cli, "nohead")
-        .iter()
-        .all(|r| r["status"] == "found"));
+    let rerun = leaderboard_csv(&cli, "nofilter");
+    assert!(rerun.iter().all(|r| r["status"] == "found"), "{rerun:?}");
 
     // No WebDriver at all: a clear failure, exit 1.
     let ran = cli
@@ -372,4 +384,86 @@ async fn changed_html_gives_a_clear_per_model_error_not_a_hang() {
         "{}",
         ran.stderr()
     );
+}
+
+/// Processes anywhere on the machine whose command line mentions `needle`.
+fn processes_mentioning(needle: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains(needle))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_quits_every_browser_and_keeps_the_checkpoints() {
+    let fake = start_fake(20).await;
+    let cli = Cli::new(&fake).leaderboard_on(&fake);
+    // The job's temp folder, so its browser profiles (and browsers) can be told apart.
+    let tmp = cli.workdir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let tmp_text = tmp.to_str().unwrap().to_owned();
+    let cli = cli.env("TMPDIR", &tmp_text);
+    let args = [
+        "run",
+        "--limit",
+        "10",
+        "--run-id",
+        "term",
+        "--leaderboard-source",
+        "browser",
+        "--browser-sessions",
+        "2",
+    ];
+    let child = cli
+        .command(&args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let checkpoints = cli.out().join("runs/term/checkpoints/leaderboard");
+    wait_for("2 checkpoints", Duration::from_secs(90), || {
+        count_files(&checkpoints) >= 2
+    })
+    .await;
+    assert!(
+        !processes_mentioning(&tmp_text).is_empty(),
+        "the browsers run with a profile in the job's temp folder"
+    );
+    unsafe { libc::kill(child.id().unwrap() as i32, libc::SIGTERM) };
+    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("the job exits soon after SIGTERM")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    // quit() ran for every session: no browser is left, and their profiles are gone.
+    wait_for("the browsers to exit", Duration::from_secs(15), || {
+        processes_mentioning(&tmp_text).is_empty()
+    })
+    .await;
+    let profiles: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("hfharvest-chromium-")
+        })
+        .collect();
+    assert!(profiles.is_empty(), "profiles left: {profiles:?}");
+    let kept = count_files(&checkpoints);
+    assert!((2..10).contains(&kept), "{kept} checkpoints kept");
+    let manifest = std::fs::read_to_string(cli.out().join("runs/term/manifest.json")).unwrap();
+    assert!(manifest.contains("\"failed\""), "{manifest}");
+
+    cli.run(&args).await.assert_ok();
+    let rows = leaderboard_csv(&cli, "term");
+    let models: std::collections::HashSet<_> = rows.iter().map(|r| r["model_id"].clone()).collect();
+    assert_eq!(models.len(), 10, "the rerun finishes the rest");
 }

@@ -28,6 +28,8 @@ pub enum PageMode {
     NoTable,
     /// The table lacks this header (e.g. `Average ⬆️`).
     MissingHeader(String),
+    /// The app no longer applies the URL's search: the unfiltered first paint stays.
+    IgnoresSearch,
 }
 
 pub struct Leaderboard {
@@ -363,12 +365,14 @@ async fn app_page(AxumState(board): AxumState<Arc<Leaderboard>>) -> Html<String>
         .map(|(header, key)| json!([header, key]))
         .collect();
     let draw = mode != PageMode::NoTable;
+    let filter = mode != PageMode::IgnoresSearch;
     Html(format!(
         r#"<!doctype html><html><head><meta charset="utf-8"><title>open_llm_leaderboard</title></head>
 <body><div id="app"><p id="status">Loading…</p></div>
 <script>
 const COLUMNS = {columns};
 const DRAW = {draw};
+const FILTER = {filter};
 function cell(r, key) {{
   const e = r.evaluations || {{}}, m = r.model || {{}}, md = r.metadata || {{}};
   switch (key) {{
@@ -388,11 +392,7 @@ function cell(r, key) {{
     default: return e[key] ? String(e[key].normalized_score) : "";
   }}
 }}
-async function render() {{
-  const search = (new URLSearchParams(location.search).get("search") || "").toLowerCase();
-  const rows = await (await fetch("/api/leaderboard/formatted")).json();
-  if (!DRAW) {{ document.getElementById("status").textContent = "Something went wrong"; return; }}
-  const shown = rows.filter(r => r.model.name.toLowerCase().includes(search));
+function draw(shown) {{
   const table = document.createElement("table");
   const head = table.createTHead().insertRow();
   for (const [header] of COLUMNS) {{ const th = document.createElement("th"); th.textContent = header; head.appendChild(th); }}
@@ -405,8 +405,18 @@ async function render() {{
       else td.textContent = cell(r, key);
     }}
   }}
+  const old = document.querySelector("table");
+  if (old) old.replaceWith(table); else document.getElementById("app").appendChild(table);
+}}
+async function render() {{
+  const search = (new URLSearchParams(location.search).get("search") || "").toLowerCase();
+  const rows = await (await fetch("/api/leaderboard/formatted")).json();
+  if (!DRAW) {{ document.getElementById("status").textContent = "Something went wrong"; return; }}
   document.getElementById("status").remove();
-  document.getElementById("app").appendChild(table);
+  // Invented, as a client-side app may do it: the first paint shows the top rows
+  // unfiltered, and the URL's search is applied a moment later.
+  draw(rows.slice(0, 10));
+  if (FILTER) setTimeout(() => draw(rows.filter(r => r.model.name.toLowerCase().includes(search))), {delay_ms});
 }}
 setTimeout(render, {delay_ms});
 </script></body></html>"#,

@@ -208,15 +208,10 @@ struct Worker<'a> {
 
 impl Worker<'_> {
     async fn run(self) -> Result<()> {
-        let mut session: Option<WebDriver> = None;
+        let mut session: Option<Session> = None;
         let result = self.work(&mut session).await;
-        if let Some(driver) = session.take() {
-            if tokio::time::timeout(QUIT_TIMEOUT, driver.quit())
-                .await
-                .is_err()
-            {
-                tracing::warn!("browser session did not quit within {QUIT_TIMEOUT:?}");
-            }
+        if let Some(session) = session.take() {
+            session.quit().await;
         }
         result
     }
@@ -228,9 +223,10 @@ impl Worker<'_> {
             .pop_front()
     }
 
-    async fn work(&self, session: &mut Option<WebDriver>) -> Result<()> {
+    async fn work(&self, session: &mut Option<Session>) -> Result<()> {
         let mut own_restarts = 0u32;
-        let budget = Duration::from_secs_f64(self.settings.page_timeout_secs * 2.0 + 10.0);
+        // Three bounded waits (frame, table, filtered rows) plus page loads.
+        let budget = Duration::from_secs_f64(self.settings.page_timeout_secs * 3.0 + 10.0);
         while let Some(model) = self.next_model() {
             let mut tries = 0;
             let lookup = loop {
@@ -240,7 +236,7 @@ impl Worker<'_> {
                 if session.is_none() {
                     *session = Some(self.open_session().await?);
                 }
-                let driver = session.as_ref().expect("session just opened");
+                let driver = &session.as_ref().expect("session just opened").driver;
                 let attempt = tokio::select! {
                     r = tokio::time::timeout(budget, lookup(driver, self.settings, &model)) => r,
                     _ = self.ctx.cancel.cancelled() => return Err(Error::Interrupted("a termination signal")),
@@ -253,7 +249,7 @@ impl Worker<'_> {
                 };
                 tracing::warn!(model = %model, reason = %reason, "browser session failed; starting a new one");
                 if let Some(dead) = session.take() {
-                    let _ = tokio::time::timeout(QUIT_TIMEOUT, dead.quit()).await;
+                    dead.quit().await;
                 }
                 self.restarts.fetch_add(1, Ordering::Relaxed);
                 own_restarts += 1;
@@ -272,21 +268,22 @@ impl Worker<'_> {
             };
             self.writer.record(&model, lookup).await?;
             if !self.settings.reuse_sessions {
-                if let Some(driver) = session.take() {
-                    let _ = tokio::time::timeout(QUIT_TIMEOUT, driver.quit()).await;
+                if let Some(session) = session.take() {
+                    session.quit().await;
                 }
             }
         }
         Ok(())
     }
 
-    async fn open_session(&self) -> Result<WebDriver> {
+    async fn open_session(&self) -> Result<Session> {
         let mut caps = DesiredCapabilities::chrome();
         let fail =
             |e: WebDriverError| LeaderboardError::Browser(format!("chrome capabilities: {e}"));
         for arg in CHROMIUM_ARGS {
             caps.add_arg(arg).map_err(fail)?;
         }
+        let mut profile = None;
         if self.endpoint.local.is_some() {
             if let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
                 .iter()
@@ -294,6 +291,17 @@ impl Worker<'_> {
             {
                 caps.set_binary(chromium).map_err(fail)?;
             }
+            // A fresh profile per session, so no state leaks between sessions or runs;
+            // a remote Selenium node makes its own, on its own disk.
+            let dir = tempfile::Builder::new()
+                .prefix("hfharvest-chromium-")
+                .tempdir()
+                .map_err(|e| {
+                    LeaderboardError::Browser(format!("creating a browser profile folder: {e}"))
+                })?;
+            caps.add_arg(&format!("--user-data-dir={}", dir.path().display()))
+                .map_err(fail)?;
+            profile = Some(dir);
         }
         let timeout = Duration::from_secs_f64(self.settings.page_timeout_secs + 10.0);
         let driver = WebDriver::builder(self.endpoint.url.clone(), caps)
@@ -305,7 +313,27 @@ impl Worker<'_> {
                     self.endpoint.url
                 ))
             })?;
-        Ok(driver)
+        Ok(Session { driver, profile })
+    }
+}
+
+/// A browser session and the profile folder it owns (local chromedriver only).
+struct Session {
+    driver: WebDriver,
+    profile: Option<tempfile::TempDir>,
+}
+
+impl Session {
+    /// Quit the browser, bounded: a hung browser must not hold up the job's exit.
+    async fn quit(self) {
+        if tokio::time::timeout(QUIT_TIMEOUT, self.driver.quit())
+            .await
+            .is_err()
+        {
+            tracing::warn!("browser session did not quit within {QUIT_TIMEOUT:?}");
+        }
+        // The profile goes once the browser has let go of it.
+        drop(self.profile);
     }
 }
 
@@ -360,12 +388,43 @@ async fn lookup(
                 session_failure("waiting for the table", e)
             }
         })?;
-    let html = driver
-        .source()
-        .await
-        .map_err(|e| session_failure("reading the page", e))?;
-    let rows = parse_table(&html, &settings.table_selector).map_err(Failure::Page)?;
+    let rows = wait_for_filtered_rows(driver, settings, model, wait).await?;
     Ok(classify(model, rows))
+}
+
+/// An app may draw its table before it applies the URL's search (or while it still
+/// loads), so the table is read only once every row it shows matches the filter. An
+/// empty table matches: that is how the page says "no such model".
+async fn wait_for_filtered_rows(
+    driver: &WebDriver,
+    settings: &LeaderboardSettings,
+    model: &ModelId,
+    wait: Duration,
+) -> Result<Vec<ScoreRow>, Failure> {
+    let wanted = model.normalized();
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let html = driver
+            .source()
+            .await
+            .map_err(|e| session_failure("reading the page", e))?;
+        let rows = parse_table(&html, &settings.table_selector).map_err(Failure::Page)?;
+        let unfiltered = rows
+            .iter()
+            .filter(|r| !r.name.to_lowercase().contains(&wanted))
+            .count();
+        if unfiltered == 0 {
+            return Ok(rows);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Failure::Page(format!(
+                "the table still showed {unfiltered} of {} row(s) not matching `{}={model}` after {wait:?}",
+                rows.len(),
+                settings.search_param
+            )));
+        }
+        tokio::time::sleep(POLL).await;
+    }
 }
 
 /// Read a leaderboard table by its header texts (not positions).

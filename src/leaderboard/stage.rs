@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::browser;
 use super::datasets::DatasetsSource;
 use super::rows::Lookup;
-use super::{LeaderboardError, MatchStatus, SourceKind};
+use super::{LeaderboardError, LeaderboardRecord, MatchStatus, SourceKind};
 use crate::csvout;
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
@@ -135,7 +135,10 @@ pub async fn collect_scores(ctx: &RunContext, models: &[ModelId]) -> Result<Scor
             SourceKind::Datasets => {
                 let http =
                     HttpClient::new(&ctx.settings.http, None).map_err(LeaderboardError::from)?;
-                let source = DatasetsSource::load(settings, &http).await?;
+                let source = tokio::select! {
+                    loaded = DatasetsSource::load(settings, &http) => loaded?,
+                    _ = ctx.cancel.cancelled() => return Err(Error::Interrupted("a termination signal")),
+                };
                 outcome.requests = source.requests;
                 for model in &todo {
                     if ctx.cancel.is_cancelled() {
@@ -186,12 +189,28 @@ async fn assemble(ctx: &RunContext, models: &[ModelId]) -> Result<BTreeMap<Strin
                 .map_err(|e| Error::io("writing leaderboard.csv", e.into()))?;
         }
     }
-    let body = csv.into_inner().map_err(|e| {
-        Error::io(
-            "writing leaderboard.csv",
-            std::io::Error::other(e.to_string()),
-        )
-    })?;
+    let into_bytes = |csv: csv::Writer<Vec<u8>>| {
+        csv.into_inner().map_err(|e| {
+            Error::io(
+                "writing leaderboard.csv",
+                std::io::Error::other(e.to_string()),
+            )
+        })
+    };
+    let mut body = into_bytes(csv)?;
+    if body.is_empty() {
+        // No models: still one header, so readers see the columns.
+        let mut header = csvout::writer(Vec::new());
+        header
+            .serialize(LeaderboardRecord::default())
+            .map_err(|e| Error::io("writing leaderboard.csv", e.into()))?;
+        let full = into_bytes(header)?;
+        let end = full
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map_or(full.len(), |i| i + 2);
+        body = full[..end].to_vec();
+    }
     ctx.store
         .put(&ctx.layout.file(LEADERBOARD_CSV), Bytes::from(body))
         .await?;

@@ -176,7 +176,37 @@ pub async fn execute(cli: Cli, settings: Settings, cancel: CancellationToken) ->
             eprintln!("run {run_id} complete: {where_}/{}", ctx.layout.root());
             Ok(())
         }
-        Command::Scores(_) | Command::Prepare(_) | Command::Report(_) => {
+        Command::Prepare(_) | Command::Report(_) => {
+            if settings.output.run_id.is_none() {
+                anyhow::bail!(crate::Error::Config(crate::config::ConfigError::Invalid(
+                    "--run-id is required: name the existing run to prepare or report on".into()
+                )));
+            }
+            let ctx = RunContext::open(settings, cancel)
+                .await
+                .context("opening the output store")?;
+            let run_id = ctx.layout.run_id.clone();
+            let where_ = ctx.store.describe();
+            let written = if matches!(cli.command, Command::Prepare(_)) {
+                let outcome = crate::prepare::prepare_run(ctx.store.as_ref(), &ctx.layout)
+                    .await
+                    .with_context(|| format!("preparing run {run_id} (output {where_})"))?;
+                eprintln!(
+                    "prepared {} models ({} dropped, {} values fixed; see quality.json)",
+                    outcome.rows, outcome.dropped, outcome.fixed
+                );
+                crate::prepare::DATASET_CSV
+            } else {
+                let parameters = crate::report::parameters_from_settings(&ctx.settings);
+                crate::report::report_run(ctx.store.as_ref(), &ctx.layout, parameters)
+                    .await
+                    .with_context(|| format!("reporting on run {run_id} (output {where_})"))?;
+                crate::report::REPORT_HTML
+            };
+            eprintln!("wrote {where_}/{}", ctx.layout.file(written));
+            Ok(())
+        }
+        Command::Scores(_) => {
             anyhow::bail!(crate::Error::Config(crate::config::ConfigError::Invalid(
                 "this command is not available yet".into()
             )))

@@ -152,66 +152,75 @@ fn enum_value<T: serde::Serialize>(v: T) -> Value {
 }
 
 /// Run a parsed command. Errors carry context for the user; the binary maps them to exit codes.
-pub async fn execute(cli: Cli, settings: Settings, cancel: CancellationToken) -> anyhow::Result<()> {
+pub async fn execute(
+    cli: Cli,
+    settings: Settings,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
     if cli.dry_run {
         let shown = toml_like(&settings);
         println!("{shown}");
         return Ok(());
     }
-    match &cli.command {
-        Command::Models(_) | Command::Run(_) => {
-            let stages = if matches!(cli.command, Command::Models(_)) {
-                Stages::ModelsOnly
-            } else {
-                Stages::All
-            };
-            let ctx = RunContext::open(settings, cancel)
-                .await
-                .context("opening the output store")?;
-            let run_id = ctx.layout.run_id.clone();
-            let where_ = ctx.store.describe();
-            pipeline::run(&ctx, stages)
-                .await
-                .with_context(|| format!("run {run_id} (output {where_})"))?;
-            eprintln!("run {run_id} complete: {where_}/{}", ctx.layout.root());
-            Ok(())
-        }
+    let stages = match &cli.command {
+        Command::Models(_) => Stages::ModelsOnly,
+        Command::Run(_) => Stages::All,
+        Command::Scores(args) => Stages::ScoresOnly(
+            crate::leaderboard::models_from_args(&args.models).map_err(|e| {
+                crate::Error::Config(crate::config::ConfigError::Invalid(e.to_string()))
+            })?,
+        ),
         Command::Prepare(_) | Command::Report(_) => {
-            if settings.output.run_id.is_none() {
-                anyhow::bail!(crate::Error::Config(crate::config::ConfigError::Invalid(
-                    "--run-id is required: name the existing run to prepare or report on".into()
-                )));
-            }
-            let ctx = RunContext::open(settings, cancel)
-                .await
-                .context("opening the output store")?;
-            let run_id = ctx.layout.run_id.clone();
-            let where_ = ctx.store.describe();
-            let written = if matches!(cli.command, Command::Prepare(_)) {
-                let outcome = crate::prepare::prepare_run(ctx.store.as_ref(), &ctx.layout)
-                    .await
-                    .with_context(|| format!("preparing run {run_id} (output {where_})"))?;
-                eprintln!(
-                    "prepared {} models ({} dropped, {} values fixed; see quality.json)",
-                    outcome.rows, outcome.dropped, outcome.fixed
-                );
-                crate::prepare::DATASET_CSV
-            } else {
-                let parameters = crate::report::parameters_from_settings(&ctx.settings);
-                crate::report::report_run(ctx.store.as_ref(), &ctx.layout, parameters)
-                    .await
-                    .with_context(|| format!("reporting on run {run_id} (output {where_})"))?;
-                crate::report::REPORT_HTML
-            };
-            eprintln!("wrote {where_}/{}", ctx.layout.file(written));
-            Ok(())
+            return prepare_or_report(&cli.command, settings, cancel).await;
         }
-        Command::Scores(_) => {
-            anyhow::bail!(crate::Error::Config(crate::config::ConfigError::Invalid(
-                "this command is not available yet".into()
-            )))
-        }
+    };
+    let ctx = RunContext::open(settings, cancel)
+        .await
+        .context("opening the output store")?;
+    let run_id = ctx.layout.run_id.clone();
+    let where_ = ctx.store.describe();
+    pipeline::run(&ctx, stages)
+        .await
+        .with_context(|| format!("run {run_id} (output {where_})"))?;
+    eprintln!("run {run_id} complete: {where_}/{}", ctx.layout.root());
+    Ok(())
+}
+
+/// `prepare` / `report`: one stage over an existing run. The run's manifest is left as it
+/// is, so a complete run stays complete.
+async fn prepare_or_report(
+    command: &Command,
+    settings: Settings,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    if settings.output.run_id.is_none() {
+        anyhow::bail!(crate::Error::Config(crate::config::ConfigError::Invalid(
+            "--run-id is required: name the existing run to prepare or report on".into()
+        )));
     }
+    let ctx = RunContext::open(settings, cancel)
+        .await
+        .context("opening the output store")?;
+    let run_id = ctx.layout.run_id.clone();
+    let where_ = ctx.store.describe();
+    let written = if matches!(command, Command::Prepare(_)) {
+        let outcome = crate::prepare::prepare_run(ctx.store.as_ref(), &ctx.layout)
+            .await
+            .with_context(|| format!("preparing run {run_id} (output {where_})"))?;
+        eprintln!(
+            "prepared {} models ({} dropped, {} values fixed; see quality.json)",
+            outcome.rows, outcome.dropped, outcome.fixed
+        );
+        crate::prepare::DATASET_CSV
+    } else {
+        let parameters = crate::report::parameters_from_settings(&ctx.settings);
+        crate::report::report_run(ctx.store.as_ref(), &ctx.layout, parameters)
+            .await
+            .with_context(|| format!("reporting on run {run_id} (output {where_})"))?;
+        crate::report::REPORT_HTML
+    };
+    eprintln!("wrote {where_}/{}", ctx.layout.file(written));
+    Ok(())
 }
 
 /// The effective settings as pretty JSON (they hold no secrets).

@@ -17,7 +17,7 @@ use crate::telemetry::TelemetrySettings;
 pub const ENV_PREFIX: &str = "HFHARVEST";
 pub const CONFIG_FILE_ENV: &str = "HFHARVEST_CONFIG";
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub output: OutputSettings,
@@ -26,19 +26,6 @@ pub struct Settings {
     pub leaderboard: LeaderboardSettings,
     pub s3: S3Settings,
     pub telemetry: TelemetrySettings,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            output: OutputSettings::default(),
-            hub: HubSettings::default(),
-            http: HttpSettings::default(),
-            leaderboard: LeaderboardSettings::default(),
-            s3: S3Settings::default(),
-            telemetry: TelemetrySettings::default(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -87,11 +74,14 @@ impl Settings {
 
         let mut builder = Config::builder().add_source(defaults);
         if let Some(path) = &file {
-            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
-            let source = File::from_str(&text, FileFormat::Toml);
+            if !path.is_file() {
+                return Err(ConfigError::File {
+                    path: path.clone(),
+                    message: "no such file".into(),
+                });
+            }
+            // A path source (not a string) makes `config` name the file in type errors.
+            let source = File::from(path.as_path()).format(FileFormat::Toml);
             let table = source.collect().map_err(|e| ConfigError::File {
                 path: path.clone(),
                 message: e.to_string(),
@@ -100,7 +90,9 @@ impl Settings {
             builder = builder.add_source(source);
         }
         let env = environment();
-        let env_table = env.collect().map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let env_table = env
+            .collect()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         check_known_keys(&known, &env_table, "", "the environment (HFHARVEST__*)")?;
         builder = builder.add_source(env);
         if let Ok(endpoint) = std::env::var("HF_ENDPOINT") {
@@ -134,6 +126,7 @@ impl Settings {
         }
         self.hub.validate()?;
         self.http.validate()?;
+        self.leaderboard.validate()?;
         Ok(())
     }
 
@@ -201,7 +194,10 @@ fn describe_origin(error: config::ConfigError, file: Option<&Path>) -> String {
     let text = error.to_string();
     match file {
         Some(path) if !text.contains(" in ") => {
-            format!("{text} (sources: defaults, {}, environment, flags)", path.display())
+            format!(
+                "{text} (sources: defaults, {}, environment, flags)",
+                path.display()
+            )
         }
         _ => text,
     }

@@ -61,7 +61,14 @@ mod tests {
 
     #[test]
     fn neutralises_formula_cells_and_restores_them() {
-        for cell in ["=HYPERLINK(\"http://x\")", "+1", "-cmd", "@SUM(A1)", "\tx", "\rx"] {
+        for cell in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-cmd",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
             let safe = neutralize(cell);
             assert!(safe.starts_with('\''), "{cell:?}");
             assert_eq!(restore(&safe), cell);

@@ -52,16 +52,16 @@ impl Default for HttpSettings {
 impl HttpSettings {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |key: &str, why: &str| Err(ConfigError::Invalid(format!("`http.{key}` {why}")));
-        if !(self.timeout_secs > 0.0) {
+        if self.timeout_secs.is_nan() || self.timeout_secs <= 0.0 {
             return bad("timeout_secs", "must be > 0");
         }
-        if !(self.connect_timeout_secs > 0.0) {
+        if self.connect_timeout_secs.is_nan() || self.connect_timeout_secs <= 0.0 {
             return bad("connect_timeout_secs", "must be > 0");
         }
         if self.max_attempts == 0 {
             return bad("max_attempts", "must be >= 1");
         }
-        if !(self.retry_budget_secs >= 0.0) {
+        if self.retry_budget_secs.is_nan() || self.retry_budget_secs < 0.0 {
             return bad("retry_budget_secs", "must be >= 0");
         }
         Ok(())
@@ -232,10 +232,9 @@ impl HttpClient {
             let (delay, last) = match outcome {
                 Attempt::Done(fetched) => return Ok(fetched),
                 Attempt::Fatal(error) => return Err(error),
-                Attempt::Retry { delay, reason } => (
-                    delay.unwrap_or_else(|| self.backoff(attempt)),
-                    reason,
-                ),
+                Attempt::Retry { delay, reason } => {
+                    (delay.unwrap_or_else(|| self.backoff(attempt)), reason)
+                }
             };
             if attempt >= self.settings.max_attempts || started.elapsed() + delay > budget {
                 return Err(HttpError::Exhausted {
@@ -334,7 +333,10 @@ impl HttpClient {
         if let Some(until) = until {
             if until > Instant::now() {
                 self.stats.rate_limit_waits.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(wait_ms = (until - Instant::now()).as_millis() as u64, "rate limit window spent; waiting");
+                tracing::info!(
+                    wait_ms = (until - Instant::now()).as_millis() as u64,
+                    "rate limit window spent; waiting"
+                );
                 tokio::time::sleep_until(until.into()).await;
             }
         }
@@ -451,9 +453,18 @@ mod tests {
 
     #[test]
     fn reads_retry_after_and_ratelimit() {
-        assert_eq!(server_delay(&headers(&[("retry-after", "1")])), Some(Duration::from_secs(1)));
+        assert_eq!(
+            server_delay(&headers(&[("retry-after", "1")])),
+            Some(Duration::from_secs(1))
+        );
         let rl = headers(&[("ratelimit", "\"api\";r=0;t=55")]);
-        assert_eq!(rate_limit(&rl), Some(RateLimit { remaining: 0, reset: Duration::from_secs(55) }));
+        assert_eq!(
+            rate_limit(&rl),
+            Some(RateLimit {
+                remaining: 0,
+                reset: Duration::from_secs(55)
+            })
+        );
         assert_eq!(server_delay(&rl), Some(Duration::from_secs(55)));
         let plenty = headers(&[("ratelimit", "\"api\";r=499;t=55")]);
         assert_eq!(server_delay(&plenty), None);
@@ -462,7 +473,10 @@ mod tests {
         assert_eq!(server_delay(&headers(&[("retry-after", "soon")])), None);
         let date = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
         let d = server_delay(&headers(&[("retry-after", &date)])).unwrap();
-        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30), "{d:?}");
+        assert!(
+            d > Duration::from_secs(25) && d <= Duration::from_secs(30),
+            "{d:?}"
+        );
     }
 
     #[test]
@@ -474,7 +488,8 @@ mod tests {
     #[test]
     fn decode_error_names_url_and_position() {
         let url = Url::parse("http://127.0.0.1/api/models").unwrap();
-        let err = decode_json::<serde_json::Value>(&url, b"[{\"id\": \"a\"},\n{\"id\": ").unwrap_err();
+        let err =
+            decode_json::<serde_json::Value>(&url, b"[{\"id\": \"a\"},\n{\"id\": ").unwrap_err();
         let text = err.to_string();
         assert!(text.contains("http://127.0.0.1/api/models"), "{text}");
         assert!(text.contains("line 2"), "{text}");

@@ -10,8 +10,9 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::hub;
+use crate::leaderboard;
 use crate::store::{self, RunLayout, Store};
-use crate::types::{RunId, Secret};
+use crate::types::{ModelId, RunId, Secret};
 
 pub const MANIFEST: &str = "manifest.json";
 
@@ -88,16 +89,20 @@ impl Manifest {
 
     async fn save(&self, ctx: &RunContext) -> Result<()> {
         let body = serde_json::to_vec_pretty(self).expect("manifest serialises");
-        ctx.store.put(&ctx.layout.file(MANIFEST), body.into()).await?;
+        ctx.store
+            .put(&ctx.layout.file(MANIFEST), body.into())
+            .await?;
         Ok(())
     }
 }
 
 /// Which stages a command runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stages {
     /// `hfharvest models`
     ModelsOnly,
+    /// `hfharvest scores --models …`: scores for these models only.
+    ScoresOnly(Vec<ModelId>),
     /// `hfharvest run`: every stage.
     All,
 }
@@ -123,24 +128,50 @@ pub async fn run(ctx: &RunContext, stages: Stages) -> Result<Manifest> {
 }
 
 async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -> Result<()> {
-    let started = Instant::now();
-    let models = cancellable(ctx, hub::collect_models(ctx)).await?;
-    let outcome = if models.resumed { "resumed" } else { "ok" };
+    let every_stage = stages == Stages::All;
+    let models = match stages {
+        Stages::ScoresOnly(ids) => ids,
+        Stages::ModelsOnly | Stages::All => {
+            let started = Instant::now();
+            let models = cancellable(ctx, hub::collect_models(ctx)).await?;
+            let outcome = if models.resumed { "resumed" } else { "ok" };
+            manifest.stages.push(StageSummary {
+                name: "models".into(),
+                seconds: started.elapsed().as_secs_f64(),
+                outcomes: [(outcome.to_owned(), models.models)].into(),
+            });
+            manifest.save(ctx).await?;
+            if stages == Stages::ModelsOnly {
+                return Ok(());
+            }
+            model_ids(ctx).await?
+        }
+    };
+    // The scores stage watches for cancellation itself, so it can quit its browsers.
+    let scores = leaderboard::collect_scores(ctx, &models).await?;
+    let mut outcomes = scores.counts.clone();
+    if scores.resumed > 0 {
+        outcomes.insert("resumed".into(), scores.resumed);
+    }
     manifest.stages.push(StageSummary {
-        name: "models".into(),
-        seconds: started.elapsed().as_secs_f64(),
-        outcomes: [(outcome.to_owned(), models.models)].into(),
+        name: "scores".into(),
+        seconds: scores.seconds,
+        outcomes,
     });
     manifest.save(ctx).await?;
-    if stages == Stages::ModelsOnly {
-        return Ok(());
+    if every_stage {
+        prepare_and_report(ctx, manifest).await?;
     }
-    prepare_and_report(ctx, manifest).await
+    Ok(())
 }
 
 /// Stages 3 and 4: `dataset.csv` + `quality.json`, then `report.html`.
 pub async fn prepare_and_report(ctx: &RunContext, manifest: &mut Manifest) -> Result<()> {
-    let prepared = cancellable(ctx, crate::prepare::prepare_run(ctx.store.as_ref(), &ctx.layout)).await?;
+    let prepared = cancellable(
+        ctx,
+        crate::prepare::prepare_run(ctx.store.as_ref(), &ctx.layout),
+    )
+    .await?;
     let c = &prepared.coverage;
     manifest.stages.push(StageSummary {
         name: "prepare".into(),
@@ -156,7 +187,11 @@ pub async fn prepare_and_report(ctx: &RunContext, manifest: &mut Manifest) -> Re
     });
     manifest.save(ctx).await?;
     let parameters = crate::report::parameters_from_settings(&ctx.settings);
-    let report = cancellable(ctx, crate::report::report_run(ctx.store.as_ref(), &ctx.layout, parameters)).await?;
+    let report = cancellable(
+        ctx,
+        crate::report::report_run(ctx.store.as_ref(), &ctx.layout, parameters),
+    )
+    .await?;
     manifest.stages.push(StageSummary {
         name: "report".into(),
         seconds: report.seconds,
@@ -166,8 +201,21 @@ pub async fn prepare_and_report(ctx: &RunContext, manifest: &mut Manifest) -> Re
     Ok(())
 }
 
+/// The model ids of this run's `models.csv`, in rank order.
+async fn model_ids(ctx: &RunContext) -> Result<Vec<ModelId>> {
+    let key = ctx.layout.file(hub::stage::MODELS_CSV);
+    let body = ctx.store.get(&key).await?.unwrap_or_default();
+    hub::read_models_csv(&body, &key)?
+        .into_iter()
+        .map(|r| ModelId::parse(&r.model_id).map_err(Error::from))
+        .collect()
+}
+
 /// Stop a stage at SIGTERM; what it wrote before stays in the store.
-async fn cancellable<T>(ctx: &RunContext, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+async fn cancellable<T>(
+    ctx: &RunContext,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
     tokio::select! {
         result = work => result,
         _ = ctx.cancel.cancelled() => Err(Error::Interrupted("a termination signal")),

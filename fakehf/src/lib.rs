@@ -1,1 +1,272 @@
-pub fn placeholder() {}
+//! A local fake of the Hugging Face services, for tests and benchmarks: real HTTP on
+//! 127.0.0.1, with response shapes taken from `shared/realdata/` (see its README).
+//!
+//! Hub API: `GET /api/models` (filters, `sort=downloads`, `expand[]`, `limit` ≤ 1000,
+//! cursor pagination with `Link: <…>; rel="next"`) and `GET /api/models/{id}`.
+//! It can be scripted to misbehave: 429 with `Retry-After` and `RateLimit`, 5xx
+//! bursts, slow, truncated or malformed responses (see [`Fault`]).
+
+pub mod catalogue;
+mod hub;
+pub mod leaderboard;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+
+pub use catalogue::{Catalogue, Odd, ODD_RANKS};
+pub use leaderboard::{Leaderboard, PageMode};
+
+/// `../shared/realdata` next to the workspace, or `HFHARVEST_REALDATA`.
+pub fn realdata_dir() -> PathBuf {
+    std::env::var_os("HFHARVEST_REALDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/realdata"))
+}
+
+#[derive(Debug, Clone)]
+pub struct FakeConfig {
+    /// Models in the catalogue (the real ~4,500, then generated GGUF re-uploads).
+    pub models: usize,
+    /// Added to every response, to model network round trips.
+    pub latency: Duration,
+    /// Mix the odd models (unicode id, GGUF-only, sparse list item, bare) into the top 20.
+    pub odd_models: bool,
+    pub realdata: PathBuf,
+    /// How long the leaderboard app waits before drawing its table, as the real one
+    /// renders after its data arrives.
+    pub render_delay: Duration,
+}
+
+impl Default for FakeConfig {
+    fn default() -> Self {
+        Self {
+            models: 1000,
+            latency: Duration::ZERO,
+            odd_models: true,
+            realdata: realdata_dir(),
+            render_delay: Duration::from_millis(300),
+        }
+    }
+}
+
+/// Which requests a fault applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    List,
+    Detail,
+    Any,
+}
+
+/// A scripted misbehaviour, used for the next `times` matching requests.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// A status with headers and a JSON error body, e.g. 429 with `Retry-After: 1`.
+    Status {
+        status: u16,
+        headers: Vec<(String, String)>,
+    },
+    /// A 200 whose body is cut off after this many bytes.
+    Truncated(usize),
+    /// A 200 with this body verbatim.
+    Body(String),
+    /// Serve normally after this extra delay.
+    Slow(Duration),
+}
+
+impl Fault {
+    /// HTTP 429 as the Hub sends it: `Retry-After` plus the `RateLimit` headers.
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        Self::Status {
+            status: 429,
+            headers: vec![
+                ("Retry-After".into(), retry_after_secs.to_string()),
+                (
+                    "RateLimit".into(),
+                    format!("\"api\";r=0;t={retry_after_secs}"),
+                ),
+                (
+                    "RateLimit-Policy".into(),
+                    "\"fixed window\";\"api\";q=500;w=300".into(),
+                ),
+            ],
+        }
+    }
+
+    pub fn server_error(status: u16) -> Self {
+        Self::Status {
+            status,
+            headers: vec![],
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct RequestLog {
+    pub list: AtomicU64,
+    pub detail: AtomicU64,
+    pub faults_served: AtomicU64,
+    /// Bearer tokens seen, so a test can prove the token was sent.
+    pub bearer_tokens: Mutex<Vec<String>>,
+}
+
+impl RequestLog {
+    pub fn list(&self) -> u64 {
+        self.list.load(Ordering::Relaxed)
+    }
+    pub fn detail(&self) -> u64 {
+        self.detail.load(Ordering::Relaxed)
+    }
+    pub fn total(&self) -> u64 {
+        self.list() + self.detail()
+    }
+}
+
+pub(crate) struct State {
+    pub catalogue: Catalogue,
+    /// List items rendered once per (fields asked for, rank): the fake's own CPU time
+    /// would otherwise dominate benchmarks that model network round trips.
+    pub rendered: Mutex<HashMap<(String, usize), Arc<str>>>,
+    pub latency: Duration,
+    pub faults: Mutex<VecDeque<(Route, Fault, usize)>>,
+    pub log: RequestLog,
+}
+
+impl State {
+    pub fn rendered(
+        &self,
+        rank: usize,
+        expand: &Option<Vec<String>>,
+        listing: bool,
+        render: impl FnOnce() -> serde_json::Value,
+    ) -> Arc<str> {
+        let key = (format!("{listing}:{expand:?}"), rank);
+        let mut cache = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .entry(key)
+            .or_insert_with(|| Arc::from(render().to_string()))
+            .clone()
+    }
+
+    /// The next scripted fault for this route, if any.
+    pub fn take_fault(&self, route: Route) -> Option<Fault> {
+        let mut faults = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+        let pos = faults
+            .iter()
+            .position(|(r, _, _)| *r == route || *r == Route::Any)?;
+        let (_, fault, times) = &mut faults[pos];
+        let fault = fault.clone();
+        *times -= 1;
+        if *times == 0 {
+            faults.remove(pos);
+        }
+        self.log.faults_served.fetch_add(1, Ordering::Relaxed);
+        Some(fault)
+    }
+}
+
+/// A running fake; stops when dropped.
+pub struct FakeHf {
+    addr: SocketAddr,
+    state: Arc<State>,
+    leaderboard: Arc<Leaderboard>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl FakeHf {
+    /// Start on 127.0.0.1 with a free port.
+    pub async fn start(config: FakeConfig) -> anyhow::Result<Self> {
+        Self::start_on(config, 0).await
+    }
+
+    pub async fn start_on(config: FakeConfig, port: u16) -> anyhow::Result<Self> {
+        let real = catalogue::load_real_models(&config.realdata)
+            .with_context(|| format!("loading real data from {}", config.realdata.display()))?;
+        let state = Arc::new(State {
+            catalogue: Catalogue::generate(real, config.models, config.odd_models),
+            latency: config.latency,
+            rendered: Mutex::new(HashMap::new()),
+            faults: Mutex::new(VecDeque::new()),
+            log: RequestLog::default(),
+        });
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let leaderboard = Arc::new(Leaderboard::load(&config.realdata, config.render_delay)?);
+        let app = hub::router(state.clone()).merge(leaderboard::router(leaderboard.clone()));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(Self {
+            addr,
+            state,
+            leaderboard,
+            shutdown: Some(tx),
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`, to use as `HF_ENDPOINT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Script a fault for the next `times` requests on `route`. Faults apply in order.
+    pub fn inject(&self, route: Route, fault: Fault, times: usize) {
+        if times > 0 {
+            let mut faults = self.state.faults.lock().unwrap_or_else(|p| p.into_inner());
+            faults.push_back((route, fault, times));
+        }
+    }
+
+    pub fn requests(&self) -> &RequestLog {
+        &self.state.log
+    }
+
+    /// Make the leaderboard page misbehave, or change its render delay.
+    pub fn set_leaderboard_page(&self, mode: PageMode, render_delay: Duration) {
+        self.leaderboard.set_page(mode, render_delay);
+    }
+
+    /// Leaderboard data requests served (JSON API and `/rows`), page loads included.
+    pub fn leaderboard_data_requests(&self) -> u64 {
+        self.leaderboard.data_requests.load(Ordering::Relaxed)
+    }
+
+    /// The leaderboard app's JSON API on this fake.
+    pub fn formatted_url(&self) -> String {
+        format!("{}/api/leaderboard/formatted", self.url())
+    }
+
+    /// The leaderboard page (the Space) on this fake.
+    pub fn page_url(&self) -> String {
+        format!(
+            "{}/spaces/open-llm-leaderboard/open_llm_leaderboard",
+            self.url()
+        )
+    }
+
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.state.catalogue
+    }
+}
+
+impl Drop for FakeHf {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -10,7 +10,9 @@ use serde_json::Value;
 use url::Url;
 
 use super::{DetailMode, HubError, HubSettings, ModelRecord};
-use crate::http::{redact, HttpClient, HttpError, HttpSettings};
+use tokio_util::task::AbortOnDropHandle;
+
+use crate::http::{redact, Fetched, HttpClient, HttpError, HttpSettings};
 use crate::types::Secret;
 
 /// The `expand[]` properties one list request asks for: everything `models.csv` needs.
@@ -120,18 +122,21 @@ impl HubClient {
         url
     }
 
-    /// One list page: its items and the next page's URL.
-    pub async fn list_page(&self, url: &Url) -> Result<(Vec<Value>, Option<Url>), HubError> {
-        let fetched = self.http.get(url).await?;
-        let items: Value = fetched.json()?;
-        let Value::Array(items) = items else {
-            return Err(HubError::BadListing {
-                url: redact(url),
-                message: format!("expected a JSON array, got {}", kind(&items)),
-            });
-        };
-        let next = next_link(&fetched.headers, url);
-        Ok((items, next))
+    /// One list page's items, checked to be a JSON array.
+    fn page_items(fetched: &Fetched) -> Result<Vec<Value>, HubError> {
+        match fetched.json()? {
+            Value::Array(items) => Ok(items),
+            other => Err(HubError::BadListing {
+                url: redact(&fetched.url),
+                message: format!("expected a JSON array, got {}", kind(&other)),
+            }),
+        }
+    }
+
+    /// Start a list request in the background; aborted if dropped.
+    fn fetch_in_background(&self, url: Url) -> AbortOnDropHandle<Result<Fetched, HttpError>> {
+        let http = self.http.clone();
+        AbortOnDropHandle::new(tokio::spawn(async move { http.get(&url).await }))
     }
 
     pub async fn model_info(&self, model_id: &str) -> Result<Value, HttpError> {
@@ -140,20 +145,31 @@ impl HubClient {
 
     /// Collect up to `limit` unique models in the Hub's order, handing each to `sink`
     /// with its raw JSON as soon as its page is complete, so memory stays flat.
+    ///
+    /// Pages follow a cursor, so they come one after another; but the next page's URL
+    /// is known as soon as a page arrives, so when the next page is certainly needed its
+    /// request is sent before this page is parsed and written, hiding that work
+    /// behind the round trip.
     pub async fn harvest<F>(&self, limit: u64, mut sink: F) -> Result<HarvestStats, HubError>
     where
         F: FnMut(ModelRecord, Value) -> Result<(), HubError>,
     {
         let mut stats = HarvestStats::default();
         let mut seen: HashSet<String> = HashSet::new();
-        let mut next = Some(self.list_url(limit, true));
-        while let Some(url) = next.take() {
-            if stats.models >= limit {
-                break;
-            }
+        let page_size = limit.min(self.settings.page_size);
+        let mut in_flight = Some(self.fetch_in_background(self.list_url(limit, true)));
+        while let Some(request) = in_flight.take() {
             let started = Instant::now();
-            let (items, next_url) = self.list_page(&url).await?;
+            let fetched = request.await.map_err(|e| HubError::BadListing {
+                url: self.endpoint.to_string(),
+                message: format!("list request task failed: {e}"),
+            })??;
             stats.pages += 1;
+            let next_url = next_link(&fetched.headers, &fetched.url);
+            if stats.models + page_size < limit {
+                in_flight = next_url.clone().map(|url| self.fetch_in_background(url));
+            }
+            let items = Self::page_items(&fetched)?;
             let page_len = items.len();
             let items = self.complete(items, &mut stats).await;
             for item in items {
@@ -162,7 +178,7 @@ impl HubClient {
                 }
                 let Some(record) = ModelRecord::from_hub(stats.models + 1, &item) else {
                     stats.invalid_items += 1;
-                    tracing::warn!(url = %redact(&url), "list item without an id skipped");
+                    tracing::warn!(url = %redact(&fetched.url), "list item without an id skipped");
                     continue;
                 };
                 if !seen.insert(record.model_id.to_lowercase()) {
@@ -172,11 +188,18 @@ impl HubClient {
                 stats.models += 1;
                 sink(record, item)?;
             }
-            tracing::debug!(page = stats.pages, items = page_len, ms = started.elapsed().as_millis() as u64, "list page");
-            if page_len == 0 {
+            tracing::debug!(
+                page = stats.pages,
+                items = page_len,
+                ms = started.elapsed().as_millis() as u64,
+                "list page"
+            );
+            if stats.models >= limit || page_len == 0 {
                 break;
             }
-            next = next_url;
+            if in_flight.is_none() {
+                in_flight = next_url.map(|url| self.fetch_in_background(url));
+            }
         }
         Ok(stats)
     }
@@ -272,22 +295,43 @@ mod tests {
     fn parses_next_link() {
         let current = Url::parse("https://huggingface.co/api/models?limit=2").unwrap();
         let mut h = HeaderMap::new();
-        h.insert(LINK, HeaderValue::from_static("<https://huggingface.co/api/models?limit=2&cursor=abc>; rel=\"next\""));
-        assert_eq!(next_link(&h, &current).unwrap().as_str(), "https://huggingface.co/api/models?limit=2&cursor=abc");
+        h.insert(
+            LINK,
+            HeaderValue::from_static(
+                "<https://huggingface.co/api/models?limit=2&cursor=abc>; rel=\"next\"",
+            ),
+        );
+        assert_eq!(
+            next_link(&h, &current).unwrap().as_str(),
+            "https://huggingface.co/api/models?limit=2&cursor=abc"
+        );
         let mut h = HeaderMap::new();
-        h.insert(LINK, HeaderValue::from_static("</api/models?cursor=x>; rel=\"prev\", </api/models?cursor=y>; rel=\"next\""));
-        assert_eq!(next_link(&h, &current).unwrap().as_str(), "https://huggingface.co/api/models?cursor=y");
+        h.insert(
+            LINK,
+            HeaderValue::from_static(
+                "</api/models?cursor=x>; rel=\"prev\", </api/models?cursor=y>; rel=\"next\"",
+            ),
+        );
+        assert_eq!(
+            next_link(&h, &current).unwrap().as_str(),
+            "https://huggingface.co/api/models?cursor=y"
+        );
         assert_eq!(next_link(&HeaderMap::new(), &current), None);
     }
 
     #[test]
     fn builds_urls() {
-        let mut s = HubSettings::default();
-        s.author = Some("meta-llama".into());
-        s.endpoint = "http://127.0.0.1:9/".into();
+        let s = HubSettings {
+            author: Some("meta-llama".into()),
+            endpoint: "http://127.0.0.1:9/".into(),
+            ..HubSettings::default()
+        };
         let c = HubClient::new(&s, &HttpSettings::default(), None).unwrap();
         let u = c.list_url(50, true);
         assert!(u.as_str().starts_with("http://127.0.0.1:9/api/models?pipeline_tag=text-generation&author=meta-llama&sort=downloads&direction=-1&limit=50&expand%5B%5D=author"), "{u}");
-        assert_eq!(c.model_url("Org/ünï 1").path(), "/api/models/Org/%C3%BCn%C3%AF%201");
+        assert_eq!(
+            c.model_url("Org/ünï 1").path(),
+            "/api/models/Org/%C3%BCn%C3%AF%201"
+        );
     }
 }

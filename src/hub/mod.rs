@@ -85,9 +85,18 @@ impl HubSettings {
         if self.detail_concurrency == 0 {
             return bad("detail_concurrency", "must be >= 1");
         }
-        const SORTS: [&str; 5] = ["downloads", "likes", "trendingScore", "createdAt", "lastModified"];
+        const SORTS: [&str; 5] = [
+            "downloads",
+            "likes",
+            "trendingScore",
+            "createdAt",
+            "lastModified",
+        ];
         if !SORTS.contains(&self.sort.as_str()) {
-            return bad("sort", "must be one of downloads, likes, trendingScore, createdAt, lastModified");
+            return bad(
+                "sort",
+                "must be one of downloads, likes, trendingScore, createdAt, lastModified",
+            );
         }
         Ok(())
     }

@@ -59,7 +59,10 @@ mod tests {
             ("HuggingFaceTB/SmolLM2-135M-Instruct", Some(135_000_000)),
             ("HuggingFaceTB/SmolLM2-1.7B", Some(1_700_000_000)),
             ("TinyLlama/TinyLlama-1.1B-Chat-v1.0", Some(1_100_000_000)),
-            ("deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B", Some(1_500_000_000)),
+            (
+                "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B",
+                Some(1_500_000_000),
+            ),
             ("deepseek-ai/DeepSeek-V3", None),
             ("microsoft/Phi-3-mini-4k-instruct", None),
             ("microsoft/phi-2", None),
@@ -69,13 +72,22 @@ mod tests {
             ("facebook/opt-1.3b", Some(1_300_000_000)),
             ("bigscience/bloom-560m", Some(560_000_000)),
             ("tiiuae/falcon-40b", Some(40_000_000_000)),
-            ("meta-llama/Llama-4-Scout-17B-16E-Instruct", Some(17_000_000_000)),
+            (
+                "meta-llama/Llama-4-Scout-17B-16E-Instruct",
+                Some(17_000_000_000),
+            ),
             ("TheBloke/Llama-2-13B-chat-GPTQ", Some(13_000_000_000)),
-            ("unsloth/Llama-3.2-1B-Instruct-bnb-4bit", Some(1_000_000_000)),
+            (
+                "unsloth/Llama-3.2-1B-Instruct-bnb-4bit",
+                Some(1_000_000_000),
+            ),
             ("01-ai/Yi-1.5-34B", Some(34_000_000_000)),
             ("moonshotai/Kimi-K2-Instruct", None),
             ("someone/frankenmerge-2x7B", Some(14_000_000_000)),
-            ("bartowski/Meta-Llama-3.1-8B-Instruct-GGUF", Some(8_000_000_000)),
+            (
+                "bartowski/Meta-Llama-3.1-8B-Instruct-GGUF",
+                Some(8_000_000_000),
+            ),
         ];
         for (name, want) in cases {
             assert_eq!(p(name), *want, "{name}");

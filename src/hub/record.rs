@@ -115,18 +115,30 @@ impl ModelRecord {
             rank,
             author: str_field(item, "author")
                 .map(str::to_owned)
-                .unwrap_or_else(|| model_id.split_once('/').map(|(o, _)| o).unwrap_or("").to_owned()),
+                .unwrap_or_else(|| {
+                    model_id
+                        .split_once('/')
+                        .map(|(o, _)| o)
+                        .unwrap_or("")
+                        .to_owned()
+                }),
             license,
             downloads: item.get("downloads").and_then(Value::as_u64),
             downloads_all_time: item.get("downloadsAllTime").and_then(Value::as_u64),
             likes: item.get("likes").and_then(Value::as_u64),
             trending_score: item.get("trendingScore").and_then(Value::as_f64),
             created_at: str_field(item, "createdAt").unwrap_or_default().to_owned(),
-            last_modified: str_field(item, "lastModified").unwrap_or_default().to_owned(),
+            last_modified: str_field(item, "lastModified")
+                .unwrap_or_default()
+                .to_owned(),
             parameters,
             parameters_source,
-            pipeline_tag: str_field(item, "pipeline_tag").unwrap_or_default().to_owned(),
-            library_name: str_field(item, "library_name").unwrap_or_default().to_owned(),
+            pipeline_tag: str_field(item, "pipeline_tag")
+                .unwrap_or_default()
+                .to_owned(),
+            library_name: str_field(item, "library_name")
+                .unwrap_or_default()
+                .to_owned(),
             architectures: config
                 .and_then(|c| c.get("architectures"))
                 .map(string_or_list)

@@ -56,20 +56,28 @@ pub async fn collect_models(ctx: &RunContext) -> Result<ModelsOutcome> {
     tracing::info!(limit = settings.limit, endpoint = %settings.endpoint, "collecting model metadata");
     let stats = client
         .harvest(settings.limit, |record: ModelRecord, raw| {
-            csv.serialize(&record).map_err(|e| output_error(MODELS_CSV, &e))?;
+            csv.serialize(&record)
+                .map_err(|e| output_error(MODELS_CSV, &e))?;
             serde_json::to_writer(&mut jsonl, &raw).map_err(|e| output_error(MODELS_JSONL, &e))?;
-            jsonl.write_all(b"\n").map_err(|e| output_error(MODELS_JSONL, &e))?;
+            jsonl
+                .write_all(b"\n")
+                .map_err(|e| output_error(MODELS_JSONL, &e))?;
             progress.inc(1);
             Ok(())
         })
         .await;
     progress.finish();
     let stats = stats?;
-    csv.flush().map_err(|e| Error::io(format!("writing {}", csv_path.display()), e))?;
+    csv.flush()
+        .map_err(|e| Error::io(format!("writing {}", csv_path.display()), e))?;
     drop(csv);
-    jsonl.flush().map_err(|e| Error::io(format!("writing {}", jsonl_path.display()), e))?;
+    jsonl
+        .flush()
+        .map_err(|e| Error::io(format!("writing {}", jsonl_path.display()), e))?;
     drop(jsonl);
-    ctx.store.put_file(&ctx.layout.file(MODELS_JSONL), &jsonl_path).await?;
+    ctx.store
+        .put_file(&ctx.layout.file(MODELS_JSONL), &jsonl_path)
+        .await?;
     ctx.store.put_file(&csv_key, &csv_path).await?;
     let http = client.http().stats();
     tracing::info!(
@@ -83,7 +91,11 @@ pub async fn collect_models(ctx: &RunContext) -> Result<ModelsOutcome> {
         "models stage done"
     );
     if stats.models < settings.limit {
-        tracing::warn!(wanted = settings.limit, got = stats.models, "the Hub listed fewer models than the limit");
+        tracing::warn!(
+            wanted = settings.limit,
+            got = stats.models,
+            "the Hub listed fewer models than the limit"
+        );
     }
     Ok(ModelsOutcome {
         models: stats.models,

@@ -23,7 +23,13 @@ pub enum JoinStatus {
 }
 
 impl JoinStatus {
-    pub const ALL: [JoinStatus; 5] = [Self::Found, Self::NotFound, Self::Mismatch, Self::Error, Self::NotLookedUp];
+    pub const ALL: [JoinStatus; 5] = [
+        Self::Found,
+        Self::NotFound,
+        Self::Mismatch,
+        Self::Error,
+        Self::NotLookedUp,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {

@@ -25,10 +25,12 @@ impl PreviousRun {
         let mut by_id = HashMap::with_capacity(models.len());
         for m in models {
             // The first row wins, as in the join's duplicate rule.
-            by_id.entry(m.model_id.trim().to_lowercase()).or_insert(PreviousCounts {
-                downloads: m.downloads,
-                likes: m.likes,
-            });
+            by_id
+                .entry(m.model_id.trim().to_lowercase())
+                .or_insert(PreviousCounts {
+                    downloads: m.downloads,
+                    likes: m.likes,
+                });
         }
         Self {
             run_id: run_id.to_owned(),
@@ -40,7 +42,11 @@ impl PreviousRun {
 /// Pick the run to compare with, from the manifests of other runs: the complete run that
 /// started last, before `current_started` when that is known. Run ids are not compared,
 /// because a user may name runs freely.
-pub fn pick_previous<'a>(manifests: &'a [Manifest], current: &str, current_started: Option<&str>) -> Option<&'a Manifest> {
+pub fn pick_previous<'a>(
+    manifests: &'a [Manifest],
+    current: &str,
+    current_started: Option<&str>,
+) -> Option<&'a Manifest> {
     manifests
         .iter()
         .filter(|m| m.status == RunStatus::Complete && m.run_id != current)
@@ -53,7 +59,9 @@ pub fn pick_previous<'a>(manifests: &'a [Manifest], current: &str, current_start
 }
 
 fn timestamp(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.to_utc())
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.to_utc())
 }
 
 fn started_before(a: &str, b: &str) -> bool {
@@ -72,8 +80,13 @@ pub async fn previous_complete_run(
 ) -> crate::Result<Option<PreviousRun>> {
     let keys = store.list("runs/").await?;
     let mut manifests = Vec::new();
-    for key in keys.iter().filter(|k| k.ends_with(&format!("/{MANIFEST}")) && k.matches('/').count() == 2) {
-        let Some(body) = store.get(key).await? else { continue };
+    for key in keys
+        .iter()
+        .filter(|k| k.ends_with(&format!("/{MANIFEST}")) && k.matches('/').count() == 2)
+    {
+        let Some(body) = store.get(key).await? else {
+            continue;
+        };
         match serde_json::from_slice::<Manifest>(&body) {
             Ok(m) => manifests.push(m),
             Err(e) => tracing::warn!(key = %key, error = %e, "ignoring an unreadable manifest"),

@@ -52,11 +52,18 @@ impl<'a> LeaderboardIndex<'a> {
             let key = row.model_id.trim().to_lowercase();
             match row.status {
                 Some(MatchStatus::Found) => {
-                    if !row.eval_name.is_empty() && !seen_evals.insert((key.clone(), row.eval_name.clone())) {
-                        fixed.push(issue(&row.model_id, "eval_name", "duplicate_leaderboard_row", format!(
-                            "leaderboard row {} appears more than once; the first is used",
-                            row.eval_name
-                        )));
+                    if !row.eval_name.is_empty()
+                        && !seen_evals.insert((key.clone(), row.eval_name.clone()))
+                    {
+                        fixed.push(issue(
+                            &row.model_id,
+                            "eval_name",
+                            "duplicate_leaderboard_row",
+                            format!(
+                                "leaderboard row {} appears more than once; the first is used",
+                                row.eval_name
+                            ),
+                        ));
                         continue;
                     }
                     found.entry(key).or_default().push(row);
@@ -110,7 +117,12 @@ fn check_scores(model_id: &str, scores: &mut Scores, fixed: &mut Vec<QualityIssu
     for (column, value) in scores.named_mut() {
         if let Some(v) = *value {
             if !(0.0..=100.0).contains(&v) || !v.is_finite() {
-                fixed.push(issue(model_id, column, "score_out_of_range", format!("{v} is outside 0-100; cleared")));
+                fixed.push(issue(
+                    model_id,
+                    column,
+                    "score_out_of_range",
+                    format!("{v} is outside 0-100; cleared"),
+                ));
                 *value = None;
             }
         }
@@ -136,17 +148,23 @@ fn parameters_b(
             };
             return (Some(count as f64 / 1e9), source);
         }
-        fixed.push(issue(&model.model_id, "parameters", "implausible_parameters", format!(
-            "{count} parameters is outside 1M-10T; cleared"
-        )));
+        fixed.push(issue(
+            &model.model_id,
+            "parameters",
+            "implausible_parameters",
+            format!("{count} parameters is outside 1M-10T; cleared"),
+        ));
     }
     if let Some(b) = scored_row.and_then(|r| r.params_b) {
         if plausible(b * 1e9) {
             return (Some(b), "leaderboard");
         }
-        fixed.push(issue(&model.model_id, "params_b", "implausible_parameters", format!(
-            "leaderboard #Params (B) {b} is outside 0.001-10000; ignored"
-        )));
+        fixed.push(issue(
+            &model.model_id,
+            "params_b",
+            "implausible_parameters",
+            format!("leaderboard #Params (B) {b} is outside 0.001-10000; ignored"),
+        ));
     }
     (None, "none")
 }
@@ -166,24 +184,43 @@ pub fn prepare(inputs: &PrepareInputs<'_>) -> Prepared {
         let id = match ModelId::parse(&model.model_id) {
             Ok(id) => id,
             Err(e) => {
-                dropped.push(issue(&model.model_id, "model_id", "invalid_id", e.to_string()));
+                dropped.push(issue(
+                    &model.model_id,
+                    "model_id",
+                    "invalid_id",
+                    e.to_string(),
+                ));
                 continue;
             }
         };
         let key = id.normalized();
         if let Some(first) = seen.get(&key) {
-            dropped.push(issue(id.as_str(), "model_id", "duplicate_id", format!(
-                "rank {} repeats {first} (ids compare case-insensitively); the first is kept",
-                model.rank
-            )));
+            dropped.push(issue(
+                id.as_str(),
+                "model_id",
+                "duplicate_id",
+                format!(
+                    "rank {} repeats {first} (ids compare case-insensitively); the first is kept",
+                    model.rank
+                ),
+            ));
             continue;
         }
         seen.insert(key.clone(), format!("{} at rank {}", id, model.rank));
 
         let join_status = leaderboard.status(&key);
-        let relation = rules::relation(&model.base_model_relation, &model.base_models, id.as_str(), &model.tags);
+        let relation = rules::relation(
+            &model.base_model_relation,
+            &model.base_models,
+            id.as_str(),
+            &model.tags,
+        );
         let base = rules::primary_base(&model.base_models, id.as_str());
-        let own_rows = leaderboard.found.get(&key).map(Vec::as_slice).unwrap_or(&[]);
+        let own_rows = leaderboard
+            .found
+            .get(&key)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         let (score_row, score_source, row_count) = match rules::canonical_row(own_rows) {
             Some(row) => (Some(row), "own".to_owned(), own_rows.len()),
             None => {
@@ -191,7 +228,12 @@ pub fn prepare(inputs: &PrepareInputs<'_>) -> Prepared {
                 let inherited = (relation == rules::Relation::Quantized)
                     .then_some(base.as_ref())
                     .flatten()
-                    .and_then(|b| leaderboard.found.get(&b.to_lowercase()).map(|rows| (b, rows)))
+                    .and_then(|b| {
+                        leaderboard
+                            .found
+                            .get(&b.to_lowercase())
+                            .map(|rows| (b, rows))
+                    })
                     .and_then(|(b, rows)| rules::canonical_row(rows).map(|r| (b, r, rows.len())));
                 match inherited {
                     Some((b, row, n)) => (Some(row), format!("inherited:{b}"), n),
@@ -210,7 +252,12 @@ pub fn prepare(inputs: &PrepareInputs<'_>) -> Prepared {
         let (downloads_delta_1d, likes_delta_1d) = inputs
             .previous
             .and_then(|p| p.models.get(&key))
-            .map(|prev| (delta(model.downloads, prev.downloads), delta(model.likes, prev.likes)))
+            .map(|prev| {
+                (
+                    delta(model.downloads, prev.downloads),
+                    delta(model.likes, prev.likes),
+                )
+            })
             .unwrap_or((None, None));
 
         coverage.models += 1;
@@ -229,7 +276,11 @@ pub fn prepare(inputs: &PrepareInputs<'_>) -> Prepared {
 
         let mut row = DatasetRow {
             rank: model.rank,
-            org: if id.owner().is_empty() { model.author.clone() } else { id.owner().to_owned() },
+            org: if id.owner().is_empty() {
+                model.author.clone()
+            } else {
+                id.owner().to_owned()
+            },
             model_id: id.to_string(),
             license_family: rules::license_family(&license),
             license,

@@ -13,7 +13,8 @@ pub mod rules;
 use std::time::Instant;
 
 pub use dataset::{
-    read_dataset_csv, Coverage, DatasetRow, JoinStatus, QualityIssue, QualityReport, DATASET_CSV, QUALITY_JSON,
+    read_dataset_csv, Coverage, DatasetRow, JoinStatus, QualityIssue, QualityReport, DATASET_CSV,
+    QUALITY_JSON,
 };
 pub use history::PreviousRun;
 pub use join::{prepare, PrepareInputs, Prepared};
@@ -23,7 +24,7 @@ use crate::leaderboard::LeaderboardRecord;
 use crate::pipeline::{Manifest, MANIFEST};
 use crate::store::{RunLayout, Store};
 
-pub const LEADERBOARD_CSV: &str = "leaderboard.csv";
+pub use crate::leaderboard::LEADERBOARD_CSV;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -31,7 +32,11 @@ pub enum PrepareError {
     #[error("prepare: {0}")]
     Input(String),
     #[error("prepare: run {run_id} has no {file} in {store}; run the models stage first")]
-    MissingInput { run_id: String, file: String, store: String },
+    MissingInput {
+        run_id: String,
+        file: String,
+        store: String,
+    },
     #[error("prepare: writing {0}")]
     Output(String),
 }
@@ -47,7 +52,10 @@ pub struct PrepareOutcome {
 }
 
 /// Parse a `leaderboard.csv` body; errors name the key and the row.
-pub fn read_leaderboard_csv(body: &[u8], key: &str) -> Result<Vec<LeaderboardRecord>, PrepareError> {
+pub fn read_leaderboard_csv(
+    body: &[u8],
+    key: &str,
+) -> Result<Vec<LeaderboardRecord>, PrepareError> {
     csv::Reader::from_reader(body)
         .deserialize()
         .enumerate()
@@ -56,7 +64,10 @@ pub fn read_leaderboard_csv(body: &[u8], key: &str) -> Result<Vec<LeaderboardRec
 }
 
 /// The run's manifest, if it has one (a run made by an older tool may not).
-pub async fn read_manifest(store: &dyn Store, layout: &RunLayout) -> crate::Result<Option<Manifest>> {
+pub async fn read_manifest(
+    store: &dyn Store,
+    layout: &RunLayout,
+) -> crate::Result<Option<Manifest>> {
     let key = layout.file(MANIFEST);
     match store.get(&key).await? {
         Some(body) => serde_json::from_slice(&body)
@@ -71,11 +82,14 @@ pub async fn read_manifest(store: &dyn Store, layout: &RunLayout) -> crate::Resu
 pub async fn prepare_run(store: &dyn Store, layout: &RunLayout) -> crate::Result<PrepareOutcome> {
     let started = Instant::now();
     let models_key = layout.file(MODELS_CSV);
-    let models_body = store.get(&models_key).await?.ok_or_else(|| PrepareError::MissingInput {
-        run_id: layout.run_id.to_string(),
-        file: MODELS_CSV.into(),
-        store: store.describe(),
-    })?;
+    let models_body = store
+        .get(&models_key)
+        .await?
+        .ok_or_else(|| PrepareError::MissingInput {
+            run_id: layout.run_id.to_string(),
+            file: MODELS_CSV.into(),
+            store: store.describe(),
+        })?;
     let models = read_models_csv(&models_body, &models_key)?;
     let leaderboard_key = layout.file(LEADERBOARD_CSV);
     let leaderboard = match store.get(&leaderboard_key).await? {
@@ -92,7 +106,8 @@ pub async fn prepare_run(store: &dyn Store, layout: &RunLayout) -> crate::Result
         .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
         .map(|t| t.to_utc())
         .unwrap_or_else(chrono::Utc::now);
-    let previous = history::previous_complete_run(store, &layout.run_id, started_at.as_deref()).await?;
+    let previous =
+        history::previous_complete_run(store, &layout.run_id, started_at.as_deref()).await?;
 
     let prepared = prepare(&PrepareInputs {
         run_id: layout.run_id.as_str(),
@@ -104,7 +119,9 @@ pub async fn prepare_run(store: &dyn Store, layout: &RunLayout) -> crate::Result
     let csv = dataset::write_dataset_csv(&prepared.rows)?;
     let quality = serde_json::to_vec_pretty(&prepared.quality)
         .map_err(|e| PrepareError::Output(format!("{QUALITY_JSON}: {e}")))?;
-    store.put(&layout.file(QUALITY_JSON), quality.into()).await?;
+    store
+        .put(&layout.file(QUALITY_JSON), quality.into())
+        .await?;
     store.put(&layout.file(DATASET_CSV), csv.into()).await?;
     let q = &prepared.quality;
     let outcome = PrepareOutcome {

@@ -71,7 +71,12 @@ pub enum LicenseFamily {
 }
 
 impl LicenseFamily {
-    pub const ALL: [LicenseFamily; 4] = [Self::Permissive, Self::Copyleft, Self::RestrictedUse, Self::Unknown];
+    pub const ALL: [LicenseFamily; 4] = [
+        Self::Permissive,
+        Self::Copyleft,
+        Self::RestrictedUse,
+        Self::Unknown,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -117,7 +122,14 @@ const LICENSE_PREFIXES: [(&str, LicenseFamily); 27] = [
 ];
 
 /// Restricted-use ids that do not share a prefix with a family above.
-const RESTRICTED_SUBSTRINGS: [&str; 6] = ["openrail", "bigscience", "apple-ascl", "qwen", "tongyi", "mistral-research"];
+const RESTRICTED_SUBSTRINGS: [&str; 6] = [
+    "openrail",
+    "bigscience",
+    "apple-ascl",
+    "qwen",
+    "tongyi",
+    "mistral-research",
+];
 
 /// Map one Hub licence id to its family; case and surrounding space are ignored.
 pub fn license_family_of_id(id: &str) -> LicenseFamily {
@@ -188,8 +200,12 @@ pub fn relation(declared: &str, base_models: &str, model_id: &str, tags: &str) -
         _ => {}
     }
     let id = model_id.to_ascii_lowercase();
-    let quantized_tag = tags.split(';').any(|t| QUANTIZED_MARKERS.contains(&t.trim().to_ascii_lowercase().as_str()));
-    let has_base = base_models.split(';').any(|b| !b.trim().is_empty() && !b.trim().eq_ignore_ascii_case(model_id));
+    let quantized_tag = tags
+        .split(';')
+        .any(|t| QUANTIZED_MARKERS.contains(&t.trim().to_ascii_lowercase().as_str()));
+    let has_base = base_models
+        .split(';')
+        .any(|b| !b.trim().is_empty() && !b.trim().eq_ignore_ascii_case(model_id));
     if has_base && (quantized_tag || QUANTIZED_MARKERS.iter().any(|m| id.contains(m))) {
         Relation::Quantized
     } else if has_base {
@@ -240,7 +256,11 @@ pub fn canonical_row<'a>(rows: &[&'a LeaderboardRecord]) -> Option<&'a Leaderboa
         key(a)
             .cmp(&key(b))
             .then_with(|| b.submission_date.cmp(&a.submission_date))
-            .then_with(|| b.chat_template.unwrap_or(false).cmp(&a.chat_template.unwrap_or(false)))
+            .then_with(|| {
+                b.chat_template
+                    .unwrap_or(false)
+                    .cmp(&a.chat_template.unwrap_or(false))
+            })
             .then_with(|| a.eval_name.cmp(&b.eval_name))
     })
 }
@@ -248,7 +268,11 @@ pub fn canonical_row<'a>(rows: &[&'a LeaderboardRecord]) -> Option<&'a Leaderboa
 /// Whole days from an RFC 3339 timestamp to `as_of`; `None` for an unparsable date.
 pub fn age_days(created_at: &str, as_of: chrono::DateTime<chrono::Utc>) -> Option<i64> {
     let created = chrono::DateTime::parse_from_rfc3339(created_at.trim()).ok()?;
-    Some((as_of - created.with_timezone(&chrono::Utc)).num_days().max(0))
+    Some(
+        (as_of - created.with_timezone(&chrono::Utc))
+            .num_days()
+            .max(0),
+    )
 }
 
 /// Mean daily downloads over the Hub's 30-day `downloads` window.
@@ -330,7 +354,10 @@ mod tests {
         assert_eq!(relation("adapter", "a/b", "x/y", ""), Relation::Adapter);
         assert_eq!(relation("", "", "x/y", ""), Relation::Base);
         assert_eq!(relation("", "a/b", "x/y", ""), Relation::Finetune);
-        assert_eq!(relation("", "a/b", "TheBloke/Llama-2-7B-GGUF", ""), Relation::Quantized);
+        assert_eq!(
+            relation("", "a/b", "TheBloke/Llama-2-7B-GGUF", ""),
+            Relation::Quantized
+        );
         assert_eq!(relation("", "a/b", "x/y", "gguf;en"), Relation::Quantized);
         // A card naming itself as its base is a base model.
         assert_eq!(relation("", "x/y", "x/y", ""), Relation::Base);
@@ -351,26 +378,84 @@ mod tests {
 
     #[test]
     fn canonical_row_rule() {
-        let bf16 = row("o/m_bfloat16_a_False", "bfloat16", "Original", "2024-10-01", false);
-        let fp16 = row("o/m_float16_a_True", "float16", "Original", "2024-12-01", true);
+        let bf16 = row(
+            "o/m_bfloat16_a_False",
+            "bfloat16",
+            "Original",
+            "2024-10-01",
+            false,
+        );
+        let fp16 = row(
+            "o/m_float16_a_True",
+            "float16",
+            "Original",
+            "2024-12-01",
+            true,
+        );
         let q4 = row("o/m_4bit_a_True", "4bit", "Original", "2025-01-01", true);
-        let adapter = row("o/m_bfloat16_b_True", "bfloat16", "Adapter", "2025-01-01", true);
-        assert_eq!(canonical_row(&[&q4, &fp16, &bf16, &adapter]).unwrap().eval_name, bf16.eval_name);
-        assert_eq!(canonical_row(&[&q4, &fp16]).unwrap().eval_name, fp16.eval_name);
-        let later = row("o/m_bfloat16_c_False", "bfloat16", "Original", "2024-11-01", false);
-        assert_eq!(canonical_row(&[&bf16, &later]).unwrap().eval_name, later.eval_name);
-        let chat = row("o/m_bfloat16_a_True", "bfloat16", "Original", "2024-10-01", true);
-        assert_eq!(canonical_row(&[&bf16, &chat]).unwrap().eval_name, chat.eval_name);
+        let adapter = row(
+            "o/m_bfloat16_b_True",
+            "bfloat16",
+            "Adapter",
+            "2025-01-01",
+            true,
+        );
+        assert_eq!(
+            canonical_row(&[&q4, &fp16, &bf16, &adapter])
+                .unwrap()
+                .eval_name,
+            bf16.eval_name
+        );
+        assert_eq!(
+            canonical_row(&[&q4, &fp16]).unwrap().eval_name,
+            fp16.eval_name
+        );
+        let later = row(
+            "o/m_bfloat16_c_False",
+            "bfloat16",
+            "Original",
+            "2024-11-01",
+            false,
+        );
+        assert_eq!(
+            canonical_row(&[&bf16, &later]).unwrap().eval_name,
+            later.eval_name
+        );
+        let chat = row(
+            "o/m_bfloat16_a_True",
+            "bfloat16",
+            "Original",
+            "2024-10-01",
+            true,
+        );
+        assert_eq!(
+            canonical_row(&[&bf16, &chat]).unwrap().eval_name,
+            chat.eval_name
+        );
         // Ties fall to the name, whatever the order.
-        let twin = row("o/m_bfloat16_0_False", "bfloat16", "Original", "2024-10-01", false);
-        assert_eq!(canonical_row(&[&bf16, &twin]).unwrap().eval_name, twin.eval_name);
-        assert_eq!(canonical_row(&[&twin, &bf16]).unwrap().eval_name, twin.eval_name);
+        let twin = row(
+            "o/m_bfloat16_0_False",
+            "bfloat16",
+            "Original",
+            "2024-10-01",
+            false,
+        );
+        assert_eq!(
+            canonical_row(&[&bf16, &twin]).unwrap().eval_name,
+            twin.eval_name
+        );
+        assert_eq!(
+            canonical_row(&[&twin, &bf16]).unwrap().eval_name,
+            twin.eval_name
+        );
         assert!(canonical_row(&[]).is_none());
     }
 
     #[test]
     fn ages_and_rates() {
-        let as_of = chrono::DateTime::parse_from_rfc3339("2025-03-21T12:00:00Z").unwrap().to_utc();
+        let as_of = chrono::DateTime::parse_from_rfc3339("2025-03-21T12:00:00Z")
+            .unwrap()
+            .to_utc();
         assert_eq!(age_days("2025-03-01T12:00:00.000Z", as_of), Some(20));
         assert_eq!(age_days("2026-01-01T00:00:00Z", as_of), Some(0));
         assert_eq!(age_days("yesterday", as_of), None);

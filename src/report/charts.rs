@@ -32,7 +32,11 @@ fn family_color(f: LicenseFamily) -> RGBColor {
 }
 
 /// Draw one chart into an SVG string.
-fn svg(name: &str, size: (u32, u32), draw: impl FnOnce(DrawingArea<SVGBackend, plotters::coord::Shift>) -> Drawn) -> Result<String, ReportError> {
+fn svg(
+    name: &str,
+    size: (u32, u32),
+    draw: impl FnOnce(DrawingArea<SVGBackend, plotters::coord::Shift>) -> Drawn,
+) -> Result<String, ReportError> {
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
@@ -91,13 +95,22 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
-pub fn score_vs_parameters(rows: &[DatasetRow], frontier: &[FrontierPoint]) -> Result<String, ReportError> {
+pub fn score_vs_parameters(
+    rows: &[DatasetRow],
+    frontier: &[FrontierPoint],
+) -> Result<String, ReportError> {
     let points: Vec<(f64, f64, LicenseFamily)> = rows
         .iter()
         .filter_map(|r| Some((r.parameters_b?, r.average?, r.license_family)))
         .collect();
-    let (lo, hi) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| (lo.min(p.0), hi.max(p.0)));
-    let (x_lo, x_hi) = if points.is_empty() { (0.1, 1000.0) } else { (lo / 1.5, hi * 1.5) };
+    let (lo, hi) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
+        (lo.min(p.0), hi.max(p.0))
+    });
+    let (x_lo, x_hi) = if points.is_empty() {
+        (0.1, 1000.0)
+    } else {
+        (lo / 1.5, hi * 1.5)
+    };
     let y_hi = points.iter().map(|p| p.1).fold(10.0_f64, f64::max) * 1.1;
     svg("score-params", (760, 460), |root| {
         let mut chart = ChartBuilder::on(&root)
@@ -110,7 +123,12 @@ pub fn score_vs_parameters(rows: &[DatasetRow], frontier: &[FrontierPoint]) -> R
             .configure_mesh()
             .x_desc("Parameters (billions, log scale)")
             .y_desc("Average score (0-100)")
-            .x_label_formatter(&|v| format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_owned())
+            .x_label_formatter(&|v| {
+                format!("{v:.3}")
+                    .trim_end_matches('0')
+                    .trim_end_matches('.')
+                    .to_owned()
+            })
             .draw()?;
         for family in LicenseFamily::ALL {
             let color = family_color(family);
@@ -135,7 +153,11 @@ pub fn score_vs_parameters(rows: &[DatasetRow], frontier: &[FrontierPoint]) -> R
         chart.draw_series(frontier.iter().map(|p| {
             EmptyElement::at((p.parameters_b, p.average))
                 + Circle::new((0, 0), 4, FRONTIER.filled())
-                + Text::new(truncate(short_name(&p.model_id), 28), (6, -12), label_style.clone())
+                + Text::new(
+                    truncate(short_name(&p.model_id), 28),
+                    (6, -12),
+                    label_style.clone(),
+                )
         }))?;
         chart
             .configure_series_labels()
@@ -209,12 +231,20 @@ pub fn human(v: f64) -> String {
 }
 
 /// Horizontal bars, one per (label, value), top to bottom in the given order.
-pub fn horizontal_bars(name: &str, title: &str, x_desc: &str, items: &[(String, f64)]) -> Result<String, ReportError> {
+pub fn horizontal_bars(
+    name: &str,
+    title: &str,
+    x_desc: &str,
+    items: &[(String, f64)],
+) -> Result<String, ReportError> {
     let n = items.len().max(1);
     let lo = items.iter().map(|i| i.1).fold(0.0_f64, f64::min);
     let hi = items.iter().map(|i| i.1).fold(0.0_f64, f64::max);
     let span = (hi - lo).max(1.0);
-    let (x_lo, x_hi) = (if lo < 0.0 { lo - span * 0.05 } else { 0.0 }, hi + span * 0.05);
+    let (x_lo, x_hi) = (
+        if lo < 0.0 { lo - span * 0.05 } else { 0.0 },
+        hi + span * 0.05,
+    );
     let labels: Vec<String> = items.iter().map(|i| truncate(&i.0, 34)).collect();
     let height = 90 + 26 * n as u32;
     svg(name, (760, height), |root| {
@@ -232,7 +262,9 @@ pub fn horizontal_bars(name: &str, title: &str, x_desc: &str, items: &[(String, 
             .x_label_formatter(&|v| human(*v))
             .y_label_formatter(&|v| match v {
                 // Row 0 is drawn at the top.
-                SegmentValue::CenterOf(i) if *i < labels.len() => labels[labels.len() - 1 - *i].clone(),
+                SegmentValue::CenterOf(i) if *i < labels.len() => {
+                    labels[labels.len() - 1 - *i].clone()
+                }
                 _ => String::new(),
             })
             .draw()?;
@@ -240,7 +272,10 @@ pub fn horizontal_bars(name: &str, title: &str, x_desc: &str, items: &[(String, 
             let slot = n - 1 - i;
             let color = if *v < 0.0 { FRONTIER } else { BAR };
             let mut bar = Rectangle::new(
-                [(0.0, SegmentValue::Exact(slot)), (*v, SegmentValue::Exact(slot + 1))],
+                [
+                    (0.0, SegmentValue::Exact(slot)),
+                    (*v, SegmentValue::Exact(slot + 1)),
+                ],
                 color.mix(0.8).filled(),
             );
             bar.set_margin(3, 3, 0, 0);
@@ -254,7 +289,12 @@ pub fn horizontal_bars(name: &str, title: &str, x_desc: &str, items: &[(String, 
 pub fn license_breakdown(rows: &[DatasetRow]) -> Result<String, ReportError> {
     let items: Vec<(String, f64)> = LicenseFamily::ALL
         .iter()
-        .map(|f| (f.label().to_owned(), rows.iter().filter(|r| r.license_family == *f).count() as f64))
+        .map(|f| {
+            (
+                f.label().to_owned(),
+                rows.iter().filter(|r| r.license_family == *f).count() as f64,
+            )
+        })
         .collect();
     horizontal_bars("license", "Models by license family", "Models", &items)
 }
@@ -266,8 +306,17 @@ pub fn top_authors(rows: &[DatasetRow], top: usize) -> Result<String, ReportErro
     }
     let mut orgs: Vec<(&str, u64)> = by_org.into_iter().collect();
     orgs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let items: Vec<(String, f64)> = orgs.into_iter().take(top).map(|(o, d)| (o.to_owned(), d as f64)).collect();
-    horizontal_bars("authors", &format!("Top {top} authors by downloads (30 days)"), "Downloads", &items)
+    let items: Vec<(String, f64)> = orgs
+        .into_iter()
+        .take(top)
+        .map(|(o, d)| (o.to_owned(), d as f64))
+        .collect();
+    horizontal_bars(
+        "authors",
+        &format!("Top {top} authors by downloads (30 days)"),
+        "Downloads",
+        &items,
+    )
 }
 
 /// The models whose downloads changed most since the previous run, by absolute change.
@@ -281,7 +330,11 @@ pub fn movers(rows: &[DatasetRow], top: usize) -> Option<Result<String, ReportEr
         return None;
     }
     moved.sort_by(|a, b| b.1.abs().cmp(&a.1.abs()).then(a.0.cmp(b.0)));
-    let items: Vec<(String, f64)> = moved.into_iter().take(top).map(|(m, d)| (m.to_owned(), d as f64)).collect();
+    let items: Vec<(String, f64)> = moved
+        .into_iter()
+        .take(top)
+        .map(|(m, d)| (m.to_owned(), d as f64))
+        .collect();
     Some(horizontal_bars(
         "movers",
         "Biggest movers since the last run (change in 30-day downloads)",
@@ -313,7 +366,10 @@ pub fn distribution(rows: &[DatasetRow], column: &str, label: &str) -> Result<St
             .draw()?;
         chart.draw_series(bins.iter().enumerate().map(|(i, c)| {
             let x = i as f64 * 10.0;
-            Rectangle::new([(x + 0.5, 0.0), (x + 9.5, *c as f64)], BAR.mix(0.8).filled())
+            Rectangle::new(
+                [(x + 0.5, 0.0), (x + 9.5, *c as f64)],
+                BAR.mix(0.8).filled(),
+            )
         }))?;
         root.present()?;
         Ok(())

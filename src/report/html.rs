@@ -111,7 +111,12 @@ fn num(v: Option<f64>, decimals: usize) -> (String, String) {
 }
 
 fn fact(out: &mut String, label: &str, value: impl std::fmt::Display) {
-    let _ = write!(out, r#"<div class="fact"><b>{}</b>{}</div>"#, escape(&value.to_string()), escape(label));
+    let _ = write!(
+        out,
+        r#"<div class="fact"><b>{}</b>{}</div>"#,
+        escape(&value.to_string()),
+        escape(label)
+    );
 }
 
 fn figure(out: &mut String, id: &str, svg: &str) {
@@ -132,11 +137,20 @@ fn summary_table(out: &mut String, rows: &[DatasetRow]) {
         ("Average", true),
     ];
     columns.extend(BENCHMARKS.iter().map(|(_, label)| (*label, true)));
-    columns.extend([("Downloads (30d)", true), ("Likes", true), ("Δ downloads", true), ("Age (days)", true)]);
+    columns.extend([
+        ("Downloads (30d)", true),
+        ("Likes", true),
+        ("Δ downloads", true),
+        ("Age (days)", true),
+    ]);
     out.push_str(r#"<div class="table-wrap"><table id="summary"><thead><tr>"#);
     for (label, numeric) in &columns {
         let kind = if *numeric { "num" } else { "text" };
-        let _ = write!(out, r#"<th data-type="{kind}" scope="col">{}</th>"#, escape(label));
+        let _ = write!(
+            out,
+            r#"<th data-type="{kind}" scope="col">{}</th>"#,
+            escape(label)
+        );
     }
     out.push_str("</tr></thead><tbody>");
     for r in rows {
@@ -194,7 +208,11 @@ fn frontier_list(out: &mut String, frontier: &[FrontierPoint]) {
 }
 
 /// Render the whole page.
-pub fn render(rows: &[DatasetRow], quality: Option<&QualityReport>, meta: &ReportMeta) -> Result<String, ReportError> {
+pub fn render(
+    rows: &[DatasetRow],
+    quality: Option<&QualityReport>,
+    meta: &ReportMeta,
+) -> Result<String, ReportError> {
     let frontier = charts::pareto_frontier(rows);
     let mut out = String::with_capacity(400_000 + rows.len() * 900);
     let title = format!("hfharvest report: run {}", meta.run_id);
@@ -211,13 +229,25 @@ pub fn render(rows: &[DatasetRow], quality: Option<&QualityReport>, meta: &Repor
     fact(&mut out, "models", rows.len());
     if let Some(q) = quality {
         let c = &q.coverage;
-        let share = if c.models > 0 { 100.0 * c.found as f64 / c.models as f64 } else { 0.0 };
-        fact(&mut out, "matched the leaderboard", format!("{} ({share:.0}%)", c.found));
+        let share = if c.models > 0 {
+            100.0 * c.found as f64 / c.models as f64
+        } else {
+            0.0
+        };
+        fact(
+            &mut out,
+            "matched the leaderboard",
+            format!("{} ({share:.0}%)", c.found),
+        );
         fact(&mut out, "not found", c.not_found);
         fact(&mut out, "mismatch", c.mismatch);
         fact(&mut out, "lookup errors", c.error);
         fact(&mut out, "not looked up", c.not_looked_up);
-        fact(&mut out, "scores inherited from base", c.with_inherited_scores);
+        fact(
+            &mut out,
+            "scores inherited from base",
+            c.with_inherited_scores,
+        );
         fact(&mut out, "rows dropped by checks", q.dropped.len());
         fact(&mut out, "values fixed by checks", q.fixed.len());
     }
@@ -225,10 +255,19 @@ pub fn render(rows: &[DatasetRow], quality: Option<&QualityReport>, meta: &Repor
     out.push_str("</div></section>");
 
     out.push_str(r#"<section id="parameters"><h2>Run</h2><dl class="params">"#);
-    let mut params: Vec<(String, String)> = vec![("run id".into(), meta.run_id.clone()), ("run date".into(), meta.run_date.clone())];
+    let mut params: Vec<(String, String)> = vec![
+        ("run id".into(), meta.run_id.clone()),
+        ("run date".into(), meta.run_date.clone()),
+    ];
     if let Some(q) = quality {
-        params.push(("previous run (deltas)".into(), q.previous_run.clone().unwrap_or_else(|| "none".into())));
-        params.push(("canonical leaderboard row".into(), q.canonical_row_rule.clone()));
+        params.push((
+            "previous run (deltas)".into(),
+            q.previous_run.clone().unwrap_or_else(|| "none".into()),
+        ));
+        params.push((
+            "canonical leaderboard row".into(),
+            q.canonical_row_rule.clone(),
+        ));
     }
     params.extend(meta.parameters.iter().cloned());
     for (k, v) in &params {
@@ -237,19 +276,33 @@ pub fn render(rows: &[DatasetRow], quality: Option<&QualityReport>, meta: &Repor
     out.push_str("</dl></section>");
 
     out.push_str(r#"<section id="charts"><h2>Charts</h2><div class="grid">"#);
-    figure(&mut out, "score-params", &charts::score_vs_parameters(rows, &frontier)?);
-    figure(&mut out, "downloads-score", &charts::downloads_vs_score(rows)?);
+    figure(
+        &mut out,
+        "score-params",
+        &charts::score_vs_parameters(rows, &frontier)?,
+    );
+    figure(
+        &mut out,
+        "downloads-score",
+        &charts::downloads_vs_score(rows)?,
+    );
     figure(&mut out, "license", &charts::license_breakdown(rows)?);
     figure(&mut out, "authors", &charts::top_authors(rows, 15)?);
     match charts::movers(rows, 15) {
         Some(svg) => figure(&mut out, "movers", &svg?),
-        None => out.push_str(r#"<p id="no-history">No earlier complete run to compare with, so no movers yet.</p>"#),
+        None => out.push_str(
+            r#"<p id="no-history">No earlier complete run to compare with, so no movers yet.</p>"#,
+        ),
     }
     out.push_str("</div>");
     frontier_list(&mut out, &frontier);
     out.push_str(r#"<h2>Benchmark distributions</h2><div class="grid">"#);
     for (column, label) in BENCHMARKS {
-        figure(&mut out, &format!("dist-{column}"), &charts::distribution(rows, column, label)?);
+        figure(
+            &mut out,
+            &format!("dist-{column}"),
+            &charts::distribution(rows, column, label)?,
+        );
     }
     out.push_str("</div></section>");
 

@@ -18,7 +18,11 @@ pub enum ReportError {
     #[error("report: {0}")]
     Render(String),
     #[error("report: run {run_id} has no {file} in {store}; run `hfharvest prepare` first")]
-    MissingInput { run_id: String, file: String, store: String },
+    MissingInput {
+        run_id: String,
+        file: String,
+        store: String,
+    },
     #[error("report: {0}")]
     Input(String),
 }
@@ -39,16 +43,21 @@ pub async fn report_run(
 ) -> crate::Result<ReportOutcome> {
     let started = Instant::now();
     let dataset_key = layout.file(DATASET_CSV);
-    let body = store.get(&dataset_key).await?.ok_or_else(|| ReportError::MissingInput {
-        run_id: layout.run_id.to_string(),
-        file: DATASET_CSV.into(),
-        store: store.describe(),
-    })?;
-    let rows = prepare::read_dataset_csv(&body, &dataset_key).map_err(|e| ReportError::Input(e.to_string()))?;
+    let body = store
+        .get(&dataset_key)
+        .await?
+        .ok_or_else(|| ReportError::MissingInput {
+            run_id: layout.run_id.to_string(),
+            file: DATASET_CSV.into(),
+            store: store.describe(),
+        })?;
+    let rows = prepare::read_dataset_csv(&body, &dataset_key)
+        .map_err(|e| ReportError::Input(e.to_string()))?;
     let quality_key = layout.file(QUALITY_JSON);
     let quality: Option<QualityReport> = match store.get(&quality_key).await? {
         Some(body) => Some(
-            serde_json::from_slice(&body).map_err(|e| ReportError::Input(format!("{quality_key}: {e}")))?,
+            serde_json::from_slice(&body)
+                .map_err(|e| ReportError::Input(format!("{quality_key}: {e}")))?,
         ),
         None => None,
     };
@@ -70,7 +79,12 @@ pub async fn report_run(
         bytes,
         seconds: started.elapsed().as_secs_f64(),
     };
-    tracing::info!(models = outcome.models, bytes, seconds = outcome.seconds, "report stage done");
+    tracing::info!(
+        models = outcome.models,
+        bytes,
+        seconds = outcome.seconds,
+        "report stage done"
+    );
     Ok(outcome)
 }
 
@@ -84,7 +98,10 @@ pub fn parameters_from_settings(settings: &crate::config::Settings) -> Vec<(Stri
     vec![
         ("models (top N)".into(), hub.limit.to_string()),
         ("sorted by".into(), hub.sort.clone()),
-        ("pipeline tag".into(), hub.pipeline_tag.clone().unwrap_or_else(|| "any".into())),
+        (
+            "pipeline tag".into(),
+            hub.pipeline_tag.clone().unwrap_or_else(|| "any".into()),
+        ),
         ("Hub endpoint".into(), hub.endpoint.clone()),
         ("leaderboard source".into(), source),
         ("tool version".into(), env!("CARGO_PKG_VERSION").into()),

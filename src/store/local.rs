@@ -27,14 +27,24 @@ impl LocalStore {
     }
 
     fn path(&self, key: &str) -> Result<PathBuf, StoreError> {
-        if key.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
-            return Err(StoreError::io("resolve key", key, "not a clean relative key"));
+        if key
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
+        {
+            return Err(StoreError::io(
+                "resolve key",
+                key,
+                "not a clean relative key",
+            ));
         }
         Ok(self.root.join(key))
     }
 
     fn temp_path(path: &Path) -> PathBuf {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("object");
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("object");
         path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
     }
 }
@@ -181,15 +191,30 @@ mod tests {
     async fn local_store_contract() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::open(dir.path()).unwrap();
-        store.put("runs/a/x.json", Bytes::from_static(b"1")).await.unwrap();
-        store.put("runs/a/x.json", Bytes::from_static(b"2")).await.unwrap();
-        store.put("runs/b/y.json", Bytes::from_static(b"3")).await.unwrap();
+        store
+            .put("runs/a/x.json", Bytes::from_static(b"1"))
+            .await
+            .unwrap();
+        store
+            .put("runs/a/x.json", Bytes::from_static(b"2"))
+            .await
+            .unwrap();
+        store
+            .put("runs/b/y.json", Bytes::from_static(b"3"))
+            .await
+            .unwrap();
         assert_eq!(store.get("runs/a/x.json").await.unwrap().unwrap(), "2");
         assert_eq!(store.get("runs/a/none").await.unwrap(), None);
         assert_eq!(store.list("runs/a/").await.unwrap(), vec!["runs/a/x.json"]);
         assert_eq!(store.list("runs/").await.unwrap().len(), 2);
-        assert!(store.put_if_absent("lock", Bytes::from_static(b"me")).await.unwrap());
-        assert!(!store.put_if_absent("lock", Bytes::from_static(b"you")).await.unwrap());
+        assert!(store
+            .put_if_absent("lock", Bytes::from_static(b"me"))
+            .await
+            .unwrap());
+        assert!(!store
+            .put_if_absent("lock", Bytes::from_static(b"you"))
+            .await
+            .unwrap());
         assert_eq!(store.get("lock").await.unwrap().unwrap(), "me");
         store.delete("lock").await.unwrap();
         store.delete("lock").await.unwrap();

@@ -104,7 +104,11 @@ impl RunLayout {
     }
 
     pub fn checkpoint(&self, stage: &str, model: &ModelId) -> String {
-        format!("{}{}.json", self.checkpoints(stage), encode_model_key(model))
+        format!(
+            "{}{}.json",
+            self.checkpoints(stage),
+            encode_model_key(model)
+        )
     }
 }
 
@@ -132,7 +136,13 @@ mod tests {
     #[test]
     fn checkpoint_keys_round_trip() {
         let layout = RunLayout::new(RunId::parse("r1").unwrap());
-        for raw in ["meta-llama/Llama-3.1-8B", "ünï/模型.v2", "a/..x", "gpt2", "x/100%_y"] {
+        for raw in [
+            "meta-llama/Llama-3.1-8B",
+            "ünï/模型.v2",
+            "a/..x",
+            "gpt2",
+            "x/100%_y",
+        ] {
             let id = ModelId::parse(raw).unwrap();
             let key = layout.checkpoint("leaderboard", &id);
             assert!(key.starts_with("runs/r1/checkpoints/leaderboard/"));

@@ -1,0 +1,433 @@
+//! A generated catalogue of Hub models, built from the real leaderboard rows in
+//! `realdata/leaderboard/formatted-2025-03-21.csv` (ids, licences, parameter counts,
+//! architectures, base models, upload dates, hearts). What the real data does not
+//! give is invented here, deterministically: download counts (heavy-tailed), shas,
+//! `_id`s, quantized GGUF re-uploads to reach large sizes, and a few odd models.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::Context;
+use serde_json::{json, Map, Value};
+
+/// One real model's facts, as the leaderboard recorded them.
+#[derive(Debug, Clone)]
+pub struct RealModel {
+    pub id: String,
+    pub license: String,
+    pub params_billions: f64,
+    pub architecture: String,
+    pub base_model: String,
+    pub upload_date: String,
+    pub hearts: u64,
+    pub weight_type: String,
+    pub is_merged: bool,
+}
+
+/// Load the distinct models of the leaderboard CSV, in file order.
+pub fn load_real_models(realdata: &Path) -> anyhow::Result<Vec<RealModel>> {
+    let path = realdata.join("leaderboard/formatted-2025-03-21.csv");
+    let mut reader =
+        csv::Reader::from_path(&path).with_context(|| format!("reading {}", path.display()))?;
+    let headers = reader.headers()?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .with_context(|| format!("column {name}"))
+    };
+    let (name, license, params, arch, base, upload, hearts, weight, merged) = (
+        col("model_name")?,
+        col("metadata_hub_license")?,
+        col("metadata_params_billions")?,
+        col("model_architecture")?,
+        col("metadata_base_model")?,
+        col("metadata_upload_date")?,
+        col("metadata_hub_hearts")?,
+        col("model_weight_type")?,
+        col("features_is_merged")?,
+    );
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for row in reader.records() {
+        let row = row?;
+        if !seen.insert(row[name].to_lowercase()) {
+            continue;
+        }
+        out.push(RealModel {
+            id: row[name].to_owned(),
+            license: row[license].to_owned(),
+            params_billions: row[params].parse().unwrap_or(0.0),
+            architecture: row[arch].to_owned(),
+            base_model: row[base].to_owned(),
+            upload_date: row[upload].to_owned(),
+            hearts: row[hearts].parse().unwrap_or(0),
+            weight_type: row[weight].to_owned(),
+            is_merged: row[merged].eq_ignore_ascii_case("true"),
+        });
+    }
+    Ok(out)
+}
+
+/// The real Hub samples in `realdata/hub/`, put at the top of the download order.
+const HUB_SAMPLE_IDS: [&str; 2] = [
+    "meta-llama/Llama-3.1-8B-Instruct",
+    "meta-llama/Llama-3.1-8B",
+];
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Real(usize),
+    /// A GGUF re-upload of a real model by a quantizer account.
+    Quant {
+        base: usize,
+        k: usize,
+    },
+    Odd(Odd),
+}
+
+/// Models with odd or missing fields, mixed into the catalogue at fixed ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Odd {
+    /// A unicode id.
+    Unicode,
+    /// No `safetensors`, `library_name: gguf`, parameters only in the name.
+    GgufOnly,
+    /// The list item lacks `sha`, `createdAt` and `lastModified`; `/api/models/{id}` has them.
+    SparseListItem,
+    /// No card data, no licence, no config, no parameter count anywhere.
+    Bare,
+}
+
+/// (rank, kind): ranks are 0-based positions in the download order.
+pub const ODD_RANKS: [(usize, Odd); 4] = [
+    (6, Odd::Unicode),
+    (10, Odd::GgufOnly),
+    (16, Odd::SparseListItem),
+    (18, Odd::Bare),
+];
+
+pub struct Catalogue {
+    real: Vec<RealModel>,
+    entries: Vec<Kind>,
+    by_id: HashMap<String, usize>,
+}
+
+impl Catalogue {
+    /// `size` models in download order. With `odd_models`, the odd ones sit at [`ODD_RANKS`].
+    pub fn generate(real: Vec<RealModel>, size: usize, odd_models: bool) -> Self {
+        let mut order: Vec<usize> = (0..real.len()).collect();
+        // A fixed shuffle so the top of the list is not alphabetical, with the Hub samples first.
+        order.sort_by_key(|&i| {
+            let pinned = HUB_SAMPLE_IDS.iter().position(|s| *s == real[i].id);
+            (pinned.unwrap_or(usize::MAX), fnv(&real[i].id))
+        });
+        let mut entries = Vec::with_capacity(size);
+        let mut next_real = order.into_iter();
+        let mut quant = 0usize;
+        while entries.len() < size {
+            let rank = entries.len();
+            if odd_models {
+                if let Some((_, odd)) = ODD_RANKS.iter().find(|(r, _)| *r == rank) {
+                    entries.push(Kind::Odd(*odd));
+                    continue;
+                }
+            }
+            match next_real.next() {
+                Some(i) => entries.push(Kind::Real(i)),
+                None => {
+                    entries.push(Kind::Quant {
+                        base: quant % real.len(),
+                        k: quant / real.len() + 1,
+                    });
+                    quant += 1;
+                }
+            }
+        }
+        let mut catalogue = Self {
+            real,
+            entries,
+            by_id: HashMap::new(),
+        };
+        let by_id = (0..catalogue.entries.len())
+            .map(|rank| (catalogue.id(rank).to_lowercase(), rank))
+            .collect();
+        catalogue.by_id = by_id;
+        catalogue
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn rank_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(&id.to_lowercase()).copied()
+    }
+
+    pub fn odd_at(&self, rank: usize) -> Option<Odd> {
+        match self.entries.get(rank)? {
+            Kind::Odd(odd) => Some(*odd),
+            _ => None,
+        }
+    }
+
+    pub fn id(&self, rank: usize) -> String {
+        match &self.entries[rank] {
+            Kind::Real(i) => self.real[*i].id.clone(),
+            Kind::Quant { base, k } => {
+                // The owner keeps ids unique where two real models share a name.
+                let id = &self.real[*base].id;
+                let (owner, name) = id.split_once('/').unwrap_or(("", id));
+                format!("quant-lab-{k}/{owner}-{name}-GGUF")
+            }
+            Kind::Odd(Odd::Unicode) => "ünïcode-lab/Ωmega-Chat-7B".into(),
+            Kind::Odd(Odd::GgufOnly) => "bartowski/Meta-Llama-3.1-8B-Instruct-GGUF".into(),
+            Kind::Odd(Odd::SparseListItem) => "sparse-org/Sparse-Listing-3B".into(),
+            Kind::Odd(Odd::Bare) => "bare-org/bare-model".into(),
+        }
+    }
+
+    /// Downloads in the last 30 days: heavy-tailed and strictly decreasing with rank.
+    pub fn downloads(&self, rank: usize) -> u64 {
+        let zipf = 30_000_000.0 / ((rank + 1) as f64).powf(1.05);
+        zipf as u64 + (self.entries.len() - rank) as u64
+    }
+
+    /// The full model object, as `/api/models/{id}` returns it without `expand[]`.
+    pub fn model_json(&self, rank: usize) -> Value {
+        let id = self.id(rank);
+        let h = fnv(&id);
+        let downloads = self.downloads(rank);
+        let (facts, relation, base) = match &self.entries[rank] {
+            Kind::Real(i) => {
+                let f = &self.real[*i];
+                let relation =
+                    if f.base_model.is_empty() || f.base_model.eq_ignore_ascii_case(&f.id) {
+                        None
+                    } else if f.weight_type == "Adapter" {
+                        Some("adapter")
+                    } else if f.is_merged {
+                        Some("merge")
+                    } else {
+                        Some("finetune")
+                    };
+                (Some(f.clone()), relation, f.base_model.clone())
+            }
+            Kind::Quant { base, .. } => {
+                let f = &self.real[*base];
+                (Some(f.clone()), Some("quantized"), f.id.clone())
+            }
+            Kind::Odd(Odd::Unicode) => (
+                Some(RealModel {
+                    id: id.clone(),
+                    license: "mit".into(),
+                    params_billions: 7.24,
+                    architecture: "MistralForCausalLM".into(),
+                    base_model: String::new(),
+                    upload_date: "2025-01-02".into(),
+                    hearts: 12,
+                    weight_type: "Original".into(),
+                    is_merged: false,
+                }),
+                None,
+                String::new(),
+            ),
+            Kind::Odd(Odd::GgufOnly) => (
+                None,
+                Some("quantized"),
+                "meta-llama/Llama-3.1-8B-Instruct".into(),
+            ),
+            Kind::Odd(Odd::SparseListItem) => (
+                Some(RealModel {
+                    id: id.clone(),
+                    license: "apache-2.0".into(),
+                    params_billions: 3.09,
+                    architecture: "Qwen2ForCausalLM".into(),
+                    base_model: String::new(),
+                    upload_date: "2024-11-20".into(),
+                    hearts: 3,
+                    weight_type: "Original".into(),
+                    is_merged: false,
+                }),
+                None,
+                String::new(),
+            ),
+            Kind::Odd(Odd::Bare) => (None, None, String::new()),
+        };
+        let gguf = matches!(
+            self.entries[rank],
+            Kind::Quant { .. } | Kind::Odd(Odd::GgufOnly)
+        );
+        let created = facts
+            .as_ref()
+            .map(|f| f.upload_date.clone())
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| "2024-06-01".into());
+        let created_at = format!(
+            "{created}T{:02}:{:02}:{:02}.000Z",
+            h % 24,
+            h / 24 % 60,
+            h / 1440 % 60
+        );
+        let mut tags: Vec<String> = Vec::new();
+        tags.push(if gguf { "gguf" } else { "transformers" }.into());
+        if !gguf && facts.is_some() {
+            tags.push("safetensors".into());
+        }
+        let model_type = facts
+            .as_ref()
+            .map(|f| model_type(&f.architecture))
+            .unwrap_or_default();
+        if !model_type.is_empty() {
+            tags.push(model_type.clone());
+        }
+        tags.push("text-generation".into());
+        if h.is_multiple_of(3) {
+            tags.push("conversational".into());
+        }
+        tags.push("en".into());
+        if let Some(rel) = relation {
+            tags.push(format!("base_model:{base}"));
+            tags.push(format!("base_model:{rel}:{base}"));
+        }
+        let license = facts
+            .as_ref()
+            .map(|f| f.license.clone())
+            .unwrap_or_default();
+        if !license.is_empty() {
+            tags.push(format!("license:{license}"));
+        }
+        tags.extend(
+            ["autotrain_compatible", "endpoints_compatible", "region:us"].map(String::from),
+        );
+        // Meta's repos are gated by hand, as the real list item in realdata/hub shows.
+        let gated = match h % 23 {
+            _ if id.starts_with("meta-llama/") => json!("manual"),
+            0 => json!("manual"),
+            1 => json!("auto"),
+            _ => json!(false),
+        };
+        let mut card = Map::new();
+        if let Some(f) = &facts {
+            if !f.license.is_empty() {
+                card.insert("license".into(), json!(f.license));
+            }
+            card.insert("language".into(), json!(["en"]));
+            if relation.is_some() {
+                card.insert("base_model".into(), json!(base));
+            }
+        }
+        if relation.is_some() && facts.is_none() {
+            card.insert("base_model".into(), json!(base));
+        }
+        let mut m = Map::new();
+        m.insert(
+            "_id".into(),
+            json!(format!("{:024x}", h as u128 * 0x9E37_79B9)),
+        );
+        m.insert("id".into(), json!(id));
+        m.insert("modelId".into(), json!(id));
+        m.insert(
+            "author".into(),
+            json!(id.split_once('/').map(|(o, _)| o).unwrap_or_default()),
+        );
+        m.insert("private".into(), json!(false));
+        m.insert("disabled".into(), json!(false));
+        m.insert("gated".into(), gated);
+        m.insert("pipeline_tag".into(), json!("text-generation"));
+        m.insert(
+            "library_name".into(),
+            json!(if gguf { "gguf" } else { "transformers" }),
+        );
+        m.insert("tags".into(), json!(tags));
+        m.insert("downloads".into(), json!(downloads));
+        m.insert("downloadsAllTime".into(), json!(downloads * (4 + h % 20)));
+        m.insert(
+            "likes".into(),
+            json!(facts.as_ref().map(|f| f.hearts).unwrap_or(h % 7)),
+        );
+        m.insert("trendingScore".into(), json!(h % 60));
+        m.insert("sha".into(), json!(sha(&id)));
+        m.insert("createdAt".into(), json!(created_at));
+        m.insert(
+            "lastModified".into(),
+            json!(format!("{created}T12:00:00.000Z").replace("-01T", "-15T")),
+        );
+        if !card.is_empty() {
+            m.insert("cardData".into(), Value::Object(card));
+        }
+        if let Some(f) = facts
+            .as_ref()
+            .filter(|f| !f.architecture.is_empty() && !f.architecture.contains('?'))
+        {
+            m.insert(
+                "config".into(),
+                json!({"architectures": [f.architecture], "model_type": model_type}),
+            );
+        }
+        if let Some(f) = facts.as_ref().filter(|f| f.params_billions > 0.0 && !gguf) {
+            let total = (f.params_billions * 1e9).round() as u64;
+            m.insert(
+                "safetensors".into(),
+                json!({"parameters": {"BF16": total}, "total": total}),
+            );
+        }
+        Value::Object(m)
+    }
+}
+
+/// `LlamaForCausalLM` → `llama`, `Qwen2MoeForCausalLM` → `qwen2_moe`, `GPTNeoForCausalLM` → `gpt_neo`.
+fn model_type(architecture: &str) -> String {
+    let stem: Vec<char> = architecture
+        .split("For")
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .collect();
+    let mut out = String::new();
+    for (i, &c) in stem.iter().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            let prev = stem[i - 1];
+            let next_lower = stem.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+            if prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower)
+            {
+                out.push('_');
+            }
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+pub fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+fn sha(id: &str) -> String {
+    let a = fnv(id);
+    let b = fnv(&format!("{id}#"));
+    let c = fnv(&format!("{id}##"));
+    format!("{a:016x}{b:016x}{:08x}", c as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_types() {
+        assert_eq!(model_type("LlamaForCausalLM"), "llama");
+        assert_eq!(model_type("Qwen2MoeForCausalLM"), "qwen2_moe");
+        assert_eq!(model_type("MistralForCausalLM"), "mistral");
+        assert_eq!(model_type("GPTNeoForCausalLM"), "gpt_neo");
+        assert_eq!(model_type("Qwen2ForCausalLM"), "qwen2");
+    }
+}

@@ -1,0 +1,390 @@
+//! The Hub API routes.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::extract::{Path, RawQuery, State as AxumState};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use base64::Engine;
+use serde_json::{json, Map, Value};
+
+use crate::catalogue::Odd;
+use crate::{Fault, Route, State};
+
+/// What `expand[]` accepts (huggingface_hub 1.x); anything else is HTTP 400, as on the Hub.
+const EXPANDABLE: [&str; 32] = [
+    "author",
+    "baseModels",
+    "cardData",
+    "childrenModelCount",
+    "config",
+    "createdAt",
+    "disabled",
+    "downloads",
+    "downloadsAllTime",
+    "evalResults",
+    "gated",
+    "gguf",
+    "inference",
+    "inferenceProviderMapping",
+    "lastModified",
+    "library_name",
+    "likes",
+    "mask_token",
+    "model-index",
+    "pipeline_tag",
+    "private",
+    "resourceGroup",
+    "safetensors",
+    "sha",
+    "siblings",
+    "spaces",
+    "tags",
+    "transformersInfo",
+    "trendingScore",
+    "usedStorage",
+    "widgetData",
+    "xetEnabled",
+];
+
+/// The fields a list item has when no `expand[]` is given.
+const LIST_DEFAULT: [&str; 11] = [
+    "_id",
+    "id",
+    "likes",
+    "trendingScore",
+    "private",
+    "downloads",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "createdAt",
+    "modelId",
+];
+
+const MAX_LIMIT: usize = 1000;
+
+pub fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route("/api/models", get(list_models))
+        .route("/api/models/{*id}", get(model_info))
+        .with_state(state)
+}
+
+struct Query {
+    pairs: Vec<(String, String)>,
+}
+
+impl Query {
+    fn parse(raw: Option<String>) -> Self {
+        let pairs = url_pairs(raw.as_deref().unwrap_or(""));
+        Self { pairs }
+    }
+    fn get(&self, key: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+    fn all(&self, key: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+fn url_pairs(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({ "error": message }))).into_response()
+}
+
+/// Apply a scripted fault to a normal response body.
+async fn serve(state: &State, route: Route, headers: HeaderMap, text: String) -> Response {
+    if !state.latency.is_zero() {
+        tokio::time::sleep(state.latency).await;
+    }
+    match state.take_fault(route) {
+        Some(Fault::Status {
+            status,
+            headers: extra,
+        }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let message = if status == StatusCode::TOO_MANY_REQUESTS {
+                "You have exceeded our hourly quotas for action: api. We invite you to retry later."
+            } else {
+                "Internal Error - We're working hard to fix this as soon as possible!"
+            };
+            let mut response = error(status, message);
+            for (k, v) in extra {
+                if let (Ok(name), Ok(value)) = (
+                    axum::http::HeaderName::try_from(k.as_str()),
+                    HeaderValue::from_str(&v),
+                ) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+            response
+        }
+        Some(Fault::Truncated(n)) => json_response(headers, text[..n.min(text.len())].to_owned()),
+        Some(Fault::Body(b)) => json_response(headers, b),
+        Some(Fault::Slow(d)) => {
+            tokio::time::sleep(d).await;
+            json_response(headers, text)
+        }
+        None => json_response(headers, text),
+    }
+}
+
+fn json_response(mut headers: HeaderMap, body: String) -> Response {
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    // The Hub reports the window on every response.
+    headers.insert("ratelimit", HeaderValue::from_static("\"api\";r=499;t=300"));
+    headers.insert(
+        "ratelimit-policy",
+        HeaderValue::from_static("\"fixed window\";\"api\";q=500;w=300"),
+    );
+    (StatusCode::OK, headers, body).into_response()
+}
+
+fn note_token(state: &State, headers: &HeaderMap) {
+    if let Some(token) = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        let mut seen = state
+            .log
+            .bearer_tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if !seen.iter().any(|t| t == token) {
+            seen.push(token.to_owned());
+        }
+    }
+}
+
+/// The requested `expand[]` fields, or an error response for an unknown one.
+fn expansion(query: &Query) -> Result<Option<Vec<String>>, Box<Response>> {
+    let expand = query.all("expand[]");
+    if expand.is_empty() {
+        return Ok(None);
+    }
+    for field in &expand {
+        if !EXPANDABLE.contains(field) {
+            return Err(Box::new(error(
+                StatusCode::BAD_REQUEST,
+                &format!("\"expand[]\" must be one of {EXPANDABLE:?}, got \"{field}\""),
+            )));
+        }
+    }
+    Ok(Some(expand.into_iter().map(str::to_owned).collect()))
+}
+
+fn project(model: Value, keep: &[&str]) -> Value {
+    let Value::Object(map) = model else {
+        return model;
+    };
+    Value::Object(
+        map.into_iter()
+            .filter(|(k, _)| keep.contains(&k.as_str()))
+            .collect::<Map<_, _>>(),
+    )
+}
+
+fn shape(state: &State, rank: usize, expand: &Option<Vec<String>>, listing: bool) -> Value {
+    let model = state.catalogue.model_json(rank);
+    let mut model = match expand {
+        Some(fields) => {
+            let mut keep: Vec<&str> = fields.iter().map(String::as_str).collect();
+            keep.extend(["_id", "id"]);
+            project(model, &keep)
+        }
+        None if listing => project(model, &LIST_DEFAULT),
+        None => model,
+    };
+    if listing && state.catalogue.odd_at(rank) == Some(Odd::SparseListItem) {
+        if let Value::Object(map) = &mut model {
+            for key in ["sha", "createdAt", "lastModified"] {
+                map.remove(key);
+            }
+        }
+    }
+    model
+}
+
+async fn list_models(
+    AxumState(state): AxumState<Arc<State>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    state.log.list.fetch_add(1, Ordering::Relaxed);
+    note_token(&state, &headers);
+    let query = Query::parse(raw.clone());
+    let expand = match expansion(&query) {
+        Ok(e) => e,
+        Err(response) => return *response,
+    };
+    match query.get("sort") {
+        None | Some("downloads") => {}
+        Some(other) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!("this fake sorts by downloads only, not {other}"),
+            )
+        }
+    }
+    let limit = match query.get("limit").map(str::parse::<usize>) {
+        None => MAX_LIMIT,
+        Some(Ok(n)) if n >= 1 => n.min(MAX_LIMIT),
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "\"limit\" must be a positive integer",
+            )
+        }
+    };
+    let offset = match query.get("cursor").map(decode_cursor) {
+        None => 0,
+        Some(Some(n)) => n,
+        Some(None) => return error(StatusCode::BAD_REQUEST, "Invalid cursor"),
+    };
+    let catalogue = &state.catalogue;
+    let matches = |rank: usize| {
+        let id = catalogue.id(rank);
+        let pipeline_ok = query
+            .get("pipeline_tag")
+            .is_none_or(|p| p == "text-generation");
+        let author_ok = query.get("author").is_none_or(|a| {
+            id.split_once('/')
+                .is_some_and(|(o, _)| o.eq_ignore_ascii_case(a))
+        });
+        let search_ok = query
+            .get("search")
+            .is_none_or(|s| id.to_lowercase().contains(&s.to_lowercase()));
+        let library_ok = query.get("library").is_none_or(|l| {
+            let gguf = id.ends_with("-GGUF");
+            if gguf {
+                l == "gguf"
+            } else {
+                l == "transformers"
+            }
+        });
+        pipeline_ok && author_ok && search_ok && library_ok
+    };
+    let mut body = String::from("[");
+    let mut count = 0;
+    let mut rank = offset;
+    while rank < catalogue.len() && count < limit {
+        if matches(rank) {
+            if count > 0 {
+                body.push(',');
+            }
+            body.push_str(
+                &state.rendered(rank, &expand, true, || shape(&state, rank, &expand, true)),
+            );
+            count += 1;
+        }
+        rank += 1;
+    }
+    body.push(']');
+    let mut response_headers = HeaderMap::new();
+    let more = (rank..catalogue.len()).any(&matches);
+    if more {
+        let host = headers
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1");
+        let kept: Vec<String> = raw
+            .as_deref()
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("cursor="))
+            .map(str::to_owned)
+            .collect();
+        let link = format!(
+            "<http://{host}/api/models?{}&cursor={}>; rel=\"next\"",
+            kept.join("&"),
+            encode_cursor(rank)
+        );
+        if let Ok(v) = HeaderValue::from_str(&link) {
+            response_headers.insert("link", v);
+        }
+    }
+    serve(&state, Route::List, response_headers, body).await
+}
+
+async fn model_info(
+    AxumState(state): AxumState<Arc<State>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    state.log.detail.fetch_add(1, Ordering::Relaxed);
+    note_token(&state, &headers);
+    let query = Query::parse(raw);
+    let expand = match expansion(&query) {
+        Ok(e) => e,
+        Err(response) => return *response,
+    };
+    let Some(rank) = state.catalogue.rank_of(&id) else {
+        return error(StatusCode::NOT_FOUND, "Repository not found");
+    };
+    let body = shape(&state, rank, &expand, false).to_string();
+    serve(&state, Route::Detail, HeaderMap::new(), body).await
+}
+
+/// The Hub's cursors are opaque base64; ours wraps an offset in the same way.
+fn encode_cursor(offset: usize) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{{\"$offset\":{offset}}}"))
+}
+
+fn decode_cursor(cursor: &str) -> Option<usize> {
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()?;
+    let v: Value = serde_json::from_slice(&raw).ok()?;
+    v.get("$offset")?.as_u64().map(|n| n as usize)
+}

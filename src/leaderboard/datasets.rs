@@ -1,0 +1,130 @@
+//! The browserless source: the leaderboard's published rows over HTTP, read once,
+//! then searched per model the way the page's search box does.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use url::Url;
+
+use super::rows::{classify, index_by_name, Lookup, ScoreRow};
+use super::{DatasetsApi, LeaderboardError, LeaderboardSettings};
+use crate::http::{redact, HttpClient};
+use crate::types::ModelId;
+
+/// datasets-server serves at most 100 rows per request.
+const ROWS_PAGE: usize = 100;
+
+pub struct DatasetsSource {
+    by_name: HashMap<String, Vec<ScoreRow>>,
+    pub requests: u64,
+}
+
+impl DatasetsSource {
+    pub async fn load(
+        settings: &LeaderboardSettings,
+        http: &HttpClient,
+    ) -> Result<Self, LeaderboardError> {
+        let before = http.stats().requests();
+        let rows = match settings.datasets_api {
+            DatasetsApi::Formatted => load_formatted(settings, http).await?,
+            DatasetsApi::Rows => load_rows(settings, http).await?,
+        };
+        tracing::info!(rows = rows.len(), api = ?settings.datasets_api, "leaderboard rows loaded");
+        Ok(Self {
+            by_name: index_by_name(rows),
+            requests: http.stats().requests() - before,
+        })
+    }
+
+    /// What the page's search would show for this model, classified.
+    pub fn lookup(&self, model: &ModelId) -> Lookup {
+        let wanted = model.normalized();
+        let mut seen: Vec<ScoreRow> = self.by_name.get(&wanted).cloned().unwrap_or_default();
+        if seen.is_empty() {
+            // No row of its own: report the near misses the search box would show.
+            let mut near: Vec<&String> = self
+                .by_name
+                .keys()
+                .filter(|name| name.contains(&wanted))
+                .collect();
+            near.sort();
+            seen = near
+                .into_iter()
+                .take(20)
+                .flat_map(|name| self.by_name[name].iter().take(1).cloned())
+                .collect();
+        }
+        classify(model, seen)
+    }
+}
+
+async fn load_formatted(
+    settings: &LeaderboardSettings,
+    http: &HttpClient,
+) -> Result<Vec<ScoreRow>, LeaderboardError> {
+    let url = Url::parse(&settings.formatted_url).map_err(|e| LeaderboardError::BadData {
+        url: settings.formatted_url.clone(),
+        message: e.to_string(),
+    })?;
+    let items: Value = http.get(&url).await?.json()?;
+    let Value::Array(items) = items else {
+        return Err(LeaderboardError::BadData {
+            url: redact(&url),
+            message: "expected a JSON array of leaderboard rows".into(),
+        });
+    };
+    let total = items.len();
+    let rows: Vec<ScoreRow> = items.iter().filter_map(ScoreRow::from_formatted).collect();
+    if rows.len() < total {
+        tracing::warn!(url = %redact(&url), skipped = total - rows.len(), "leaderboard rows without a model name skipped");
+    }
+    Ok(rows)
+}
+
+async fn load_rows(
+    settings: &LeaderboardSettings,
+    http: &HttpClient,
+) -> Result<Vec<ScoreRow>, LeaderboardError> {
+    let mut rows = Vec::new();
+    let mut offset = 0usize;
+    loop {
+        let mut url = Url::parse(&settings.datasets_server_url)
+            .and_then(|u| u.join("rows"))
+            .map_err(|e| LeaderboardError::BadData {
+                url: settings.datasets_server_url.clone(),
+                message: e.to_string(),
+            })?;
+        url.query_pairs_mut()
+            .append_pair("dataset", &settings.dataset)
+            .append_pair("config", "default")
+            .append_pair("split", "train")
+            .append_pair("offset", &offset.to_string())
+            .append_pair("length", &ROWS_PAGE.to_string());
+        let page: Value = http.get(&url).await?.json()?;
+        let bad = |message: &str| LeaderboardError::BadData {
+            url: redact(&url),
+            message: message.into(),
+        };
+        let items = page
+            .get("rows")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("no `rows` array"))?;
+        let total = page
+            .get("num_rows_total")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| bad("no `num_rows_total`"))? as usize;
+        for item in items {
+            if let Some(row) = item
+                .get("row")
+                .and_then(Value::as_object)
+                .and_then(ScoreRow::from_contents)
+            {
+                rows.push(row);
+            }
+        }
+        offset += items.len();
+        if items.is_empty() || offset >= total {
+            return Ok(rows);
+        }
+    }
+}

@@ -1,0 +1,408 @@
+//! Leaderboard rows from either source, and the rule that decides whether a row is
+//! the model we asked for.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{LeaderboardRecord, MatchStatus};
+use crate::types::ModelId;
+
+/// One leaderboard evaluation: a model at one precision and chat-template setting.
+/// Scores are the leaderboard's normalised 0–100 scores, rounded to the 2 decimals the
+/// leaderboard shows, so the browser and the datasets source agree exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ScoreRow {
+    pub eval_name: String,
+    pub name: String,
+    pub sha: String,
+    pub precision: String,
+    pub model_type: String,
+    pub weight_type: String,
+    pub architecture: String,
+    pub chat_template: Option<bool>,
+    pub average: Option<f64>,
+    pub ifeval: Option<f64>,
+    pub bbh: Option<f64>,
+    pub math_lvl5: Option<f64>,
+    pub gpqa: Option<f64>,
+    pub musr: Option<f64>,
+    pub mmlu_pro: Option<f64>,
+    pub params_b: Option<f64>,
+    pub hub_license: String,
+    pub submission_date: String,
+    pub base_model: String,
+}
+
+pub fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+/// A column header reduced to its letters and digits, lowercased: `Average ⬆️` →
+/// `average`, `MATH Lvl 5` → `mathlvl5`, `#Params (B)` → `paramsb`. Upstream decorates
+/// headers with emoji and arrows; this keeps the match on what the header says.
+pub fn header_key(header: &str) -> String {
+    header
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// The fields a table or dataset column can fill, by [`header_key`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    EvalName,
+    Name,
+    Sha,
+    Precision,
+    ModelType,
+    WeightType,
+    Architecture,
+    ChatTemplate,
+    Average,
+    Ifeval,
+    Bbh,
+    MathLvl5,
+    Gpqa,
+    Musr,
+    MmluPro,
+    ParamsB,
+    HubLicense,
+    SubmissionDate,
+    BaseModel,
+}
+
+impl Column {
+    pub fn from_header(header: &str) -> Option<Self> {
+        Some(match header_key(header).as_str() {
+            "evalname" => Self::EvalName,
+            "fullname" | "model" | "modelname" => Self::Name,
+            "modelsha" | "sha" => Self::Sha,
+            "precision" => Self::Precision,
+            "type" | "modeltype" => Self::ModelType,
+            "weighttype" => Self::WeightType,
+            "architecture" => Self::Architecture,
+            "chattemplate" => Self::ChatTemplate,
+            "average" => Self::Average,
+            "ifeval" => Self::Ifeval,
+            "bbh" => Self::Bbh,
+            "mathlvl5" | "mathlevel5" => Self::MathLvl5,
+            "gpqa" => Self::Gpqa,
+            "musr" => Self::Musr,
+            "mmlupro" => Self::MmluPro,
+            "paramsb" => Self::ParamsB,
+            "hublicense" => Self::HubLicense,
+            "submissiondate" => Self::SubmissionDate,
+            "basemodel" => Self::BaseModel,
+            _ => return None,
+        })
+    }
+}
+
+/// Columns without which a row is not worth reading.
+pub const REQUIRED: [(Column, &str); 2] =
+    [(Column::Name, "Model"), (Column::Average, "Average ⬆️")];
+
+fn number(text: &str) -> Option<f64> {
+    text.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+fn boolean(text: &str) -> Option<bool> {
+    match text.trim().to_lowercase().as_str() {
+        "true" | "yes" | "✓" | "✔" | "1" => Some(true),
+        "false" | "no" | "✗" | "✘" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+impl ScoreRow {
+    /// Set a field from a cell's text.
+    pub fn set(&mut self, column: Column, text: &str) {
+        let text = text.trim();
+        let score = || number(text).map(round2);
+        match column {
+            Column::EvalName => self.eval_name = text.into(),
+            Column::Name => self.name = text.into(),
+            Column::Sha => self.sha = text.into(),
+            Column::Precision => self.precision = text.into(),
+            Column::ModelType => self.model_type = text.into(),
+            Column::WeightType => self.weight_type = text.into(),
+            Column::Architecture => self.architecture = text.into(),
+            Column::ChatTemplate => self.chat_template = boolean(text),
+            Column::Average => self.average = score(),
+            Column::Ifeval => self.ifeval = score(),
+            Column::Bbh => self.bbh = score(),
+            Column::MathLvl5 => self.math_lvl5 = score(),
+            Column::Gpqa => self.gpqa = score(),
+            Column::Musr => self.musr = score(),
+            Column::MmluPro => self.mmlu_pro = score(),
+            Column::ParamsB => self.params_b = number(text),
+            Column::HubLicense => self.hub_license = text.into(),
+            Column::SubmissionDate => self.submission_date = text.into(),
+            Column::BaseModel => self.base_model = text.into(),
+        }
+    }
+
+    /// The leaderboard's own key, `<name>_<precision>_<sha>_<chat template>`, when a
+    /// source does not give it.
+    pub fn fill_eval_name(&mut self) {
+        if self.eval_name.is_empty() {
+            let chat = match self.chat_template {
+                Some(true) => "True",
+                Some(false) => "False",
+                None => "",
+            };
+            self.eval_name = format!("{}_{}_{}_{chat}", self.name, self.precision, self.sha);
+        }
+    }
+
+    /// A row of the app's JSON API (`/api/leaderboard/formatted`).
+    pub fn from_formatted(item: &Value) -> Option<Self> {
+        let model = item.get("model")?;
+        let text = |v: Option<&Value>| match v {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::Bool(b)) => b.to_string(),
+            _ => String::new(),
+        };
+        let score = |key: &str| {
+            item.get("evaluations")
+                .and_then(|e| e.get(key))
+                .and_then(|e| e.get("normalized_score"))
+                .and_then(Value::as_f64)
+                .map(round2)
+        };
+        let meta = item.get("metadata");
+        let mut row = Self {
+            eval_name: text(item.get("id")),
+            name: text(model.get("name")),
+            sha: text(model.get("sha")),
+            precision: text(model.get("precision")),
+            model_type: text(model.get("type")),
+            weight_type: text(model.get("weight_type")),
+            architecture: text(model.get("architecture")),
+            chat_template: model.get("has_chat_template").and_then(Value::as_bool),
+            average: model
+                .get("average_score")
+                .and_then(Value::as_f64)
+                .map(round2),
+            ifeval: score("ifeval"),
+            bbh: score("bbh"),
+            math_lvl5: score("math"),
+            gpqa: score("gpqa"),
+            musr: score("musr"),
+            mmlu_pro: score("mmlu_pro"),
+            params_b: meta
+                .and_then(|m| m.get("params_billions"))
+                .and_then(Value::as_f64),
+            hub_license: text(meta.and_then(|m| m.get("hub_license"))),
+            submission_date: text(meta.and_then(|m| m.get("submission_date"))),
+            base_model: text(meta.and_then(|m| m.get("base_model"))),
+        };
+        if row.name.is_empty() {
+            return None;
+        }
+        row.fill_eval_name();
+        Some(row)
+    }
+
+    /// A row of the datasets-server API for `open-llm-leaderboard/contents`.
+    pub fn from_contents(row: &serde_json::Map<String, Value>) -> Option<Self> {
+        let mut out = Self::default();
+        for (column, value) in row {
+            // `Model` is an HTML link there; `fullname` holds the plain name.
+            if column == "Model" {
+                continue;
+            }
+            let Some(field) = Column::from_header(column) else {
+                continue;
+            };
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => continue,
+            };
+            out.set(field, &text);
+        }
+        if out.name.is_empty() {
+            return None;
+        }
+        out.fill_eval_name();
+        Some(out)
+    }
+}
+
+/// How one model's lookup ended, with what was seen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lookup {
+    pub status: MatchStatus,
+    pub rows: Vec<ScoreRow>,
+    pub detail: String,
+}
+
+impl Lookup {
+    pub fn error(detail: impl Into<String>) -> Self {
+        Self {
+            status: MatchStatus::Error,
+            rows: vec![],
+            detail: detail.into(),
+        }
+    }
+
+    /// The `leaderboard.csv` rows for this model: one per evaluation, ordered by
+    /// eval name, or one row with the status and no scores.
+    pub fn records(&self, model: &ModelId, source: &str) -> Vec<LeaderboardRecord> {
+        if self.rows.is_empty() {
+            return vec![LeaderboardRecord {
+                model_id: model.to_string(),
+                status: Some(self.status),
+                source: source.into(),
+                detail: self.detail.clone(),
+                ..LeaderboardRecord::default()
+            }];
+        }
+        let mut rows = self.rows.clone();
+        rows.sort_by(|a, b| a.eval_name.cmp(&b.eval_name));
+        rows.dedup_by(|a, b| a.eval_name == b.eval_name);
+        rows.into_iter()
+            .map(|r| LeaderboardRecord {
+                model_id: model.to_string(),
+                status: Some(self.status),
+                source: source.into(),
+                eval_name: r.eval_name,
+                matched_name: r.name,
+                precision: r.precision,
+                model_type: r.model_type,
+                weight_type: r.weight_type,
+                architecture: r.architecture,
+                chat_template: r.chat_template,
+                average: r.average,
+                ifeval: r.ifeval,
+                bbh: r.bbh,
+                math_lvl5: r.math_lvl5,
+                gpqa: r.gpqa,
+                musr: r.musr,
+                mmlu_pro: r.mmlu_pro,
+                params_b: r.params_b,
+                hub_license: r.hub_license,
+                submission_date: r.submission_date,
+                base_model: r.base_model,
+                detail: self.detail.clone(),
+            })
+            .collect()
+    }
+}
+
+/// Decide from the rows a search returned: `found` only for rows whose name equals the
+/// model id (case-insensitive), so `Llama-3.1-8B` never takes `Llama-3.1-8B-Instruct`'s
+/// scores; `mismatch` when rows came back for other names; else `not_found`.
+pub fn classify(model: &ModelId, seen: Vec<ScoreRow>) -> Lookup {
+    let (own, others): (Vec<_>, Vec<_>) = seen.into_iter().partition(|r| model.same_model(&r.name));
+    if !own.is_empty() {
+        return Lookup {
+            status: MatchStatus::Found,
+            detail: format!("{} evaluation(s)", own.len()),
+            rows: own,
+        };
+    }
+    if others.is_empty() {
+        return Lookup {
+            status: MatchStatus::NotFound,
+            rows: vec![],
+            detail: "no leaderboard row".into(),
+        };
+    }
+    let mut names: Vec<&str> = others.iter().map(|r| r.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let shown: Vec<&str> = names.iter().take(5).copied().collect();
+    Lookup {
+        status: MatchStatus::Mismatch,
+        rows: vec![],
+        detail: format!(
+            "search showed only other models: {}{}",
+            shown.join(", "),
+            if names.len() > 5 { ", …" } else { "" }
+        ),
+    }
+}
+
+/// Every row, grouped by lowercased model name: the index the datasets source searches.
+pub fn index_by_name(rows: Vec<ScoreRow>) -> HashMap<String, Vec<ScoreRow>> {
+    let mut index: HashMap<String, Vec<ScoreRow>> = HashMap::new();
+    for row in rows {
+        index.entry(row.name.to_lowercase()).or_default().push(row);
+    }
+    index
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, avg: f64) -> ScoreRow {
+        ScoreRow {
+            name: name.into(),
+            average: Some(avg),
+            ..ScoreRow::default()
+        }
+    }
+
+    #[test]
+    fn near_miss_never_takes_the_other_models_scores() {
+        let id = ModelId::parse("meta-llama/Llama-3.1-8B").unwrap();
+        let seen = vec![row("meta-llama/Llama-3.1-8B-Instruct", 27.9)];
+        let lookup = classify(&id, seen);
+        assert_eq!(lookup.status, MatchStatus::Mismatch);
+        assert!(lookup.rows.is_empty());
+        assert!(lookup.detail.contains("Llama-3.1-8B-Instruct"));
+
+        let seen = vec![
+            row("meta-llama/Llama-3.1-8B-Instruct", 27.9),
+            row("META-LLAMA/llama-3.1-8b", 13.8),
+        ];
+        let lookup = classify(&id, seen);
+        assert_eq!(lookup.status, MatchStatus::Found);
+        assert_eq!(lookup.rows.len(), 1);
+        assert_eq!(lookup.rows[0].average, Some(13.8));
+        assert_eq!(classify(&id, vec![]).status, MatchStatus::NotFound);
+    }
+
+    #[test]
+    fn headers_tolerate_decorations() {
+        assert_eq!(Column::from_header("Average ⬆️"), Some(Column::Average));
+        assert_eq!(Column::from_header(" MATH Lvl 5 "), Some(Column::MathLvl5));
+        assert_eq!(Column::from_header("#Params (B)"), Some(Column::ParamsB));
+        assert_eq!(Column::from_header("MMLU-PRO"), Some(Column::MmluPro));
+        assert_eq!(Column::from_header("IFEval Raw"), None);
+        assert_eq!(Column::from_header("Hub ❤️"), None);
+    }
+
+    #[test]
+    fn formatted_rows_from_realdata() {
+        let path = crate::testdata::realdata_dir().join("leaderboard/formatted-sample.json");
+        let items: Vec<Value> =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let rows: Vec<ScoreRow> = items.iter().filter_map(ScoreRow::from_formatted).collect();
+        assert_eq!(rows.len(), items.len());
+        let first = &rows[0];
+        assert_eq!(first.name, "0-hero/Matter-0.2-7B-DPO");
+        assert_eq!(
+            first.eval_name,
+            "0-hero/Matter-0.2-7B-DPO_bfloat16_26a66f0d862e2024ce4ad0a09c37052ac36e8af6_True"
+        );
+        assert_eq!(first.average, Some(8.91));
+        assert_eq!(first.ifeval, Some(33.03));
+        assert_eq!(first.math_lvl5, Some(1.44));
+        assert_eq!(first.params_b, Some(7.242));
+        assert_eq!(first.chat_template, Some(true));
+        // The key we build for sources without one is the leaderboard's own.
+        let mut rebuilt = first.clone();
+        rebuilt.eval_name.clear();
+        rebuilt.fill_eval_name();
+        assert_eq!(rebuilt.eval_name, first.eval_name);
+    }
+}

@@ -1,0 +1,331 @@
+//! The models stage against the fake Hub, through the real binary.
+
+mod support;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use support::*;
+
+async fn start_fake(models: usize) -> FakeHf {
+    FakeHf::start(FakeConfig {
+        models,
+        ..FakeConfig::default()
+    })
+    .await
+    .expect("fake Hub starts")
+}
+
+fn models_csv(cli: &Cli, run: &str) -> Vec<std::collections::HashMap<String, String>> {
+    read_csv(&cli.out().join("runs").join(run).join("models.csv"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pagination_gives_exactly_n_unique_models_in_download_order() {
+    let fake = start_fake(1000).await;
+    let cli = Cli::new(&fake).env("HFHARVEST__HUB__PAGE_SIZE", "100");
+    cli.run(&["models", "--limit", "250", "--run-id", "p1"])
+        .await
+        .assert_ok();
+
+    let rows = models_csv(&cli, "p1");
+    assert_eq!(rows.len(), 250);
+    let ids: HashSet<&str> = rows.iter().map(|r| r["model_id"].as_str()).collect();
+    assert_eq!(ids.len(), 250, "ids are unique");
+    let downloads: Vec<u64> = rows
+        .iter()
+        .map(|r| r["downloads"].parse().unwrap())
+        .collect();
+    assert!(downloads.windows(2).all(|w| w[0] > w[1]), "download order");
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row["rank"], (i + 1).to_string());
+        assert_eq!(
+            row["model_id"],
+            fake.catalogue().id(i),
+            "same order as the Hub"
+        );
+    }
+    assert_eq!(fake.requests().list(), 3, "three pages of 100");
+    // Only the sparse list item needs /api/models/{id}.
+    assert_eq!(fake.requests().detail(), 1);
+    let jsonl = std::fs::read_to_string(cli.out().join("runs/p1/models.jsonl")).unwrap();
+    assert_eq!(jsonl.lines().count(), 250);
+    let first: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
+    assert_eq!(first["id"], rows[0]["model_id"].as_str());
+    assert!(
+        first["cardData"].is_object(),
+        "the raw JSON keeps every field"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn odd_models_are_kept_with_what_they_have() {
+    let fake = start_fake(40).await;
+    let cli = Cli::new(&fake);
+    cli.run(&["models", "--limit", "25", "--run-id", "odd"])
+        .await
+        .assert_ok();
+    let rows = models_csv(&cli, "odd");
+    let by_id = |id: &str| {
+        rows.iter()
+            .find(|r| r["model_id"] == id)
+            .unwrap_or_else(|| panic!("{id} missing"))
+    };
+
+    let unicode = by_id("ünïcode-lab/Ωmega-Chat-7B");
+    assert_eq!(unicode["author"], "ünïcode-lab");
+    let gguf = by_id("bartowski/Meta-Llama-3.1-8B-Instruct-GGUF");
+    assert_eq!(gguf["parameters"], "8000000000");
+    assert_eq!(gguf["parameters_source"], "name");
+    assert_eq!(gguf["base_model_relation"], "quantized");
+    assert_eq!(gguf["library_name"], "gguf");
+    let sparse = by_id("sparse-org/Sparse-Listing-3B");
+    assert_eq!(sparse["sha"].len(), 40, "completed from /api/models/{{id}}");
+    assert!(!sparse["created_at"].is_empty());
+    let bare = by_id("bare-org/bare-model");
+    assert_eq!(bare["parameters"], "");
+    assert_eq!(bare["parameters_source"], "none");
+    assert_eq!(bare["license"], "");
+    let llama = by_id("meta-llama/Llama-3.1-8B-Instruct");
+    assert_eq!(llama["gated"], "manual");
+    assert_eq!(llama["parameters_source"], "safetensors");
+    assert_eq!(llama["architectures"], "LlamaForCausalLM");
+    assert_eq!(llama["base_model_relation"], "finetune");
+    assert_eq!(llama["license"], "llama3.1");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rate_limit_is_waited_out_then_the_run_succeeds() {
+    let fake = start_fake(50).await;
+    fake.inject(Route::List, Fault::rate_limited(1), 1);
+    let cli = Cli::new(&fake);
+    let ran = cli
+        .run(&["models", "--limit", "20", "--run-id", "r429"])
+        .await;
+    ran.assert_ok();
+    assert_eq!(fake.requests().list(), 2, "the 429, then the page");
+    assert!(
+        ran.elapsed >= Duration::from_secs(1),
+        "Retry-After: 1 was honoured ({:?})",
+        ran.elapsed
+    );
+    assert_eq!(models_csv(&cli, "r429").len(), 20);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn persistent_server_errors_fail_clearly_within_the_budget() {
+    let fake = start_fake(50).await;
+    fake.inject(Route::List, Fault::server_error(503), 1000);
+    let cli = Cli::new(&fake)
+        .env("HFHARVEST__HTTP__MAX_ATTEMPTS", "4")
+        .env("HFHARVEST__HTTP__BACKOFF_INITIAL_MS", "50")
+        .env("HFHARVEST__HTTP__RETRY_BUDGET_SECS", "5");
+    let ran = cli
+        .run(&["models", "--limit", "20", "--run-id", "r5xx"])
+        .await;
+    assert_eq!(ran.code(), 1, "{}", ran.stderr());
+    let err = ran.stderr();
+    assert!(err.contains("gave up after 4 attempt(s)"), "{err}");
+    assert!(err.contains("HTTP 503"), "{err}");
+    assert!(
+        err.contains(&format!("{}/api/models?", fake.url())),
+        "names the URL: {err}"
+    );
+    assert_eq!(fake.requests().list(), 4);
+    assert!(!err.contains("panicked"));
+    assert!(
+        !cli.out().join("runs/r5xx/models.csv").exists(),
+        "no partial CSV is published"
+    );
+    let manifest = std::fs::read_to_string(cli.out().join("runs/r5xx/manifest.json")).unwrap();
+    assert!(manifest.contains("\"status\": \"failed\""), "{manifest}");
+
+    // The time budget bounds the retries too, whatever the attempt limit.
+    let fake = start_fake(50).await;
+    fake.inject(Route::List, Fault::server_error(500), 1000);
+    let cli = Cli::new(&fake)
+        .env("HFHARVEST__HTTP__MAX_ATTEMPTS", "1000")
+        .env("HFHARVEST__HTTP__BACKOFF_INITIAL_MS", "200")
+        .env("HFHARVEST__HTTP__BACKOFF_MAX_MS", "400")
+        .env("HFHARVEST__HTTP__RETRY_BUDGET_SECS", "2");
+    let ran = cli.run(&["models", "--limit", "20"]).await;
+    assert_eq!(ran.code(), 1);
+    assert!(ran.stderr().contains("gave up after"), "{}", ran.stderr());
+    assert!(fake.requests().list() < 1000);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_and_truncated_json_name_the_url_and_position() {
+    let fake = start_fake(50).await;
+    fake.inject(Route::List, Fault::Body("[{\"id\": \"a/b\",, }]".into()), 1);
+    let cli = Cli::new(&fake);
+    let ran = cli.run(&["models", "--limit", "5"]).await;
+    assert_eq!(ran.code(), 1);
+    let err = ran.stderr();
+    assert!(err.contains("invalid JSON at line 1, column"), "{err}");
+    assert!(
+        err.contains(&format!("{}/api/models?", fake.url())),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+
+    fake.inject(Route::List, Fault::Truncated(300), 1);
+    let ran = cli.run(&["models", "--limit", "5"]).await;
+    assert_eq!(ran.code(), 1);
+    assert!(ran.stderr().contains("truncated"), "{}", ran.stderr());
+
+    fake.inject(
+        Route::List,
+        Fault::Body("{\"error\": \"not a list\"}".into()),
+        1,
+    );
+    let ran = cli.run(&["models", "--limit", "5"]).await;
+    assert_eq!(ran.code(), 1);
+    assert!(
+        ran.stderr()
+            .contains("expected a JSON array, got an object"),
+        "{}",
+        ran.stderr()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_token_is_sent_but_never_printed_or_written() {
+    const SENTINEL: &str = "hf_SENTINELtokenDoNotLeak0123456789";
+    let fake = start_fake(60).await;
+    // Trace logging on everything, so a leak anywhere in the HTTP stack would show.
+    let cli = Cli::new(&fake)
+        .env("HF_TOKEN", SENTINEL)
+        .env("RUST_LOG", "trace");
+    fake.inject(Route::List, Fault::rate_limited(0), 1);
+    let ran = cli
+        .run(&[
+            "models",
+            "--limit",
+            "30",
+            "--run-id",
+            "tok",
+            "--log-format",
+            "json",
+        ])
+        .await;
+    ran.assert_ok();
+    assert!(
+        fake.requests()
+            .bearer_tokens
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|t| t == SENTINEL),
+        "token was sent"
+    );
+    assert!(!ran.stdout().contains(SENTINEL));
+    assert!(!ran.stderr().contains(SENTINEL));
+    assert!(ran.stderr().len() > 1000, "trace logging was on");
+    for file in files_under(&cli.out()) {
+        let body = std::fs::read(&file).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&body).contains(SENTINEL),
+            "{} leaks the token",
+            file.display()
+        );
+    }
+
+    // The dry run prints the effective settings: no token there either.
+    let ran = cli.run(&["--dry-run", "models"]).await;
+    ran.assert_ok();
+    assert!(!ran.stdout().contains(SENTINEL));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn token_from_a_dotenv_file() {
+    let fake = start_fake(20).await;
+    let cli = Cli::new(&fake);
+    std::fs::write(
+        cli.workdir.path().join(".env"),
+        "HF_TOKEN=hf_from_dotenv_file\n",
+    )
+    .unwrap();
+    cli.run(&["models", "--limit", "3"]).await.assert_ok();
+    assert_eq!(
+        *fake.requests().bearer_tokens.lock().unwrap(),
+        vec!["hf_from_dotenv_file".to_owned()]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filters_and_rerun_of_a_finished_stage() {
+    let fake = start_fake(1000).await;
+    let cli = Cli::new(&fake).env("HFHARVEST__HUB__AUTHOR", "meta-llama");
+    cli.run(&["models", "--limit", "5", "--run-id", "f1"])
+        .await
+        .assert_ok();
+    let rows = models_csv(&cli, "f1");
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r["author"] == "meta-llama"), "{rows:?}");
+    // A rerun of the same run id reuses the finished stage without asking the Hub again.
+    let before = fake.requests().total();
+    cli.run(&["models", "--limit", "5", "--run-id", "f1"])
+        .await
+        .assert_ok();
+    assert_eq!(fake.requests().total(), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_config_is_a_usage_error_naming_key_and_source() {
+    let fake = start_fake(5).await;
+    let cli = Cli::new(&fake);
+    let file = cli.workdir.path().join("bad.toml");
+    std::fs::write(&file, "[hub]\nlimt = 3\n").unwrap();
+    let ran = cli
+        .run(&["--config", file.to_str().unwrap(), "models"])
+        .await;
+    assert_eq!(ran.code(), 2);
+    assert!(
+        ran.stderr().contains("unknown config key `hub.limt`"),
+        "{}",
+        ran.stderr()
+    );
+    assert!(ran.stderr().contains("bad.toml"), "{}", ran.stderr());
+
+    std::fs::write(&file, "[hub]\nlimit = \"many\"\n").unwrap();
+    let ran = cli
+        .run(&["--config", file.to_str().unwrap(), "models"])
+        .await;
+    assert_eq!(ran.code(), 2);
+    assert!(
+        ran.stderr().contains("for key `hub.limit` in "),
+        "{}",
+        ran.stderr()
+    );
+    assert!(ran.stderr().contains("bad.toml"), "{}", ran.stderr());
+    let ran = Cli::new(&fake)
+        .env("HFHARVEST__HUB__LIMIT", "lots")
+        .run(&["models"])
+        .await;
+    assert_eq!(ran.code(), 2);
+    assert!(
+        ran.stderr().contains("`hub.limit` in the environment"),
+        "{}",
+        ran.stderr()
+    );
+
+    let ran = cli.run(&["models", "--limit", "-3"]).await;
+    assert_eq!(ran.code(), 2);
+    let ran = cli.run(&["models", "--run-id", "../escape"]).await;
+    assert_eq!(ran.code(), 2);
+    assert!(ran.stderr().contains("invalid run id"), "{}", ran.stderr());
+    assert_eq!(fake.requests().total(), 0, "nothing ran");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_shipped_example_config_is_valid() {
+    let fake = start_fake(5).await;
+    let cli = Cli::new(&fake);
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/hfharvest.example.toml");
+    let ran = cli.run(&["--config", example, "--dry-run", "run"]).await;
+    ran.assert_ok();
+    let shown: serde_json::Value = serde_json::from_str(&ran.stdout()).unwrap();
+    assert_eq!(shown["hub"]["limit"], 100);
+    assert_eq!(shown["leaderboard"]["source"], "datasets");
+}

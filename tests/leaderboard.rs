@@ -1,0 +1,375 @@
+//! The scores stage against the fake leaderboard: the datasets source over HTTP and the
+//! browser source in real headless Chromium (Debian's chromium + chromedriver).
+
+mod support;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use fakehf::PageMode;
+use support::*;
+
+async fn start_fake(models: usize) -> FakeHf {
+    FakeHf::start(FakeConfig {
+        models,
+        render_delay: Duration::from_millis(150),
+        ..FakeConfig::default()
+    })
+    .await
+    .expect("fake starts")
+}
+
+fn leaderboard_csv(cli: &Cli, run: &str) -> Vec<HashMap<String, String>> {
+    read_csv(&cli.out().join("runs").join(run).join("leaderboard.csv"))
+}
+
+/// The rows with the `source` column left out, for comparing sources.
+fn without_source(rows: &[HashMap<String, String>]) -> Vec<Vec<(String, String)>> {
+    rows.iter()
+        .map(|r| {
+            let mut cells: Vec<(String, String)> = r
+                .iter()
+                .filter(|(k, _)| *k != "source")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            cells.sort();
+            cells
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn both_sources_give_the_same_scores() {
+    let fake = start_fake(40).await;
+    let cli = Cli::new(&fake).leaderboard_on(&fake);
+    cli.run(&[
+        "run",
+        "--limit",
+        "24",
+        "--run-id",
+        "ds",
+        "--leaderboard-source",
+        "datasets",
+    ])
+    .await
+    .assert_ok();
+    let datasets = leaderboard_csv(&cli, "ds");
+    let models = cli.out().join("runs/ds/models.csv");
+    let models = models.to_str().unwrap();
+
+    let rows_api = cli
+        .clone_env()
+        .env("HFHARVEST__LEADERBOARD__DATASETS_API", "rows");
+    rows_api
+        .run(&["scores", "--models", models, "--run-id", "rows"])
+        .await
+        .assert_ok();
+    let via_rows = read_csv(&rows_api.out().join("runs/rows/leaderboard.csv"));
+
+    cli.run(&[
+        "scores",
+        "--models",
+        models,
+        "--run-id",
+        "br",
+        "--leaderboard-source",
+        "browser",
+        "--browser-sessions",
+        "2",
+    ])
+    .await
+    .assert_ok();
+    let browser = leaderboard_csv(&cli, "br");
+
+    let found = datasets.iter().filter(|r| r["status"] == "found").count();
+    assert!(
+        found >= 10,
+        "enough models are on the leaderboard to compare ({found})"
+    );
+    assert!(datasets.iter().any(|r| r["status"] == "not_found"));
+    assert_eq!(
+        without_source(&datasets),
+        without_source(&browser),
+        "browser and datasets sources agree"
+    );
+    assert_eq!(
+        without_source(&datasets),
+        without_source(&via_rows),
+        "both HTTP APIs agree"
+    );
+    assert!(browser.iter().all(|r| r["source"] == "browser"));
+    // Several evaluations of one model are all kept, each under its own key.
+    let per_model =
+        datasets
+            .iter()
+            .filter(|r| r["status"] == "found")
+            .fold(HashMap::new(), |mut m, r| {
+                *m.entry(r["model_id"].clone()).or_insert(0) += 1;
+                m
+            });
+    let evals: std::collections::HashSet<&str> =
+        datasets.iter().map(|r| r["eval_name"].as_str()).collect();
+    assert!(evals.len() >= per_model.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn near_misses_never_take_another_models_scores() {
+    let fake = start_fake(10).await;
+    let cli = Cli::new(&fake).leaderboard_on(&fake);
+    let ids = [
+        "meta-llama/Llama-3.1-8B",
+        "mistralai/Mistral-7B-Instruct",
+        "nobody/nothing-like-this-7B",
+    ];
+    for source in ["datasets", "browser"] {
+        let mut args = vec![
+            "scores",
+            "--run-id",
+            source,
+            "--leaderboard-source",
+            source,
+            "--models",
+        ];
+        args.extend(ids);
+        cli.run(&args).await.assert_ok();
+        let rows = leaderboard_csv(&cli, source);
+        let base: Vec<_> = rows.iter().filter(|r| r["model_id"] == ids[0]).collect();
+        assert!(!base.is_empty());
+        for r in &base {
+            assert_eq!(r["status"], "found", "{source}");
+            assert_eq!(
+                r["matched_name"], "meta-llama/Llama-3.1-8B",
+                "{source}: never the -Instruct row"
+            );
+            assert!(
+                r["eval_name"].starts_with("meta-llama/Llama-3.1-8B_"),
+                "{source}"
+            );
+        }
+        let near = rows.iter().find(|r| r["model_id"] == ids[1]).unwrap();
+        assert_eq!(near["status"], "mismatch", "{source}");
+        assert_eq!(near["average"], "", "{source}: no borrowed scores");
+        assert!(
+            near["detail"].contains("mistralai/Mistral-7B-Instruct-v0.1"),
+            "{source}: {}",
+            near["detail"]
+        );
+        let missing = rows.iter().find(|r| r["model_id"] == ids[2]).unwrap();
+        assert_eq!(missing["status"], "not_found", "{source}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_killed_mid_way_resumes_to_the_same_csv() {
+    let fake = start_fake(30).await;
+    let cli = Cli::new(&fake).leaderboard_on(&fake);
+    let args = |run: &'static str| {
+        vec![
+            "run",
+            "--limit",
+            "10",
+            "--run-id",
+            run,
+            "--leaderboard-source",
+            "browser",
+            "--browser-sessions",
+            "1",
+        ]
+    };
+    cli.run(&args("whole")).await.assert_ok();
+    let reference = std::fs::read(cli.out().join("runs/whole/leaderboard.csv")).unwrap();
+
+    let checkpoints = cli.out().join("runs/crash/checkpoints/leaderboard");
+    let models_csv = cli.out().join("runs/crash/models.csv");
+    // Kill points: once the models stage is done, then after 1, 4 and 8 checkpoints.
+    type KillPoint<'a> = (&'a str, Box<dyn Fn() -> bool + 'a>);
+    let points: [KillPoint; 4] = [
+        ("models.csv", Box::new(|| models_csv.exists())),
+        ("1 checkpoint", Box::new(|| count_files(&checkpoints) >= 1)),
+        ("4 checkpoints", Box::new(|| count_files(&checkpoints) >= 4)),
+        ("8 checkpoints", Box::new(|| count_files(&checkpoints) >= 8)),
+    ];
+    for (point, reached) in points {
+        let mut child = cli
+            .command(&args("crash"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for(point, Duration::from_secs(90), &reached).await;
+        // SIGKILL to the job and its browser, as when a pod dies: no cleanup runs.
+        let tree = descendants(child.id().unwrap(), "");
+        child.start_kill().unwrap();
+        for pid in tree {
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+        child.wait().await.unwrap();
+    }
+    assert!(
+        count_files(&checkpoints) < 10 || !cli.out().join("runs/crash/leaderboard.csv").exists()
+    );
+    cli.run(&args("crash")).await.assert_ok();
+    let resumed = std::fs::read(cli.out().join("runs/crash/leaderboard.csv")).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&resumed),
+        String::from_utf8_lossy(&reference)
+    );
+    assert_eq!(count_files(&checkpoints), 10, "one checkpoint per model");
+}
+
+/// Processes below `pid` whose command line contains `needle`.
+fn descendants(pid: u32, needle: &str) -> Vec<u32> {
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut cmdlines = HashMap::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+            continue;
+        };
+        let Some(after) = stat.rsplit(')').next() else {
+            continue;
+        };
+        let ppid: u32 = after
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        children.entry(ppid).or_default().push(p);
+        cmdlines.insert(
+            p,
+            std::fs::read_to_string(format!("/proc/{p}/cmdline")).unwrap_or_default(),
+        );
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![pid];
+    while let Some(p) = stack.pop() {
+        for &c in children.get(&p).map(Vec::as_slice).unwrap_or(&[]) {
+            if cmdlines[&c].contains(needle)
+                && (needle.is_empty() || !cmdlines[&c].contains("chromedriver"))
+            {
+                out.push(c);
+            }
+            stack.push(c);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_browser_killed_mid_run_is_replaced_and_the_run_finishes() {
+    let fake = start_fake(20).await;
+    let cli = Cli::new(&fake).leaderboard_on(&fake);
+    let child = cli
+        .command(&[
+            "run",
+            "--limit",
+            "8",
+            "--run-id",
+            "bk",
+            "--leaderboard-source",
+            "browser",
+            "--log-format",
+            "text",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let checkpoints = cli.out().join("runs/bk/checkpoints/leaderboard");
+    wait_for("2 checkpoints", Duration::from_secs(90), || {
+        count_files(&checkpoints) >= 2
+    })
+    .await;
+    let browsers = descendants(child.id().unwrap(), "chromium");
+    assert!(!browsers.is_empty(), "found the job's browser");
+    for pid in browsers {
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    }
+    let output = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("browser session failed; starting a new one"),
+        "{stderr}"
+    );
+    let rows = leaderboard_csv(&cli, "bk");
+    let models: std::collections::HashSet<_> = rows.iter().map(|r| r["model_id"].clone()).collect();
+    assert_eq!(models.len(), 8, "every model has its answer");
+    assert!(rows.iter().all(|r| r["status"] != "error"), "{rows:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changed_html_gives_a_clear_per_model_error_not_a_hang() {
+    let fake = start_fake(10).await;
+    let cli = Cli::new(&fake)
+        .leaderboard_on(&fake)
+        .env("HFHARVEST__LEADERBOARD__PAGE_TIMEOUT_SECS", "2");
+    let ids = ["meta-llama/Llama-3.1-8B", "Qwen/Qwen2.5-7B"];
+
+    fake.set_leaderboard_page(PageMode::NoTable, Duration::from_millis(50));
+    let mut args = vec![
+        "scores",
+        "--run-id",
+        "notable",
+        "--leaderboard-source",
+        "browser",
+        "--models",
+    ];
+    args.extend(ids);
+    let ran = cli.run(&args).await;
+    ran.assert_ok();
+    for r in leaderboard_csv(&cli, "notable") {
+        assert_eq!(r["status"], "error");
+        assert!(
+            r["detail"].contains("table `table` did not appear within 2s"),
+            "{}",
+            r["detail"]
+        );
+    }
+
+    fake.set_leaderboard_page(
+        PageMode::MissingHeader("Average ⬆️".into()),
+        Duration::from_millis(50),
+    );
+    args[2] = "nohead";
+    cli.run(&args).await.assert_ok();
+    for r in leaderboard_csv(&cli, "nohead") {
+        assert_eq!(r["status"], "error");
+        assert!(
+            r["detail"].contains("header `Average ⬆️` missing"),
+            "{}",
+            r["detail"]
+        );
+    }
+
+    // Errors are retried on a rerun: with the page back, the same run id completes.
+    fake.set_leaderboard_page(PageMode::Normal, Duration::from_millis(50));
+    cli.run(&args).await.assert_ok();
+    assert!(leaderboard_csv(&cli, "nohead")
+        .iter()
+        .all(|r| r["status"] == "found"));
+
+    // No WebDriver at all: a clear failure, exit 1.
+    let ran = cli
+        .run(&[
+            "scores",
+            "--leaderboard-source",
+            "browser",
+            "--webdriver",
+            "http://127.0.0.1:9",
+            "--models",
+            ids[0],
+        ])
+        .await;
+    assert_eq!(ran.code(), 1);
+    assert!(
+        ran.stderr()
+            .contains("cannot start a session at http://127.0.0.1:9"),
+        "{}",
+        ran.stderr()
+    );
+}

@@ -1,0 +1,200 @@
+//! Shared test setup: run the `hfharvest` binary against local fakes.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+#[allow(unused_imports)]
+pub use fakehf::{FakeConfig, FakeHf, Fault, Route};
+
+/// Variables that would leak the developer's environment into a test run.
+const SCRUBBED_ENV: [&str; 8] = [
+    "HF_TOKEN",
+    "HUGGING_FACE_HUB_TOKEN",
+    "HF_ENDPOINT",
+    "HFHARVEST_CONFIG",
+    "RUST_LOG",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+];
+
+pub struct Cli {
+    pub workdir: tempfile::TempDir,
+    pub envs: Vec<(String, String)>,
+}
+
+pub struct Ran {
+    pub output: Output,
+    pub elapsed: Duration,
+}
+
+impl Ran {
+    pub fn code(&self) -> i32 {
+        self.output.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Self {
+        assert_eq!(
+            self.code(),
+            0,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+}
+
+impl Cli {
+    /// A fresh working folder, with `HF_ENDPOINT` pointing at the fake.
+    pub fn new(fake: &FakeHf) -> Self {
+        Self {
+            workdir: tempfile::tempdir().expect("tempdir"),
+            envs: vec![("HF_ENDPOINT".into(), fake.url())],
+        }
+    }
+
+    /// Another CLI over the same working folder and variables.
+    pub fn clone_env(&self) -> CliView<'_> {
+        CliView {
+            cli: self,
+            extra: Vec::new(),
+        }
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.envs.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn out(&self) -> PathBuf {
+        self.workdir.path().join("data")
+    }
+
+    pub fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_hfharvest"));
+        cmd.args(args)
+            .current_dir(self.workdir.path())
+            .kill_on_drop(true);
+        for key in SCRUBBED_ENV {
+            cmd.env_remove(key);
+        }
+        cmd.env("NO_COLOR", "1");
+        for (k, v) in &self.envs {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Run to completion (bounded: a hung binary fails the test instead of hanging it).
+    pub async fn run(&self, args: &[&str]) -> Ran {
+        finish(self.command(args)).await
+    }
+}
+
+/// Every file under a folder, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Rows of a CSV file as string maps, header included in each.
+pub fn read_csv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader =
+        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    reader.deserialize().map(|r| r.expect("csv row")).collect()
+}
+
+impl Cli {
+    /// Point the leaderboard sources at the fake, with a short page timeout.
+    pub fn leaderboard_on(self, fake: &FakeHf) -> Self {
+        self.env("HFHARVEST__LEADERBOARD__PAGE_URL", &fake.page_url())
+            .env(
+                "HFHARVEST__LEADERBOARD__FORMATTED_URL",
+                &fake.formatted_url(),
+            )
+            .env("HFHARVEST__LEADERBOARD__DATASETS_SERVER_URL", &fake.url())
+            .env("HFHARVEST__LEADERBOARD__PAGE_TIMEOUT_SECS", "15")
+    }
+}
+
+/// Poll a condition until it holds, or fail after `within`.
+pub async fn wait_for(what: &str, within: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !condition() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Files in a folder (0 if it does not exist yet).
+pub fn count_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|d| d.flatten().count())
+        .unwrap_or(0)
+}
+
+/// A borrowed [`Cli`] with extra variables, sharing its working folder.
+pub struct CliView<'a> {
+    cli: &'a Cli,
+    extra: Vec<(String, String)>,
+}
+
+impl CliView<'_> {
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.extra.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn out(&self) -> PathBuf {
+        self.cli.out()
+    }
+
+    pub async fn run(&self, args: &[&str]) -> Ran {
+        let mut cmd = self.cli.command(args);
+        for (k, v) in &self.extra {
+            cmd.env(k, v);
+        }
+        finish(cmd).await
+    }
+}
+
+/// Wait for a command, bounded so a hung binary fails the test instead of hanging it.
+async fn finish(mut cmd: tokio::process::Command) -> Ran {
+    let started = Instant::now();
+    let output = tokio::time::timeout(Duration::from_secs(120), cmd.output())
+        .await
+        .expect("hfharvest did not finish within 120 s")
+        .expect("hfharvest runs");
+    Ran {
+        output,
+        elapsed: started.elapsed(),
+    }
+}

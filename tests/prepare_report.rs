@@ -317,6 +317,11 @@ async fn view_in_chromium(report: &Path) {
 
         browser.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
         browser.screenshot(&artifacts_dir().join("report.png")).await.unwrap();
+        for (part, anchor) in [("charts", "#chart-movers"), ("table", "#models")] {
+            let js = format!("document.querySelector('{anchor}').scrollIntoView();");
+            browser.execute(&js, vec![]).await.unwrap();
+            browser.screenshot(&artifacts_dir().join(format!("report-{part}.png"))).await.unwrap();
+        }
         let errors = console_errors(&browser).await;
         assert!(errors.is_empty(), "console errors after sorting: {errors:?}");
     };

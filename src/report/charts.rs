@@ -112,7 +112,7 @@ pub fn score_vs_parameters(
         (lo / 1.5, hi * 1.5)
     };
     let y_hi = points.iter().map(|p| p.1).fold(10.0_f64, f64::max) * 1.1;
-    svg("score-params", (760, 460), |root| {
+    svg("score-params", (680, 440), |root| {
         let mut chart = ChartBuilder::on(&root)
             .caption("Average score vs parameters (log scale)", (FONT, 18))
             .margin(12)
@@ -178,13 +178,14 @@ pub fn downloads_vs_score(rows: &[DatasetRow]) -> Result<String, ReportError> {
         .collect();
     let x_hi = points.iter().map(|p| p.0).fold(10.0_f64, f64::max) * 1.1;
     let y_hi = points.iter().map(|p| p.1).fold(10.0_f64, f64::max) * 2.0;
-    svg("downloads-score", (760, 460), |root| {
+    let y_lo = (points.iter().map(|p| p.1).fold(f64::MAX, f64::min) / 2.0).clamp(1.0, y_hi / 10.0);
+    svg("downloads-score", (680, 440), |root| {
         let mut chart = ChartBuilder::on(&root)
             .caption("Downloads (30 days) vs average score", (FONT, 18))
             .margin(12)
             .x_label_area_size(42)
             .y_label_area_size(64)
-            .build_cartesian_2d(0.0..x_hi, (1.0..y_hi).log_scale())?;
+            .build_cartesian_2d(0.0..x_hi, (y_lo..y_hi).log_scale())?;
         chart
             .configure_mesh()
             .x_desc("Average score (0-100)")
@@ -247,12 +248,12 @@ pub fn horizontal_bars(
     );
     let labels: Vec<String> = items.iter().map(|i| truncate(&i.0, 34)).collect();
     let height = 90 + 26 * n as u32;
-    svg(name, (760, height), |root| {
+    svg(name, (680, height), |root| {
         let mut chart = ChartBuilder::on(&root)
             .caption(title, (FONT, 18))
             .margin(12)
             .x_label_area_size(40)
-            .y_label_area_size(230)
+            .y_label_area_size(210)
             .build_cartesian_2d(x_lo..x_hi, (0..n).into_segmented())?;
         chart
             .configure_mesh()
@@ -362,6 +363,7 @@ pub fn distribution(rows: &[DatasetRow], column: &str, label: &str) -> Result<St
             .disable_x_mesh()
             .x_desc("Score (0-100)")
             .y_desc("Models")
+            .x_label_formatter(&|v| format!("{v:.0}"))
             .y_label_formatter(&|v| format!("{v:.0}"))
             .draw()?;
         chart.draw_series(bins.iter().enumerate().map(|(i, c)| {

@@ -216,12 +216,15 @@ pub fn render(
     let frontier = charts::pareto_frontier(rows);
     let mut out = String::with_capacity(400_000 + rows.len() * 900);
     let title = format!("hfharvest report: run {}", meta.run_id);
+    let run_date = chrono::DateTime::parse_from_rfc3339(&meta.run_date)
+        .map(|t| t.to_utc().format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|_| meta.run_date.clone());
     let _ = write!(
         out,
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{}</title><style>{STYLE}</style></head><body><header><h1>{}</h1><div id="run-date">Run date: {}</div></header><main>"#,
         escape(&title),
         escape(&title),
-        escape(&meta.run_date)
+        escape(&run_date)
     );
 
     out.push_str(r#"<section id="coverage"><h2>Coverage</h2><div class="facts">"#);
@@ -268,6 +271,9 @@ pub fn render(
             "canonical leaderboard row".into(),
             q.canonical_row_rule.clone(),
         ));
+    }
+    if !meta.parameters.is_empty() {
+        params.push(("settings below".into(), "those of the command that wrote this report".into()));
     }
     params.extend(meta.parameters.iter().cloned());
     for (k, v) in &params {

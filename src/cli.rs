@@ -171,9 +171,7 @@ pub async fn execute(
             })?,
         ),
         Command::Prepare(_) | Command::Report(_) => {
-            anyhow::bail!(crate::Error::Config(crate::config::ConfigError::Invalid(
-                "this command is not available yet".into()
-            )))
+            return prepare_or_report(&cli.command, settings, cancel).await;
         }
     };
     let ctx = RunContext::open(settings, cancel)
@@ -185,6 +183,43 @@ pub async fn execute(
         .await
         .with_context(|| format!("run {run_id} (output {where_})"))?;
     eprintln!("run {run_id} complete: {where_}/{}", ctx.layout.root());
+    Ok(())
+}
+
+/// `prepare` / `report`: one stage over an existing run. The run's manifest is left as it
+/// is, so a complete run stays complete.
+async fn prepare_or_report(
+    command: &Command,
+    settings: Settings,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    if settings.output.run_id.is_none() {
+        anyhow::bail!(crate::Error::Config(crate::config::ConfigError::Invalid(
+            "--run-id is required: name the existing run to prepare or report on".into()
+        )));
+    }
+    let ctx = RunContext::open(settings, cancel)
+        .await
+        .context("opening the output store")?;
+    let run_id = ctx.layout.run_id.clone();
+    let where_ = ctx.store.describe();
+    let written = if matches!(command, Command::Prepare(_)) {
+        let outcome = crate::prepare::prepare_run(ctx.store.as_ref(), &ctx.layout)
+            .await
+            .with_context(|| format!("preparing run {run_id} (output {where_})"))?;
+        eprintln!(
+            "prepared {} models ({} dropped, {} values fixed; see quality.json)",
+            outcome.rows, outcome.dropped, outcome.fixed
+        );
+        crate::prepare::DATASET_CSV
+    } else {
+        let parameters = crate::report::parameters_from_settings(&ctx.settings);
+        crate::report::report_run(ctx.store.as_ref(), &ctx.layout, parameters)
+            .await
+            .with_context(|| format!("reporting on run {run_id} (output {where_})"))?;
+        crate::report::REPORT_HTML
+    };
+    eprintln!("wrote {where_}/{}", ctx.layout.file(written));
     Ok(())
 }
 

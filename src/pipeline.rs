@@ -128,6 +128,7 @@ pub async fn run(ctx: &RunContext, stages: Stages) -> Result<Manifest> {
 }
 
 async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -> Result<()> {
+    let every_stage = stages == Stages::All;
     let models = match stages {
         Stages::ScoresOnly(ids) => ids,
         Stages::ModelsOnly | Stages::All => {
@@ -156,6 +157,45 @@ async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -
         name: "scores".into(),
         seconds: scores.seconds,
         outcomes,
+    });
+    manifest.save(ctx).await?;
+    if every_stage {
+        prepare_and_report(ctx, manifest).await?;
+    }
+    Ok(())
+}
+
+/// Stages 3 and 4: `dataset.csv` + `quality.json`, then `report.html`.
+pub async fn prepare_and_report(ctx: &RunContext, manifest: &mut Manifest) -> Result<()> {
+    let prepared = cancellable(
+        ctx,
+        crate::prepare::prepare_run(ctx.store.as_ref(), &ctx.layout),
+    )
+    .await?;
+    let c = &prepared.coverage;
+    manifest.stages.push(StageSummary {
+        name: "prepare".into(),
+        seconds: prepared.seconds,
+        outcomes: [
+            ("rows".to_owned(), prepared.rows),
+            ("dropped".to_owned(), prepared.dropped),
+            ("fixed".to_owned(), prepared.fixed),
+            ("found".to_owned(), c.found),
+            ("inherited".to_owned(), c.with_inherited_scores),
+        ]
+        .into(),
+    });
+    manifest.save(ctx).await?;
+    let parameters = crate::report::parameters_from_settings(&ctx.settings);
+    let report = cancellable(
+        ctx,
+        crate::report::report_run(ctx.store.as_ref(), &ctx.layout, parameters),
+    )
+    .await?;
+    manifest.stages.push(StageSummary {
+        name: "report".into(),
+        seconds: report.seconds,
+        outcomes: [("models".to_owned(), report.models)].into(),
     });
     manifest.save(ctx).await?;
     Ok(())

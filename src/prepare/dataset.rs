@@ -1,0 +1,215 @@
+//! The tidy outputs of the prepare stage: one `dataset.csv` row per model, and the
+//! `quality.json` account of what was dropped or fixed.
+
+use serde::{Deserialize, Serialize};
+
+use super::rules::{LicenseFamily, Relation, SizeClass};
+use super::PrepareError;
+use crate::csvout;
+
+pub const DATASET_CSV: &str = "dataset.csv";
+pub const QUALITY_JSON: &str = "quality.json";
+
+/// How the model's own leaderboard lookup ended, carried through from `leaderboard.csv`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinStatus {
+    Found,
+    NotFound,
+    Mismatch,
+    Error,
+    /// `leaderboard.csv` has no row for the model (no scores stage, or it was skipped).
+    NotLookedUp,
+}
+
+impl JoinStatus {
+    pub const ALL: [JoinStatus; 5] = [
+        Self::Found,
+        Self::NotFound,
+        Self::Mismatch,
+        Self::Error,
+        Self::NotLookedUp,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Found => "found",
+            Self::NotFound => "not_found",
+            Self::Mismatch => "mismatch",
+            Self::Error => "error",
+            Self::NotLookedUp => "not_looked_up",
+        }
+    }
+}
+
+/// The six Open LLM Leaderboard v2 benchmarks (normalised 0–100) and their average.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Scores {
+    pub average: Option<f64>,
+    pub ifeval: Option<f64>,
+    pub bbh: Option<f64>,
+    pub math_lvl5: Option<f64>,
+    pub gpqa: Option<f64>,
+    pub musr: Option<f64>,
+    pub mmlu_pro: Option<f64>,
+}
+
+/// Benchmark columns in display order: (column, label).
+pub const BENCHMARKS: [(&str, &str); 6] = [
+    ("ifeval", "IFEval"),
+    ("bbh", "BBH"),
+    ("math_lvl5", "MATH Lvl 5"),
+    ("gpqa", "GPQA"),
+    ("musr", "MuSR"),
+    ("mmlu_pro", "MMLU-PRO"),
+];
+
+impl Scores {
+    /// (column, value) pairs, average first.
+    pub fn named_mut(&mut self) -> [(&'static str, &mut Option<f64>); 7] {
+        [
+            ("average", &mut self.average),
+            ("ifeval", &mut self.ifeval),
+            ("bbh", &mut self.bbh),
+            ("math_lvl5", &mut self.math_lvl5),
+            ("gpqa", &mut self.gpqa),
+            ("musr", &mut self.musr),
+            ("mmlu_pro", &mut self.mmlu_pro),
+        ]
+    }
+}
+
+/// One row of `dataset.csv`. Text cells are formula-neutralised on write and restored on read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetRow {
+    pub rank: u64,
+    #[serde(with = "csvout::text")]
+    pub model_id: String,
+    /// The owner part of the id (the organisation or user).
+    #[serde(with = "csvout::text")]
+    pub org: String,
+    #[serde(with = "csvout::text")]
+    pub license: String,
+    pub license_family: LicenseFamily,
+    pub parameters_b: Option<f64>,
+    /// safetensors | name | leaderboard | none
+    pub parameters_source: String,
+    pub size_class: Option<SizeClass>,
+    pub relation: Relation,
+    #[serde(with = "csvout::text")]
+    pub base_model: String,
+    pub created_at: String,
+    pub age_days: Option<i64>,
+    pub downloads: Option<u64>,
+    pub downloads_all_time: Option<u64>,
+    pub downloads_per_day: Option<f64>,
+    pub likes: Option<u64>,
+    /// Against the previous complete run (`quality.json` names it); empty without one.
+    pub downloads_delta_1d: Option<i64>,
+    pub likes_delta_1d: Option<i64>,
+    pub join_status: JoinStatus,
+    /// `own`, `inherited:<base id>`, or `none`.
+    #[serde(with = "csvout::text")]
+    pub score_source: String,
+    /// The leaderboard `eval_name` of the row the scores come from (the canonical row).
+    #[serde(with = "csvout::text")]
+    pub canonical_eval: String,
+    /// How many leaderboard rows the model (or its base, when inherited) had.
+    pub leaderboard_rows: u32,
+    pub precision: String,
+    pub average: Option<f64>,
+    pub ifeval: Option<f64>,
+    pub bbh: Option<f64>,
+    pub math_lvl5: Option<f64>,
+    pub gpqa: Option<f64>,
+    pub musr: Option<f64>,
+    pub mmlu_pro: Option<f64>,
+}
+
+impl DatasetRow {
+    pub fn benchmark(&self, column: &str) -> Option<f64> {
+        match column {
+            "average" => self.average,
+            "ifeval" => self.ifeval,
+            "bbh" => self.bbh,
+            "math_lvl5" => self.math_lvl5,
+            "gpqa" => self.gpqa,
+            "musr" => self.musr,
+            "mmlu_pro" => self.mmlu_pro,
+            _ => None,
+        }
+    }
+
+    pub fn set_scores(&mut self, s: Scores) {
+        self.average = s.average;
+        self.ifeval = s.ifeval;
+        self.bbh = s.bbh;
+        self.math_lvl5 = s.math_lvl5;
+        self.gpqa = s.gpqa;
+        self.musr = s.musr;
+        self.mmlu_pro = s.mmlu_pro;
+    }
+}
+
+/// One thing the quality checks did to the data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualityIssue {
+    pub model_id: String,
+    /// The column or input the check looked at.
+    pub field: String,
+    /// `duplicate_id`, `invalid_id`, `score_out_of_range`, `implausible_parameters`, …
+    pub check: String,
+    pub detail: String,
+}
+
+/// Models per join status and how many got scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Coverage {
+    pub models: u64,
+    pub found: u64,
+    pub not_found: u64,
+    pub mismatch: u64,
+    pub error: u64,
+    pub not_looked_up: u64,
+    pub with_own_scores: u64,
+    pub with_inherited_scores: u64,
+}
+
+/// `quality.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualityReport {
+    pub run_id: String,
+    /// The date ages are measured to (the run's start).
+    pub as_of: String,
+    pub models_in: u64,
+    pub leaderboard_rows_in: u64,
+    pub rows_out: u64,
+    /// The run the deltas are against, if any.
+    pub previous_run: Option<String>,
+    pub coverage: Coverage,
+    /// Rows removed from the dataset, and why.
+    pub dropped: Vec<QualityIssue>,
+    /// Values cleared or corrected in rows that were kept, and why.
+    pub fixed: Vec<QualityIssue>,
+    pub canonical_row_rule: String,
+    pub license_mapping: String,
+}
+
+pub fn write_dataset_csv(rows: &[DatasetRow]) -> Result<Vec<u8>, PrepareError> {
+    let mut out = csvout::writer(Vec::with_capacity(rows.len() * 400));
+    for row in rows {
+        out.serialize(row)
+            .map_err(|e| PrepareError::Output(format!("{DATASET_CSV}: {} : {e}", row.model_id)))?;
+    }
+    out.into_inner()
+        .map_err(|e| PrepareError::Output(format!("{DATASET_CSV}: {e}")))
+}
+
+/// Parse a `dataset.csv` body; errors name the key and the row.
+pub fn read_dataset_csv(body: &[u8], key: &str) -> Result<Vec<DatasetRow>, PrepareError> {
+    csv::Reader::from_reader(body)
+        .deserialize()
+        .enumerate()
+        .map(|(i, row)| row.map_err(|e| PrepareError::Input(format!("{key} row {}: {e}", i + 2))))
+        .collect()
+}

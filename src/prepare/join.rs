@@ -1,0 +1,342 @@
+//! The join itself, as a pure function of the inputs: models × leaderboard rows (×
+//! the previous run) → dataset rows and a quality report.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+
+use super::dataset::{Coverage, DatasetRow, JoinStatus, QualityIssue, QualityReport, Scores};
+use super::history::PreviousRun;
+use super::rules::{self, SizeClass};
+use crate::hub::{ModelRecord, ParametersSource};
+use crate::leaderboard::{LeaderboardRecord, MatchStatus};
+use crate::types::ModelId;
+
+pub const CANONICAL_ROW_RULE: &str = "of a model's rows with status found: original weights over adapters; \
+then bfloat16 > float16 > float32 > other > 4-bit; then the latest submission date; then the chat-template run; \
+then the smallest eval_name";
+pub const LICENSE_MAPPING: &str = "Hub license ids by prefix: apache/mit/bsd/cc-by/cc0/afl/isc/zlib/unlicense/wtfpl/artistic/ecl \
+= permissive; gpl/lgpl/agpl/mpl/osl/epl/eupl/odbl/cc-by-sa = copyleft; llama*/gemma/deepseek/*openrail*/bigscience*/\
+cc-by-nc*/cc-by-nd*/apple-ascl/qwen = restricted-use; empty/other/unknown/unmapped = unknown; several ids: the most restrictive known";
+
+/// Everything the join reads.
+#[derive(Debug, Clone)]
+pub struct PrepareInputs<'a> {
+    pub run_id: &'a str,
+    pub models: &'a [ModelRecord],
+    /// `None` when the run has no `leaderboard.csv`.
+    pub leaderboard: Option<&'a [LeaderboardRecord]>,
+    pub previous: Option<&'a PreviousRun>,
+    pub as_of: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub rows: Vec<DatasetRow>,
+    pub quality: QualityReport,
+}
+
+/// A model's leaderboard rows, grouped by normalised id.
+struct LeaderboardIndex<'a> {
+    found: HashMap<String, Vec<&'a LeaderboardRecord>>,
+    /// The status of the model's non-`found` row (`not_found`, `mismatch`, `error`).
+    other: HashMap<String, MatchStatus>,
+}
+
+impl<'a> LeaderboardIndex<'a> {
+    fn build(rows: &'a [LeaderboardRecord], fixed: &mut Vec<QualityIssue>) -> Self {
+        let mut found: HashMap<String, Vec<&LeaderboardRecord>> = HashMap::new();
+        let mut other = HashMap::new();
+        let mut seen_evals = HashSet::new();
+        for row in rows {
+            let key = row.model_id.trim().to_lowercase();
+            match row.status {
+                Some(MatchStatus::Found) => {
+                    if !row.eval_name.is_empty()
+                        && !seen_evals.insert((key.clone(), row.eval_name.clone()))
+                    {
+                        fixed.push(issue(
+                            &row.model_id,
+                            "eval_name",
+                            "duplicate_leaderboard_row",
+                            format!(
+                                "leaderboard row {} appears more than once; the first is used",
+                                row.eval_name
+                            ),
+                        ));
+                        continue;
+                    }
+                    found.entry(key).or_default().push(row);
+                }
+                Some(status) => {
+                    other.entry(key).or_insert(status);
+                }
+                None => {}
+            }
+        }
+        Self { found, other }
+    }
+
+    fn status(&self, key: &str) -> JoinStatus {
+        if self.found.contains_key(key) {
+            return JoinStatus::Found;
+        }
+        match self.other.get(key) {
+            Some(MatchStatus::Found) => JoinStatus::Found,
+            Some(MatchStatus::NotFound) => JoinStatus::NotFound,
+            Some(MatchStatus::Mismatch) => JoinStatus::Mismatch,
+            Some(MatchStatus::Error) => JoinStatus::Error,
+            None => JoinStatus::NotLookedUp,
+        }
+    }
+}
+
+fn issue(model_id: &str, field: &str, check: &str, detail: String) -> QualityIssue {
+    QualityIssue {
+        model_id: model_id.to_owned(),
+        field: field.to_owned(),
+        check: check.to_owned(),
+        detail,
+    }
+}
+
+fn scores_of(row: &LeaderboardRecord) -> Scores {
+    Scores {
+        average: row.average,
+        ifeval: row.ifeval,
+        bbh: row.bbh,
+        math_lvl5: row.math_lvl5,
+        gpqa: row.gpqa,
+        musr: row.musr,
+        mmlu_pro: row.mmlu_pro,
+    }
+}
+
+/// Clear scores outside 0–100 (or not finite), recording each.
+fn check_scores(model_id: &str, scores: &mut Scores, fixed: &mut Vec<QualityIssue>) {
+    for (column, value) in scores.named_mut() {
+        if let Some(v) = *value {
+            if !(0.0..=100.0).contains(&v) || !v.is_finite() {
+                fixed.push(issue(
+                    model_id,
+                    column,
+                    "score_out_of_range",
+                    format!("{v} is outside 0-100; cleared"),
+                ));
+                *value = None;
+            }
+        }
+    }
+}
+
+fn plausible(parameters: f64) -> bool {
+    (rules::MIN_PLAUSIBLE_PARAMETERS..=rules::MAX_PLAUSIBLE_PARAMETERS).contains(&parameters)
+}
+
+/// Parameters in billions: the Hub's count if plausible, else the leaderboard's.
+fn parameters_b(
+    model: &ModelRecord,
+    scored_row: Option<&LeaderboardRecord>,
+    fixed: &mut Vec<QualityIssue>,
+) -> (Option<f64>, &'static str) {
+    if let Some(count) = model.parameters {
+        if plausible(count as f64) {
+            let source = match model.parameters_source {
+                ParametersSource::Safetensors => "safetensors",
+                ParametersSource::Name => "name",
+                ParametersSource::None => "hub",
+            };
+            return (Some(count as f64 / 1e9), source);
+        }
+        fixed.push(issue(
+            &model.model_id,
+            "parameters",
+            "implausible_parameters",
+            format!("{count} parameters is outside 1M-10T; cleared"),
+        ));
+    }
+    if let Some(b) = scored_row.and_then(|r| r.params_b) {
+        if plausible(b * 1e9) {
+            return (Some(b), "leaderboard");
+        }
+        fixed.push(issue(
+            &model.model_id,
+            "params_b",
+            "implausible_parameters",
+            format!("leaderboard #Params (B) {b} is outside 0.001-10000; ignored"),
+        ));
+    }
+    (None, "none")
+}
+
+/// Join the inputs. Never fails: every problem becomes a dropped row or a fixed value
+/// in the quality report.
+pub fn prepare(inputs: &PrepareInputs<'_>) -> Prepared {
+    let mut dropped = Vec::new();
+    let mut fixed = Vec::new();
+    let no_rows: &[LeaderboardRecord] = &[];
+    let leaderboard = LeaderboardIndex::build(inputs.leaderboard.unwrap_or(no_rows), &mut fixed);
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut rows = Vec::with_capacity(inputs.models.len());
+    let mut coverage = Coverage::default();
+
+    for model in inputs.models {
+        let id = match ModelId::parse(&model.model_id) {
+            Ok(id) => id,
+            Err(e) => {
+                dropped.push(issue(
+                    &model.model_id,
+                    "model_id",
+                    "invalid_id",
+                    e.to_string(),
+                ));
+                continue;
+            }
+        };
+        let key = id.normalized();
+        if let Some(first) = seen.get(&key) {
+            dropped.push(issue(
+                id.as_str(),
+                "model_id",
+                "duplicate_id",
+                format!(
+                    "rank {} repeats {first} (ids compare case-insensitively); the first is kept",
+                    model.rank
+                ),
+            ));
+            continue;
+        }
+        seen.insert(key.clone(), format!("{} at rank {}", id, model.rank));
+
+        let join_status = leaderboard.status(&key);
+        let relation = rules::relation(
+            &model.base_model_relation,
+            &model.base_models,
+            id.as_str(),
+            &model.tags,
+        );
+        let base = rules::primary_base(&model.base_models, id.as_str());
+        let own_rows = leaderboard
+            .found
+            .get(&key)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let (score_row, score_source, row_count) = match rules::canonical_row(own_rows) {
+            Some(row) => (Some(row), "own".to_owned(), own_rows.len()),
+            None => {
+                // A quantisation has the base model's weights, so its scores stand in.
+                let inherited = (relation == rules::Relation::Quantized)
+                    .then_some(base.as_ref())
+                    .flatten()
+                    .and_then(|b| {
+                        leaderboard
+                            .found
+                            .get(&b.to_lowercase())
+                            .map(|rows| (b, rows))
+                    })
+                    .and_then(|(b, rows)| rules::canonical_row(rows).map(|r| (b, r, rows.len())));
+                match inherited {
+                    Some((b, row, n)) => (Some(row), format!("inherited:{b}"), n),
+                    None => (None, "none".to_owned(), 0),
+                }
+            }
+        };
+        let mut scores = score_row.map(scores_of).unwrap_or_default();
+        check_scores(id.as_str(), &mut scores, &mut fixed);
+        let (params_b, params_source) = parameters_b(model, score_row, &mut fixed);
+        let license = if model.license.is_empty() {
+            score_row.map(|r| r.hub_license.clone()).unwrap_or_default()
+        } else {
+            model.license.clone()
+        };
+        let (downloads_delta_1d, likes_delta_1d) = inputs
+            .previous
+            .and_then(|p| p.models.get(&key))
+            .map(|prev| {
+                (
+                    delta(model.downloads, prev.downloads),
+                    delta(model.likes, prev.likes),
+                )
+            })
+            .unwrap_or((None, None));
+
+        coverage.models += 1;
+        match join_status {
+            JoinStatus::Found => coverage.found += 1,
+            JoinStatus::NotFound => coverage.not_found += 1,
+            JoinStatus::Mismatch => coverage.mismatch += 1,
+            JoinStatus::Error => coverage.error += 1,
+            JoinStatus::NotLookedUp => coverage.not_looked_up += 1,
+        }
+        if score_source == "own" {
+            coverage.with_own_scores += 1;
+        } else if score_source.starts_with("inherited:") {
+            coverage.with_inherited_scores += 1;
+        }
+
+        let mut row = DatasetRow {
+            rank: model.rank,
+            org: if id.owner().is_empty() {
+                model.author.clone()
+            } else {
+                id.owner().to_owned()
+            },
+            model_id: id.to_string(),
+            license_family: rules::license_family(&license),
+            license,
+            parameters_b: params_b.map(|b| (b * 1000.0).round() / 1000.0),
+            parameters_source: params_source.to_owned(),
+            size_class: params_b.map(SizeClass::of),
+            relation,
+            base_model: base.unwrap_or_default(),
+            created_at: model.created_at.clone(),
+            age_days: rules::age_days(&model.created_at, inputs.as_of),
+            downloads: model.downloads,
+            downloads_all_time: model.downloads_all_time,
+            downloads_per_day: rules::downloads_per_day(model.downloads),
+            likes: model.likes,
+            downloads_delta_1d,
+            likes_delta_1d,
+            join_status,
+            score_source,
+            canonical_eval: score_row.map(|r| r.eval_name.clone()).unwrap_or_default(),
+            leaderboard_rows: row_count as u32,
+            precision: score_row.map(|r| r.precision.clone()).unwrap_or_default(),
+            average: None,
+            ifeval: None,
+            bbh: None,
+            math_lvl5: None,
+            gpqa: None,
+            musr: None,
+            mmlu_pro: None,
+        };
+        row.set_scores(round_scores(scores));
+        rows.push(row);
+    }
+
+    let quality = QualityReport {
+        run_id: inputs.run_id.to_owned(),
+        as_of: inputs.as_of.to_rfc3339(),
+        models_in: inputs.models.len() as u64,
+        leaderboard_rows_in: inputs.leaderboard.map(|l| l.len() as u64).unwrap_or(0),
+        rows_out: rows.len() as u64,
+        previous_run: inputs.previous.map(|p| p.run_id.clone()),
+        coverage,
+        dropped,
+        fixed,
+        canonical_row_rule: CANONICAL_ROW_RULE.into(),
+        license_mapping: LICENSE_MAPPING.into(),
+    };
+    Prepared { rows, quality }
+}
+
+fn delta(now: Option<u64>, before: Option<u64>) -> Option<i64> {
+    Some(now? as i64 - before? as i64)
+}
+
+fn round_scores(mut s: Scores) -> Scores {
+    for (_, v) in s.named_mut() {
+        *v = v.map(|x| (x * 10_000.0).round() / 10_000.0);
+    }
+    s
+}

@@ -20,7 +20,9 @@ const MODELS: usize = 1000;
 fn realdata() -> std::path::PathBuf {
     std::env::var_os("HFHARVEST_REALDATA")
         .map(Into::into)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/realdata"))
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/realdata")
+        })
 }
 
 fn num(row: &csv::StringRecord, i: usize) -> Option<f64> {
@@ -30,17 +32,32 @@ fn num(row: &csv::StringRecord, i: usize) -> Option<f64> {
 /// Models and leaderboard rows from the real export, deterministic.
 fn inputs() -> (Vec<ModelRecord>, Vec<LeaderboardRecord>) {
     let path = realdata().join("leaderboard/formatted-2025-03-21.csv");
-    let mut reader = csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader =
+        csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let header = reader.headers().unwrap().clone();
-    let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("column {name}"));
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("column {name}"))
+    };
     let (id, name, precision, weight, arch, avg, chat) = (
-        col("id"), col("model_name"), col("model_precision"), col("model_weight_type"),
-        col("model_architecture"), col("model_average_score"), col("model_has_chat_template"),
+        col("id"),
+        col("model_name"),
+        col("model_precision"),
+        col("model_weight_type"),
+        col("model_architecture"),
+        col("model_average_score"),
+        col("model_has_chat_template"),
     );
-    let bench = ["ifeval", "bbh", "math", "gpqa", "musr", "mmlu_pro"].map(|b| col(&format!("evaluations_{b}_normalized_score")));
+    let bench = ["ifeval", "bbh", "math", "gpqa", "musr", "mmlu_pro"]
+        .map(|b| col(&format!("evaluations_{b}_normalized_score")));
     let (license, params, base, submitted, hearts) = (
-        col("metadata_hub_license"), col("metadata_params_billions"), col("metadata_base_model"),
-        col("metadata_submission_date"), col("metadata_hub_hearts"),
+        col("metadata_hub_license"),
+        col("metadata_params_billions"),
+        col("metadata_base_model"),
+        col("metadata_submission_date"),
+        col("metadata_hub_hearts"),
     );
     let mut models: Vec<ModelRecord> = Vec::new();
     let mut rows = Vec::new();
@@ -62,12 +79,14 @@ fn inputs() -> (Vec<ModelRecord>, Vec<LeaderboardRecord>) {
                 downloads: Some(downloads),
                 likes: num(&row, hearts).map(|h| h as u64),
                 created_at: format!("{}T00:00:00.000Z", &row[submitted]),
-                parameters: num(&row, params).filter(|p| *p > 0.0).map(|p| (p * 1e9) as u64),
+                parameters: num(&row, params)
+                    .filter(|p| *p > 0.0)
+                    .map(|p| (p * 1e9) as u64),
                 parameters_source: ParametersSource::Safetensors,
                 base_models: row[base].to_owned(),
                 ..Default::default()
             };
-            if rank % 10 == 0 {
+            if rank.is_multiple_of(10) {
                 m.model_id = format!("quant-lab/{}-GGUF", model_id.rsplit('/').next().unwrap());
                 m.base_models = model_id.clone();
                 m.base_model_relation = "quantized".into();
@@ -87,7 +106,7 @@ fn inputs() -> (Vec<ModelRecord>, Vec<LeaderboardRecord>) {
             }
             models.push(m);
         }
-        if scored || models.last().unwrap().rank % 10 == 0 {
+        if scored || models.last().unwrap().rank.is_multiple_of(10) {
             rows.push(LeaderboardRecord {
                 model_id,
                 status: Some(MatchStatus::Found),
@@ -124,10 +143,22 @@ fn csv_bytes<T: serde::Serialize>(rows: &[T]) -> Vec<u8> {
     out.into_inner().unwrap()
 }
 
-async fn put_run(store: &LocalStore, id: &str, started: &str, models: &[ModelRecord], lb: &[LeaderboardRecord]) -> RunLayout {
+async fn put_run(
+    store: &LocalStore,
+    id: &str,
+    started: &str,
+    models: &[ModelRecord],
+    lb: &[LeaderboardRecord],
+) -> RunLayout {
     let layout = RunLayout::new(RunId::parse(id).unwrap());
-    store.put(&layout.file("models.csv"), csv_bytes(models).into()).await.unwrap();
-    store.put(&layout.file("leaderboard.csv"), csv_bytes(lb).into()).await.unwrap();
+    store
+        .put(&layout.file("models.csv"), csv_bytes(models).into())
+        .await
+        .unwrap();
+    store
+        .put(&layout.file("leaderboard.csv"), csv_bytes(lb).into())
+        .await
+        .unwrap();
     let manifest = Manifest {
         run_id: id.into(),
         status: RunStatus::Complete,
@@ -138,7 +169,13 @@ async fn put_run(store: &LocalStore, id: &str, started: &str, models: &[ModelRec
         stages: vec![],
         error: None,
     };
-    store.put(&layout.file("manifest.json"), serde_json::to_vec(&manifest).unwrap().into()).await.unwrap();
+    store
+        .put(
+            &layout.file("manifest.json"),
+            serde_json::to_vec(&manifest).unwrap().into(),
+        )
+        .await
+        .unwrap();
     layout
 }
 
@@ -149,7 +186,9 @@ async fn main() {
     let store = LocalStore::open(dir.path()).unwrap();
     let mut yesterday = models.clone();
     for (i, m) in yesterday.iter_mut().enumerate() {
-        m.downloads = m.downloads.map(|d| d.saturating_sub((i as u64 * 7919) % 5000));
+        m.downloads = m
+            .downloads
+            .map(|d| d.saturating_sub((i as u64 * 7919) % 5000));
     }
     put_run(&store, "day1", "2026-01-01T00:00:00Z", &yesterday, &rows).await;
     let layout = put_run(&store, "day2", "2026-01-02T00:00:00Z", &models, &rows).await;
@@ -160,11 +199,15 @@ async fn main() {
     let mut bytes = 0;
     for _ in 0..5 {
         let t = Instant::now();
-        let prepared = hfharvest::prepare::prepare_run(&store, &layout).await.unwrap();
+        let prepared = hfharvest::prepare::prepare_run(&store, &layout)
+            .await
+            .unwrap();
         prepare_s.push(t.elapsed().as_secs_f64());
         assert_eq!(prepared.rows as usize, models.len());
         let t = Instant::now();
-        let report = hfharvest::report::report_run(&store, &layout, parameters.clone()).await.unwrap();
+        let report = hfharvest::report::report_run(&store, &layout, parameters.clone())
+            .await
+            .unwrap();
         report_s.push(t.elapsed().as_secs_f64());
         bytes = report.bytes;
     }
@@ -173,8 +216,15 @@ async fn main() {
         v[v.len() / 2]
     };
     let (p, r) = (median(&mut prepare_s), median(&mut report_s));
-    println!("report bench: {} models, {} leaderboard rows, previous run for deltas", models.len(), rows.len());
+    println!(
+        "report bench: {} models, {} leaderboard rows, previous run for deltas",
+        models.len(),
+        rows.len()
+    );
     println!("  prepare_run (models.csv + leaderboard.csv -> dataset.csv + quality.json): median {:.1} ms", p * 1e3);
     println!("  report_run  (dataset.csv -> report.html, {:.0} KiB, 11 charts):          median {:.1} ms", bytes as f64 / 1024.0, r * 1e3);
-    println!("  prepare + report: {:.1} ms (target < 1000 ms) over 5 runs", (p + r) * 1e3);
+    println!(
+        "  prepare + report: {:.1} ms (target < 1000 ms) over 5 runs",
+        (p + r) * 1e3
+    );
 }

@@ -25,19 +25,34 @@ fn artifacts_dir() -> PathBuf {
 /// Rewrite a `models.csv` in place, row by row, keeping its header and quoting rules.
 fn edit_models_csv(path: &Path, edit: impl FnOnce(&mut Vec<HashMap<String, String>>)) {
     let mut reader = csv::Reader::from_path(path).expect("models.csv");
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
     let mut rows: Vec<HashMap<String, String>> = reader.deserialize().map(|r| r.unwrap()).collect();
     edit(&mut rows);
     let mut out = csv::Writer::from_path(path).unwrap();
     out.write_record(&header).unwrap();
     for row in &rows {
-        out.write_record(header.iter().map(|h| row.get(h).map(String::as_str).unwrap_or(""))).unwrap();
+        out.write_record(
+            header
+                .iter()
+                .map(|h| row.get(h).map(String::as_str).unwrap_or("")),
+        )
+        .unwrap();
     }
     out.flush().unwrap();
 }
 
 /// A hostile or derived row, modelled on an existing one.
-fn extra_row(template: &HashMap<String, String>, rank: usize, id: &str, license: &str) -> HashMap<String, String> {
+fn extra_row(
+    template: &HashMap<String, String>,
+    rank: usize,
+    id: &str,
+    license: &str,
+) -> HashMap<String, String> {
     let mut row = template.clone();
     row.insert("rank".into(), rank.to_string());
     row.insert("model_id".into(), csv_text(id));
@@ -64,7 +79,17 @@ async fn fake_hub_to_dataset_and_report_viewed_in_chromium() {
     .await
     .expect("fake starts");
     let cli = Cli::new(&fake).leaderboard_on(&fake);
-    let run = |id: &'static str| ["run", "--limit", "40", "--run-id", id, "--leaderboard-source", "datasets"];
+    let run = |id: &'static str| {
+        [
+            "run",
+            "--limit",
+            "40",
+            "--run-id",
+            id,
+            "--leaderboard-source",
+            "datasets",
+        ]
+    };
     cli.run(&run("day1")).await.assert_ok();
     cli.run(&run("day2")).await.assert_ok();
     let day1 = cli.out().join("runs/day1");
@@ -72,8 +97,14 @@ async fn fake_hub_to_dataset_and_report_viewed_in_chromium() {
     for file in ["dataset.csv", "quality.json", "report.html"] {
         assert!(day2.join(file).is_file(), "`run` writes {file}");
     }
-    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(day2.join("manifest.json")).unwrap()).unwrap();
-    let stages: Vec<&str> = manifest["stages"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(day2.join("manifest.json")).unwrap()).unwrap();
+    let stages: Vec<&str> = manifest["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(stages, ["models", "scores", "prepare", "report"]);
     assert_eq!(manifest["status"], "complete");
 
@@ -82,11 +113,18 @@ async fn fake_hub_to_dataset_and_report_viewed_in_chromium() {
     edit_models_csv(&day1.join("models.csv"), |rows| {
         for (i, row) in rows.iter_mut().enumerate() {
             let d: i64 = row["downloads"].parse().unwrap_or(0);
-            row.insert("downloads".into(), (d - 1000 * (i as i64 % 7)).max(0).to_string());
+            row.insert(
+                "downloads".into(),
+                (d - 1000 * (i as i64 % 7)).max(0).to_string(),
+            );
         }
     });
     let day2_lb = read_csv(&day2.join("leaderboard.csv"));
-    let scored = day2_lb.iter().find(|r| r["status"] == "found").expect("a scored model")["model_id"].clone();
+    let scored = day2_lb
+        .iter()
+        .find(|r| r["status"] == "found")
+        .expect("a scored model")["model_id"]
+        .clone();
     let gguf_id = format!("quantizer/{}-GGUF", scored.rsplit('/').next().unwrap());
     edit_models_csv(&day2.join("models.csv"), |rows| {
         let template = rows[0].clone();
@@ -100,24 +138,49 @@ async fn fake_hub_to_dataset_and_report_viewed_in_chromium() {
         gguf.insert("base_model_relation".into(), "quantized".into());
         rows.push(gguf);
         rows.push(extra_row(&template, n + 3, HOSTILE_ID, HOSTILE_LICENSE));
-        rows.push(extra_row(&template, n + 4, MARKUP_ID, "<script>alert(1)</script>"));
+        rows.push(extra_row(
+            &template,
+            n + 4,
+            MARKUP_ID,
+            "<script>alert(1)</script>",
+        ));
     });
     cli.run(&["prepare", "--run-id", "day2"]).await.assert_ok();
     cli.run(&["report", "--run-id", "day2"]).await.assert_ok();
 
     let dataset = read_csv(&day2.join("dataset.csv"));
-    assert_eq!(dataset.len(), 43, "40 models + 3 extra rows, the duplicate dropped");
-    let by_id: HashMap<&str, &HashMap<String, String>> = dataset.iter().map(|r| (r["model_id"].as_str(), r)).collect();
+    assert_eq!(
+        dataset.len(),
+        43,
+        "40 models + 3 extra rows, the duplicate dropped"
+    );
+    let by_id: HashMap<&str, &HashMap<String, String>> = dataset
+        .iter()
+        .map(|r| (r["model_id"].as_str(), r))
+        .collect();
     let own = by_id[scored.as_str()];
-    assert_eq!((own["join_status"].as_str(), own["score_source"].as_str()), ("found", "own"));
+    assert_eq!(
+        (own["join_status"].as_str(), own["score_source"].as_str()),
+        ("found", "own")
+    );
     assert!(!own["canonical_eval"].is_empty() && own["average"].parse::<f64>().is_ok());
     let gguf = by_id[gguf_id.as_str()];
     assert_eq!(gguf["score_source"], format!("inherited:{scored}"));
     assert_eq!(gguf["average"], own["average"]);
     assert!(dataset.iter().any(|r| r["join_status"] == "not_found"));
-    assert!(dataset.iter().any(|r| r["downloads_delta_1d"].parse::<i64>().is_ok_and(|d| d > 0)));
+    assert!(dataset
+        .iter()
+        .any(|r| r["downloads_delta_1d"].parse::<i64>().is_ok_and(|d| d > 0)));
     for r in &dataset {
-        for column in ["average", "ifeval", "bbh", "math_lvl5", "gpqa", "musr", "mmlu_pro"] {
+        for column in [
+            "average",
+            "ifeval",
+            "bbh",
+            "math_lvl5",
+            "gpqa",
+            "musr",
+            "mmlu_pro",
+        ] {
             if let Ok(v) = r[column].parse::<f64>() {
                 assert!((0.0..=100.0).contains(&v), "{column} {v}");
             }
@@ -130,10 +193,14 @@ async fn fake_hub_to_dataset_and_report_viewed_in_chromium() {
     let mut raw = csv::Reader::from_path(day2.join("dataset.csv")).unwrap();
     for record in raw.records() {
         for cell in record.unwrap().iter() {
-            assert!(!cell.starts_with(['=', '+', '@', '\t', '\r']), "unneutralised cell {cell:?}");
+            assert!(
+                !cell.starts_with(['=', '+', '@', '\t', '\r']),
+                "unneutralised cell {cell:?}"
+            );
         }
     }
-    let quality: serde_json::Value = serde_json::from_slice(&std::fs::read(day2.join("quality.json")).unwrap()).unwrap();
+    let quality: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(day2.join("quality.json")).unwrap()).unwrap();
     assert_eq!(quality["previous_run"], "day1");
     let dropped = quality["dropped"].as_array().unwrap();
     assert_eq!(dropped.len(), 1);
@@ -143,7 +210,10 @@ async fn fake_hub_to_dataset_and_report_viewed_in_chromium() {
     assert!(!html.contains("<b>bold</b>") && html.contains("&lt;b&gt;bold&lt;/b&gt;"));
     assert!(!html.contains("<script>alert"));
     for external in ["src=\"http", "href=\"http", "<link", "@import", "url(http"] {
-        assert!(!html.contains(external), "the report fetches nothing ({external})");
+        assert!(
+            !html.contains(external),
+            "the report fetches nothing ({external})"
+        );
     }
     view_in_chromium(&day2.join("report.html")).await;
 }
@@ -162,10 +232,18 @@ async fn prepare_and_report_fail_clearly_on_a_missing_run() {
     assert!(no_id.stderr().contains("--run-id"), "{}", no_id.stderr());
     let missing = cli.run(&["prepare", "--run-id", "nothing"]).await;
     assert_eq!(missing.code(), 1);
-    assert!(missing.stderr().contains("models.csv"), "{}", missing.stderr());
+    assert!(
+        missing.stderr().contains("models.csv"),
+        "{}",
+        missing.stderr()
+    );
     let missing = cli.run(&["report", "--run-id", "nothing"]).await;
     assert_eq!(missing.code(), 1);
-    assert!(missing.stderr().contains("dataset.csv"), "{}", missing.stderr());
+    assert!(
+        missing.stderr().contains("dataset.csv"),
+        "{}",
+        missing.stderr()
+    );
 }
 
 /// chromedriver on a free loopback port, killed when dropped.
@@ -176,7 +254,11 @@ struct ChromeDriver {
 
 impl ChromeDriver {
     async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let child = tokio::process::Command::new("/usr/bin/chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -190,13 +272,19 @@ impl ChromeDriver {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
             let ready = match client.get(&status).send().await {
-                Ok(r) => r.json::<serde_json::Value>().await.is_ok_and(|v| v["value"]["ready"] == true),
+                Ok(r) => r
+                    .json::<serde_json::Value>()
+                    .await
+                    .is_ok_and(|v| v["value"]["ready"] == true),
                 Err(_) => false,
             };
             if ready {
                 break;
             }
-            assert!(std::time::Instant::now() < deadline, "chromedriver did not become ready");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "chromedriver did not become ready"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Self { child, url }
@@ -250,15 +338,25 @@ async fn view_in_chromium(report: &Path) {
     ] {
         caps.add_arg(arg).unwrap();
     }
-    caps.add_arg(&format!("--user-data-dir={}", profile.path().display())).unwrap();
-    caps.set_logging_prefs("browser", thirtyfour::LoggingPrefsLogLevel::All).unwrap();
-    let browser = WebDriver::new(&chromedriver.url, caps).await.expect("chromium session");
+    caps.add_arg(&format!("--user-data-dir={}", profile.path().display()))
+        .unwrap();
+    caps.set_logging_prefs("browser", thirtyfour::LoggingPrefsLogLevel::All)
+        .unwrap();
+    let browser = WebDriver::new(&chromedriver.url, caps)
+        .await
+        .expect("chromium session");
     let checks = async {
-        browser.goto(format!("file://{}", report.display())).await.unwrap();
+        browser
+            .goto(format!("file://{}", report.display()))
+            .await
+            .unwrap();
         let errors = console_errors(&browser).await;
         assert!(errors.is_empty(), "console errors: {errors:?}");
         let resources: i64 = browser
-            .execute("return performance.getEntriesByType('resource').length;", vec![])
+            .execute(
+                "return performance.getEntriesByType('resource').length;",
+                vec![],
+            )
             .await
             .unwrap()
             .convert()
@@ -275,7 +373,10 @@ async fn view_in_chromium(report: &Path) {
             ("dist-ifeval", "rect", "Score (0-100)"),
             ("dist-mmlu_pro", "rect", "Score (0-100)"),
         ] {
-            let chart = browser.find(By::Css(format!("#chart-{id} svg"))).await.unwrap_or_else(|_| panic!("chart {id}"));
+            let chart = browser
+                .find(By::Css(format!("#chart-{id} svg")))
+                .await
+                .unwrap_or_else(|_| panic!("chart {id}"));
             let n = chart.find_all(By::Css(marks)).await.unwrap().len();
             assert!(n > 1, "chart {id} has marks ({n} {marks})");
             let texts = chart.find_all(By::Css("text")).await.unwrap();
@@ -283,15 +384,36 @@ async fn view_in_chromium(report: &Path) {
             for t in texts {
                 labels.push(t.text().await.unwrap());
             }
-            assert!(labels.iter().any(|t| t == label), "chart {id} is labelled {label:?}: {labels:?}");
+            assert!(
+                labels.iter().any(|t| t == label),
+                "chart {id} is labelled {label:?}: {labels:?}"
+            );
         }
         let frontier = browser.find_all(By::Css("#frontier li")).await.unwrap();
         assert!(!frontier.is_empty(), "the Pareto frontier is named");
-        let svg_text = browser.find(By::Css("#chart-score-params svg")).await.unwrap().text().await.unwrap();
+        let svg_text = browser
+            .find(By::Css("#chart-score-params svg"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(svg_text.contains("Pareto frontier"));
-        let coverage = browser.find(By::Id("coverage")).await.unwrap().text().await.unwrap();
+        let coverage = browser
+            .find(By::Id("coverage"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(coverage.contains("matched the leaderboard"), "{coverage}");
-        let run = browser.find(By::Id("parameters")).await.unwrap().text().await.unwrap();
+        let run = browser
+            .find(By::Id("parameters"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(run.contains("day2") && run.contains("day1"), "{run}");
         // The markup in a model id is shown as text.
         let table = browser.find(By::Id("summary")).await.unwrap();
@@ -299,31 +421,66 @@ async fn view_in_chromium(report: &Path) {
         assert!(table.text().await.unwrap().contains(MARKUP_ID));
 
         // Sorting: the Average column (10th) ascending, then descending; blanks stay last.
-        let header = browser.find(By::Css("#summary thead th:nth-child(10)")).await.unwrap();
+        let header = browser
+            .find(By::Css("#summary thead th:nth-child(10)"))
+            .await
+            .unwrap();
         assert_eq!(header.text().await.unwrap().trim(), "Average");
         header.click().await.unwrap();
         let ascending = column_values(&browser, 10).await;
         header.click().await.unwrap();
         let descending = column_values(&browser, 10).await;
-        let known = |v: &[Option<f64>]| v.iter().take_while(|x| x.is_some()).map(|x| x.unwrap()).collect::<Vec<_>>();
+        let known = |v: &[Option<f64>]| {
+            v.iter()
+                .take_while(|x| x.is_some())
+                .map(|x| x.unwrap())
+                .collect::<Vec<_>>()
+        };
         let (up, down) = (known(&ascending), known(&descending));
         assert!(up.len() > 5, "enough scored rows to sort ({})", up.len());
         assert!(up.windows(2).all(|w| w[0] <= w[1]), "ascending: {up:?}");
-        assert!(down.windows(2).all(|w| w[0] >= w[1]), "descending: {down:?}");
-        assert!(ascending[up.len()..].iter().all(Option::is_none), "blanks last");
-        assert_eq!(header.attr("aria-sort").await.unwrap().as_deref(), Some("descending"));
-        let first_model = browser.find(By::Css("#summary tbody tr td:nth-child(2)")).await.unwrap().text().await.unwrap();
+        assert!(
+            down.windows(2).all(|w| w[0] >= w[1]),
+            "descending: {down:?}"
+        );
+        assert!(
+            ascending[up.len()..].iter().all(Option::is_none),
+            "blanks last"
+        );
+        assert_eq!(
+            header.attr("aria-sort").await.unwrap().as_deref(),
+            Some("descending")
+        );
+        let first_model = browser
+            .find(By::Css("#summary tbody tr td:nth-child(2)"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(!first_model.is_empty());
 
-        browser.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
-        browser.screenshot(&artifacts_dir().join("report.png")).await.unwrap();
+        browser
+            .execute("window.scrollTo(0, 0);", vec![])
+            .await
+            .unwrap();
+        browser
+            .screenshot(&artifacts_dir().join("report.png"))
+            .await
+            .unwrap();
         for (part, anchor) in [("charts", "#chart-movers"), ("table", "#models")] {
             let js = format!("document.querySelector('{anchor}').scrollIntoView();");
             browser.execute(&js, vec![]).await.unwrap();
-            browser.screenshot(&artifacts_dir().join(format!("report-{part}.png"))).await.unwrap();
+            browser
+                .screenshot(&artifacts_dir().join(format!("report-{part}.png")))
+                .await
+                .unwrap();
         }
         let errors = console_errors(&browser).await;
-        assert!(errors.is_empty(), "console errors after sorting: {errors:?}");
+        assert!(
+            errors.is_empty(),
+            "console errors after sorting: {errors:?}"
+        );
     };
     // Quit the browser whether or not the checks pass.
     let outcome = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(checks)).await;

@@ -273,7 +273,10 @@ pub fn render(
         ));
     }
     if !meta.parameters.is_empty() {
-        params.push(("settings below".into(), "those of the command that wrote this report".into()));
+        params.push((
+            "settings below".into(),
+            "those of the command that wrote this report".into(),
+        ));
     }
     params.extend(meta.parameters.iter().cloned());
     for (k, v) in &params {

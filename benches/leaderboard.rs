@@ -69,8 +69,8 @@ fn main() {
 
     println!("leaderboard, browser source: {n} models, replica page with a 150 ms render delay, headless Chromium");
     println!(
-        "{:<36} {:>8} {:>12} {:>8}",
-        "pattern", "wall s", "models/min", "vs (a)"
+        "{:<36} {:>8} {:>12} {:>8} {:>11}",
+        "pattern", "wall s", "models/min", "vs (a)", "page loads"
     );
     let per_model = scores(
         &fake,
@@ -81,8 +81,8 @@ fn main() {
     let rate = |r: &Run| n as f64 / r.seconds * 60.0;
     let base = rate(&per_model);
     println!(
-        "{:<36} {:>8.1} {:>12.1} {:>7.1}x",
-        "(a) new session per model (original)", per_model.seconds, base, 1.0
+        "{:<36} {:>8.1} {:>12.1} {:>7.1}x {:>11}",
+        "(a) new session per model (original)", per_model.seconds, base, 1.0, per_model.requests
     );
     for (label, k) in [
         ("(b) one reused session", "1"),
@@ -96,10 +96,11 @@ fn main() {
             &[("HFHARVEST__LEADERBOARD__BROWSER_SESSIONS", k)],
         );
         println!(
-            "{label:<36} {:>8.1} {:>12.1} {:>7.1}x",
+            "{label:<36} {:>8.1} {:>12.1} {:>7.1}x {:>11}",
             r.seconds,
             rate(&r),
-            rate(&r) / base
+            rate(&r) / base,
+            r.requests
         );
     }
 

@@ -66,6 +66,7 @@ async fn both_sources_give_the_same_scores() {
         .assert_ok();
     let via_rows = read_csv(&rows_api.out().join("runs/rows/leaderboard.csv"));
 
+    let page_loads_before = fake.leaderboard_data_requests();
     cli.run(&[
         "scores",
         "--models",
@@ -80,6 +81,12 @@ async fn both_sources_give_the_same_scores() {
     .await
     .assert_ok();
     let browser = leaderboard_csv(&cli, "br");
+    // Each page load fetches the app's data once; reused sessions search in the app.
+    let page_loads = fake.leaderboard_data_requests() - page_loads_before;
+    assert!(
+        page_loads < 24 / 2,
+        "24 models took {page_loads} page loads: the sessions' search box went unused"
+    );
 
     let found = datasets.iter().filter(|r| r["status"] == "found").count();
     assert!(
@@ -116,7 +123,11 @@ async fn both_sources_give_the_same_scores() {
 async fn near_misses_never_take_another_models_scores() {
     let fake = start_fake(10).await;
     let cli = Cli::new(&fake).leaderboard_on(&fake);
+    // In this order, a reused session's search box goes from the -Instruct rows to the
+    // base model's, whose id both contain: the rows on screen cannot tell the two searches
+    // apart, so that lookup must load the page, and must still get the base model's rows.
     let ids = [
+        "meta-llama/Llama-3.1-8B-Instruct",
         "meta-llama/Llama-3.1-8B",
         "mistralai/Mistral-7B-Instruct",
         "nobody/nothing-like-this-7B",
@@ -133,7 +144,10 @@ async fn near_misses_never_take_another_models_scores() {
         args.extend(ids);
         cli.run(&args).await.assert_ok();
         let rows = leaderboard_csv(&cli, source);
-        let base: Vec<_> = rows.iter().filter(|r| r["model_id"] == ids[0]).collect();
+        let instruct = rows.iter().find(|r| r["model_id"] == ids[0]).unwrap();
+        assert_eq!(instruct["status"], "found", "{source}");
+        assert_eq!(instruct["matched_name"], ids[0], "{source}");
+        let base: Vec<_> = rows.iter().filter(|r| r["model_id"] == ids[1]).collect();
         assert!(!base.is_empty());
         for r in &base {
             assert_eq!(r["status"], "found", "{source}");
@@ -146,7 +160,7 @@ async fn near_misses_never_take_another_models_scores() {
                 "{source}"
             );
         }
-        let near = rows.iter().find(|r| r["model_id"] == ids[1]).unwrap();
+        let near = rows.iter().find(|r| r["model_id"] == ids[2]).unwrap();
         assert_eq!(near["status"], "mismatch", "{source}");
         assert_eq!(near["average"], "", "{source}: no borrowed scores");
         assert!(
@@ -154,7 +168,7 @@ async fn near_misses_never_take_another_models_scores() {
             "{source}: {}",
             near["detail"]
         );
-        let missing = rows.iter().find(|r| r["model_id"] == ids[2]).unwrap();
+        let missing = rows.iter().find(|r| r["model_id"] == ids[3]).unwrap();
         assert_eq!(missing["status"], "not_found", "{source}");
     }
 }

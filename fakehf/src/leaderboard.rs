@@ -413,10 +413,23 @@ async function render() {{
   const rows = await (await fetch("/api/leaderboard/formatted")).json();
   if (!DRAW) {{ document.getElementById("status").textContent = "Something went wrong"; return; }}
   document.getElementById("status").remove();
-  // Invented, as a client-side app may do it: the first paint shows the top rows
-  // unfiltered, and the URL's search is applied a moment later.
+  const apply = (text) => draw(rows.filter(r => r.model.name.toLowerCase().includes(text.toLowerCase())));
+  // Invented, as a client-side app may do it: a search box that filters as one types,
+  // debounced by the render delay, and keeps the URL in step (the app has no copy here).
+  const box = document.createElement("input");
+  box.type = "search"; box.placeholder = "Search models"; box.value = search;
+  let pending = null;
+  box.addEventListener("input", () => {{
+    clearTimeout(pending);
+    pending = setTimeout(() => {{
+      history.replaceState(null, "", "?search=" + encodeURIComponent(box.value));
+      if (FILTER) apply(box.value);
+    }}, {delay_ms});
+  }});
+  document.getElementById("app").appendChild(box);
+  // The first paint shows the top rows unfiltered; the URL's search applies a moment later.
   draw(rows.slice(0, 10));
-  if (FILTER) setTimeout(() => draw(rows.filter(r => r.model.name.toLowerCase().includes(search))), {delay_ms});
+  if (FILTER) pending = setTimeout(() => apply(search), {delay_ms});
 }}
 setTimeout(render, {delay_ms});
 </script></body></html>"#,

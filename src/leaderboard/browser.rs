@@ -23,7 +23,12 @@ use crate::pipeline::RunContext;
 use crate::types::ModelId;
 
 const DEFAULT_WEBDRIVER: &str = "http://localhost:4444";
-const POLL: Duration = Duration::from_millis(100);
+const POLL: Duration = Duration::from_millis(50);
+const SET_SEARCH_BOX: &str = r#"
+const [box, text] = arguments;
+Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set.call(box, text);
+box.dispatchEvent(new Event("input", { bubbles: true }));
+"#;
 const QUIT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -225,8 +230,9 @@ impl Worker<'_> {
 
     async fn work(&self, session: &mut Option<Session>) -> Result<()> {
         let mut own_restarts = 0u32;
-        // Three bounded waits (frame, table, filtered rows) plus page loads.
-        let budget = Duration::from_secs_f64(self.settings.page_timeout_secs * 3.0 + 10.0);
+        // Up to four bounded waits (rows after an in-app search; frame, table and rows
+        // after a page load) plus the loads themselves.
+        let budget = Duration::from_secs_f64(self.settings.page_timeout_secs * 4.0 + 10.0);
         while let Some(model) = self.next_model() {
             let mut tries = 0;
             let lookup = loop {
@@ -236,9 +242,9 @@ impl Worker<'_> {
                 if session.is_none() {
                     *session = Some(self.open_session().await?);
                 }
-                let driver = &session.as_ref().expect("session just opened").driver;
+                let open = session.as_mut().expect("session just opened");
                 let attempt = tokio::select! {
-                    r = tokio::time::timeout(budget, lookup(driver, self.settings, &model)) => r,
+                    r = tokio::time::timeout(budget, lookup(open, self.settings, &model)) => r,
                     _ = self.ctx.cancel.cancelled() => return Err(Error::Interrupted("a termination signal")),
                 };
                 let reason = match attempt {
@@ -313,7 +319,12 @@ impl Worker<'_> {
                     self.endpoint.url
                 ))
             })?;
-        Ok(Session { driver, profile })
+        Ok(Session {
+            driver,
+            profile,
+            shown: None,
+            search_box_works: true,
+        })
     }
 }
 
@@ -321,6 +332,12 @@ impl Worker<'_> {
 struct Session {
     driver: WebDriver,
     profile: Option<tempfile::TempDir>,
+    /// The lower-cased model names in the table on screen, while the session is inside
+    /// the app with its table drawn; `None` until a lookup succeeds, and after a failure.
+    shown: Option<Vec<String>>,
+    /// Cleared when typing into the search box did not filter the table, so later
+    /// models load the page instead of waiting on a box that does nothing.
+    search_box_works: bool,
 }
 
 impl Session {
@@ -339,15 +356,85 @@ impl Session {
 
 /// Open the page filtered to one model, wait for the frame and the table, and read it.
 async fn lookup(
-    driver: &WebDriver,
+    session: &mut Session,
     settings: &LeaderboardSettings,
     model: &ModelId,
 ) -> Result<Lookup, Failure> {
+    let wait = Duration::from_secs_f64(settings.page_timeout_secs);
+    let shown = session.shown.take();
+    let rows = match search_in_app(session, settings, model, shown, wait).await? {
+        Some(rows) => rows,
+        None => load_page(&session.driver, settings, model, wait).await?,
+    };
+    session.shown = Some(rows.iter().map(|r| r.name.to_lowercase()).collect());
+    Ok(classify(model, rows))
+}
+
+/// Search the app already on screen by typing into its search box: no page load and no
+/// refetch of the app's data, which is what a reused session saves over a new one.
+/// `Ok(None)` when that cannot be done safely; the caller then loads the page.
+async fn search_in_app(
+    session: &mut Session,
+    settings: &LeaderboardSettings,
+    model: &ModelId,
+    shown: Option<Vec<String>>,
+    wait: Duration,
+) -> Result<Option<Vec<ScoreRow>>, Failure> {
+    let Some(shown) = shown else {
+        return Ok(None);
+    };
+    if settings.search_input_selector.is_empty() || !session.search_box_works {
+        return Ok(None);
+    }
+    // The last model's rows stay on screen until the app applies the new search. If they
+    // would pass for this model's (none shown, or every one contains this id), the two
+    // could not be told apart, so the page is loaded instead.
+    let wanted = model.normalized();
+    if shown.iter().all(|name| name.contains(&wanted)) {
+        return Ok(None);
+    }
+    let driver = &session.driver;
+    let boxes = driver
+        .find_all(By::Css(settings.search_input_selector.clone()))
+        .await
+        .map_err(|e| session_failure("looking for the search box", e))?;
+    let Some(search_box) = boxes.into_iter().next() else {
+        tracing::debug!(selector = %settings.search_input_selector, "no search box; loading the page per model");
+        session.search_box_works = false;
+        return Ok(None);
+    };
+    // One script call rather than a key event per character (ids run to 60+ characters).
+    // The value goes through the element's native setter, which framework-controlled
+    // inputs (React) observe, and then an `input` event, as typing would fire.
+    let arg = search_box
+        .to_json()
+        .map_err(|e| session_failure("addressing the search box", e))?;
+    driver
+        .execute(SET_SEARCH_BOX, vec![arg, serde_json::json!(model.as_str())])
+        .await
+        .map_err(|e| session_failure("typing into the search box", e))?;
+    match wait_for_filtered_rows(driver, settings, model, wait).await {
+        Ok(rows) => Ok(Some(rows)),
+        Err(Failure::Page(reason)) => {
+            tracing::warn!(model = %model, reason = %reason, "the search box did not filter the table; loading the page per model from now on");
+            session.search_box_works = false;
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Open the page with the model in its URL's search, and read the filtered table.
+async fn load_page(
+    driver: &WebDriver,
+    settings: &LeaderboardSettings,
+    model: &ModelId,
+    wait: Duration,
+) -> Result<Vec<ScoreRow>, Failure> {
     let mut url =
         Url::parse(&settings.page_url).map_err(|e| Failure::Page(format!("page_url: {e}")))?;
     url.query_pairs_mut()
         .append_pair(&settings.search_param, model.as_str());
-    let wait = Duration::from_secs_f64(settings.page_timeout_secs);
     driver
         .goto(url.as_str())
         .await
@@ -388,8 +475,7 @@ async fn lookup(
                 session_failure("waiting for the table", e)
             }
         })?;
-    let rows = wait_for_filtered_rows(driver, settings, model, wait).await?;
-    Ok(classify(model, rows))
+    wait_for_filtered_rows(driver, settings, model, wait).await
 }
 
 /// An app may draw its table before it applies the URL's search (or while it still

@@ -35,6 +35,9 @@ pub struct LeaderboardSettings {
     /// The app's frame inside the page; empty when the table is on the page itself.
     pub iframe_selector: String,
     pub table_selector: String,
+    /// The app's search box. Once a session shows the app, the next model is searched by
+    /// typing here, with no page load; empty (or no such box) loads the page per model.
+    pub search_input_selector: String,
     /// Longest wait for the frame and for the table, per model.
     pub page_timeout_secs: f64,
     /// New sessions a browser worker may start after its session dies.
@@ -67,6 +70,7 @@ impl Default for LeaderboardSettings {
             search_param: "search".into(),
             iframe_selector: "iframe".into(),
             table_selector: "table".into(),
+            search_input_selector: r#"input[type="search"]"#.into(),
             page_timeout_secs: 30.0,
             max_session_restarts: 5,
             reuse_sessions: true,

@@ -87,7 +87,7 @@ fn inputs() -> (Vec<ModelRecord>, Vec<LeaderboardRecord>) {
                 ..Default::default()
             };
             if rank.is_multiple_of(10) {
-                m.model_id = format!("quant-lab/{}-GGUF", model_id.rsplit('/').next().unwrap());
+                m.model_id = format!("quant-lab/{}-GGUF", model_id.replace('/', "-"));
                 m.base_models = model_id.clone();
                 m.base_model_relation = "quantized".into();
                 rows.push(LeaderboardRecord {
@@ -197,13 +197,15 @@ async fn main() {
     let mut prepare_s = Vec::new();
     let mut report_s = Vec::new();
     let mut bytes = 0;
+    let mut dropped = 0;
     for _ in 0..5 {
         let t = Instant::now();
         let prepared = hfharvest::prepare::prepare_run(&store, &layout)
             .await
             .unwrap();
         prepare_s.push(t.elapsed().as_secs_f64());
-        assert_eq!(prepared.rows as usize, models.len());
+        assert_eq!((prepared.rows + prepared.dropped) as usize, models.len());
+        dropped = prepared.dropped;
         let t = Instant::now();
         let report = hfharvest::report::report_run(&store, &layout, parameters.clone())
             .await
@@ -217,7 +219,7 @@ async fn main() {
     };
     let (p, r) = (median(&mut prepare_s), median(&mut report_s));
     println!(
-        "report bench: {} models, {} leaderboard rows, previous run for deltas",
+        "report bench: {} models ({dropped} dropped by the quality checks), {} leaderboard rows, previous run for deltas",
         models.len(),
         rows.len()
     );

@@ -379,8 +379,10 @@ async fn changed_html_gives_a_clear_per_model_error_not_a_hang() {
     let rerun = leaderboard_csv(&cli, "nofilter");
     assert!(rerun.iter().all(|r| r["status"] == "found"), "{rerun:?}");
 
-    // No WebDriver at all: a clear failure, exit 1.
+    // No WebDriver at all: a bounded wait for it to be ready, then a clear failure, exit 1.
     let ran = cli
+        .clone_env()
+        .env("HFHARVEST__LEADERBOARD__WEBDRIVER_READY_TIMEOUT_SECS", "2")
         .run(&[
             "scores",
             "--leaderboard-source",
@@ -394,7 +396,7 @@ async fn changed_html_gives_a_clear_per_model_error_not_a_hang() {
     assert_eq!(ran.code(), 1);
     assert!(
         ran.stderr()
-            .contains("cannot start a session at http://127.0.0.1:9"),
+            .contains("the WebDriver at http://127.0.0.1:9 was not ready within 2s"),
         "{}",
         ran.stderr()
     );

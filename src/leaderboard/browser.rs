@@ -87,17 +87,20 @@ struct WebDriverEndpoint {
 
 impl WebDriverEndpoint {
     async fn resolve(settings: &LeaderboardSettings) -> Result<Self, LeaderboardError> {
-        if let Some(url) = &settings.webdriver {
-            return Ok(Self {
-                url: url.clone(),
-                local: None,
-            });
-        }
-        let Some(chromedriver) = on_path("chromedriver") else {
-            return Ok(Self {
-                url: DEFAULT_WEBDRIVER.into(),
-                local: None,
-            });
+        let chromedriver = match (&settings.webdriver, on_path("chromedriver")) {
+            (None, Some(local)) => local,
+            (configured, _) => {
+                let url = configured
+                    .as_deref()
+                    .unwrap_or(DEFAULT_WEBDRIVER)
+                    .trim_end_matches('/')
+                    .to_owned();
+                // A sidecar may still be starting (its startup probe normally covers
+                // this): wait for its /status to say ready, within bounds.
+                let within = Duration::from_secs_f64(settings.webdriver_ready_timeout_secs);
+                wait_until_ready(&url, within).await?;
+                return Ok(Self { url, local: None });
+            }
         };
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -164,7 +167,7 @@ async fn wait_until_ready(url: &str, within: Duration) -> Result<(), Leaderboard
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(LeaderboardError::Browser(format!(
-                "chromedriver at {url} not ready within {within:?}"
+                "the WebDriver at {url} was not ready within {within:?} (GET {url}/status)"
             )));
         }
         tokio::time::sleep(POLL).await;

@@ -27,6 +27,8 @@ pub struct LeaderboardSettings {
     /// WebDriver URL (the Selenium sidecar). Unset: start a local chromedriver if one is
     /// on PATH, else use `http://localhost:4444`.
     pub webdriver: Option<String>,
+    /// Longest wait for that WebDriver's `/status` to say ready, at the stage's start.
+    pub webdriver_ready_timeout_secs: f64,
     /// Browser sessions run in parallel.
     pub browser_sessions: usize,
     /// The leaderboard page (the Space). `?<search_param>=<model id>` filters it.
@@ -65,6 +67,7 @@ impl Default for LeaderboardSettings {
         Self {
             source: SourceKind::Datasets,
             webdriver: None,
+            webdriver_ready_timeout_secs: 120.0,
             browser_sessions: 1,
             page_url: "https://huggingface.co/spaces/open-llm-leaderboard/open_llm_leaderboard".into(),
             search_param: "search".into(),
@@ -91,6 +94,9 @@ impl LeaderboardSettings {
         };
         if !(1..=32).contains(&self.browser_sessions) {
             return bad("browser_sessions", "must be between 1 and 32");
+        }
+        if self.webdriver_ready_timeout_secs.is_nan() || self.webdriver_ready_timeout_secs <= 0.0 {
+            return bad("webdriver_ready_timeout_secs", "must be > 0");
         }
         if self.page_timeout_secs.is_nan() || self.page_timeout_secs <= 0.0 {
             return bad("page_timeout_secs", "must be > 0");

@@ -1,0 +1,65 @@
+{{/* The chart's name, truncated to the 63 characters a label allows. */}}
+{{- define "hfharvest.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The release's full name; the CronJob's name (52 characters at most, so the Jobs' names fit). */}}
+{{- define "hfharvest.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 52 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 52 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 52 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "hfharvest.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "hfharvest.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "hfharvest.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "hfharvest.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: batch
+app.kubernetes.io/part-of: hfharvest
+{{- end }}
+
+{{- define "hfharvest.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "hfharvest.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret the job's credentials come from: the user's, or the chart's (if it has anything to hold). */}}
+{{- define "hfharvest.secretName" -}}
+{{- if .Values.existingSecret }}
+{{- .Values.existingSecret }}
+{{- else if or .Values.secret.hfToken .Values.secret.awsAccessKeyId .Values.secret.awsSecretAccessKey }}
+{{- include "hfharvest.fullname" . }}
+{{- end }}
+{{- end }}
+
+{{/* Whether the Selenium sidecar runs: enabled, and the leaderboard source is the browser. */}}
+{{- define "hfharvest.selenium" -}}
+{{- if and .Values.selenium.enabled (eq (toString .Values.config.leaderboard.source) "browser") }}true{{- end }}
+{{- end }}
+
+{{/* hfharvest.toml from .Values.config: one table per section, values as TOML literals (JSON scalars are valid TOML). */}}
+{{- define "hfharvest.toml" -}}
+# Rendered by the hfharvest Helm chart from .Values.config.
+{{- range $section, $settings := .Values.config }}
+[{{ $section }}]
+{{- range $key, $value := $settings }}
+{{ $key }} = {{ $value | toJson }}
+{{- end }}
+{{- end }}
+{{- end }}

@@ -35,6 +35,21 @@ pub struct OutputSettings {
     pub dir: String,
     /// The run id; a UTC timestamp when unset.
     pub run_id: Option<String>,
+    /// How long the run lock (`lock.json`) holds without being renewed. The running job
+    /// renews it every third of this; a crashed job's lock can be taken over once it
+    /// has run out.
+    pub lock_ttl_secs: f64,
+}
+
+impl OutputSettings {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.lock_ttl_secs.is_nan() || self.lock_ttl_secs < 1.0 {
+            return Err(ConfigError::Invalid(
+                "`output.lock_ttl_secs` must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for OutputSettings {
@@ -42,6 +57,7 @@ impl Default for OutputSettings {
         Self {
             dir: "./data".into(),
             run_id: None,
+            lock_ttl_secs: 600.0,
         }
     }
 }
@@ -127,6 +143,8 @@ impl Settings {
         self.hub.validate()?;
         self.http.validate()?;
         self.leaderboard.validate()?;
+        self.s3.validate()?;
+        self.output.validate()?;
         Ok(())
     }
 

@@ -48,7 +48,13 @@ impl Error {
 
     /// Whether the failure is the user's input (exit code 2) rather than the run's (1).
     pub fn is_usage(&self) -> bool {
-        matches!(self, Self::Config(_) | Self::ModelId(_) | Self::RunId(_))
+        matches!(
+            self,
+            Self::Config(_)
+                | Self::ModelId(_)
+                | Self::RunId(_)
+                | Self::Store(StoreError::Access(_) | StoreError::InvalidLocation(..))
+        )
     }
 
     /// A short, stable label for metrics and the manifest.

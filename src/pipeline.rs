@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::hub;
 use crate::leaderboard;
+use crate::store::lock::RunLock;
 use crate::store::{self, RunLayout, Store};
 use crate::types::{ModelId, RunId, Secret};
 
@@ -110,6 +111,46 @@ pub enum Stages {
 /// Run the stages, recording each in the manifest as it finishes. A failed run's
 /// manifest says `failed` and why; what it wrote stays for a rerun to resume from.
 pub async fn run(ctx: &RunContext, stages: Stages) -> Result<Manifest> {
+    let ttl = std::time::Duration::from_secs_f64(ctx.settings.output.lock_ttl_secs);
+    let lock = RunLock::acquire(ctx.store.clone(), &ctx.layout.run_id, ttl, &ctx.cancel).await?;
+    let result = run_locked(ctx, stages).await;
+    lock.release().await;
+    result
+}
+
+/// `latest.json`: the newest run that completed every stage. Written only after that
+/// run's manifest says `complete`, so a partial or failed run never replaces it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatestPointer {
+    pub run_id: String,
+    pub completed_at: String,
+    /// Keys relative to the output's root.
+    pub manifest: String,
+    pub files: Vec<String>,
+}
+
+async fn publish_latest(ctx: &RunContext, manifest: &Manifest) -> Result<()> {
+    let root = format!("{}/", ctx.layout.root());
+    let files = ctx
+        .store
+        .list(&root)
+        .await?
+        .into_iter()
+        .filter(|k| !k[root.len()..].contains('/'))
+        .collect();
+    let pointer = LatestPointer {
+        run_id: manifest.run_id.clone(),
+        completed_at: manifest.finished_at.clone().unwrap_or_default(),
+        manifest: ctx.layout.file(MANIFEST),
+        files,
+    };
+    let body = serde_json::to_vec_pretty(&pointer).expect("pointer serialises");
+    ctx.store.put(store::LATEST_POINTER, body.into()).await?;
+    Ok(())
+}
+
+async fn run_locked(ctx: &RunContext, stages: Stages) -> Result<Manifest> {
+    let publish = stages == Stages::All;
     let mut manifest = Manifest::new(ctx);
     manifest.save(ctx).await?;
     let result = run_stages(ctx, stages, &mut manifest).await;
@@ -124,6 +165,9 @@ pub async fn run(ctx: &RunContext, stages: Stages) -> Result<Manifest> {
     let saved = manifest.save(ctx).await;
     result?;
     saved?;
+    if publish {
+        publish_latest(ctx, &manifest).await?;
+    }
     Ok(manifest)
 }
 

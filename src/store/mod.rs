@@ -4,10 +4,12 @@
 //! ```text
 //! runs/<run-id>/models.csv, models.jsonl, leaderboard.csv, dataset.csv, report.html,
 //!              quality.json, manifest.json, checkpoints/<stage>/<encoded model id>.json
-//! latest.json  (points at the newest complete run)
+//! latest.json  (points at the newest complete run of every stage)
+//! lock.json    (held by the run in progress)
 //! ```
 
 pub mod local;
+pub mod lock;
 pub mod s3;
 
 use std::fmt::Debug;
@@ -34,6 +36,9 @@ pub enum StoreError {
     InvalidLocation(String, String),
     #[error("{0}")]
     Locked(String),
+    /// The store refused us: wrong credentials, a missing bucket, no permission.
+    #[error("{0}")]
+    Access(String),
 }
 
 impl StoreError {

@@ -1,14 +1,28 @@
-//! The S3 / MinIO store (issue 5 implements it; until then `s3://` fails clearly).
+//! The S3 store (AWS S3, MinIO and other S3-compatibles), with the same layout and the
+//! same guarantees as the local folder: a PUT replaces an object whole, and
+//! `put_if_absent` is a conditional create (`If-None-Match: *`).
+//!
+//! Credentials, region and endpoint follow the AWS conventions (`AWS_ACCESS_KEY_ID` /
+//! `AWS_SECRET_ACCESS_KEY`, `AWS_PROFILE`, web identity for IRSA, `AWS_REGION`,
+//! `AWS_ENDPOINT_URL`); they are never printed.
 
 use std::path::Path;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::Client;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct S3Settings {
     /// Use path-style addressing (`http://host/bucket/key`), as MinIO usually needs.
@@ -17,19 +31,199 @@ pub struct S3Settings {
     pub region: Option<String>,
     /// Overrides `AWS_ENDPOINT_URL`.
     pub endpoint: Option<String>,
+    /// Attempts per request, the first included; transient errors (5xx, throttling,
+    /// timeouts, refused connections) are retried with backoff.
+    pub max_attempts: u32,
+    /// Longest time for one request, its retries included.
+    pub operation_timeout_secs: f64,
+    /// Longest time to connect.
+    pub connect_timeout_secs: f64,
+}
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        Self {
+            path_style: false,
+            region: None,
+            endpoint: None,
+            max_attempts: 4,
+            operation_timeout_secs: 60.0,
+            connect_timeout_secs: 5.0,
+        }
+    }
+}
+
+impl S3Settings {
+    pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
+        let bad = |key: &str, why: &str| {
+            Err(crate::config::ConfigError::Invalid(format!(
+                "`s3.{key}` {why}"
+            )))
+        };
+        if !(1..=20).contains(&self.max_attempts) {
+            return bad("max_attempts", "must be between 1 and 20");
+        }
+        for (key, v) in [
+            ("operation_timeout_secs", self.operation_timeout_secs),
+            ("connect_timeout_secs", self.connect_timeout_secs),
+        ] {
+            if v.is_nan() || v <= 0.0 {
+                return bad(key, "must be > 0");
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug)]
 pub struct S3Store {
+    client: Client,
+    bucket: String,
+    /// The key prefix, without a trailing slash; empty for the bucket's root.
+    prefix: String,
     location: String,
 }
 
+/// `s3://bucket/some/prefix` → (`bucket`, `some/prefix`).
+fn parse_location(location: &str) -> Result<(String, String), StoreError> {
+    let invalid = |why: &str| StoreError::InvalidLocation(location.into(), why.into());
+    let rest = location
+        .strip_prefix("s3://")
+        .ok_or_else(|| invalid("expected s3://bucket/prefix"))?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let valid_bucket = (3..=63).contains(&bucket.len())
+        && bucket
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+    if !valid_bucket {
+        return Err(invalid(
+            "the bucket name must be 3-63 lower-case letters, digits, dots or hyphens",
+        ));
+    }
+    let prefix = prefix.trim_matches('/');
+    if prefix
+        .split('/')
+        .any(|p| p.is_empty() || p == "." || p == "..")
+        && !prefix.is_empty()
+    {
+        return Err(invalid("the prefix has an empty, `.` or `..` segment"));
+    }
+    Ok((bucket.to_owned(), prefix.to_owned()))
+}
+
 impl S3Store {
-    pub async fn open(location: &str, _settings: &S3Settings) -> Result<Self, StoreError> {
-        Err(StoreError::InvalidLocation(
-            location.into(),
-            "the S3 store is not available in this build".into(),
-        ))
+    /// Connect, and check at once that the bucket exists and the credentials work, so a
+    /// misconfigured run fails before it collects anything.
+    pub async fn open(location: &str, settings: &S3Settings) -> Result<Self, StoreError> {
+        let (bucket, prefix) = parse_location(location)?;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs_f64(settings.connect_timeout_secs))
+                    .operation_timeout(Duration::from_secs_f64(settings.operation_timeout_secs))
+                    .build(),
+            );
+        if let Some(region) = &settings.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(endpoint) = &settings.endpoint {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let shared = loader.load().await;
+        let mut config = aws_sdk_s3::config::Builder::from(&shared)
+            .force_path_style(settings.path_style)
+            // S3-compatibles (MinIO, s3s, Ceph) reject or mangle the newer default
+            // checksums: only send and check them when an operation requires it
+            // (awslabs/aws-sdk-rust#1240).
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
+        if shared.region().is_none() {
+            // MinIO and most S3-compatibles ignore the region, but signing needs one.
+            config = config.region(Region::from_static("us-east-1"));
+        }
+        let store = Self {
+            client: Client::from_conf(config.build()),
+            location: format!(
+                "s3://{bucket}{}{prefix}",
+                if prefix.is_empty() { "" } else { "/" }
+            ),
+            bucket,
+            prefix,
+        };
+        store.preflight().await?;
+        Ok(store)
+    }
+
+    async fn preflight(&self) -> Result<(), StoreError> {
+        self.client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(self.object_key(""))
+            .max_keys(1)
+            .send()
+            .await
+            .map_err(|e| self.error("opening", "", e))?;
+        Ok(())
+    }
+
+    fn object_key(&self, key: &str) -> String {
+        match (self.prefix.is_empty(), key.is_empty()) {
+            (true, _) => key.to_owned(),
+            (false, true) => format!("{}/", self.prefix),
+            (false, false) => format!("{}/{key}", self.prefix),
+        }
+    }
+
+    /// An error that names the operation, the bucket and key, and what went wrong in
+    /// words: wrong credentials, a missing bucket, an unreachable endpoint.
+    fn error<E, R>(&self, op: &'static str, key: &str, err: SdkError<E, R>) -> StoreError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        let location = format!("s3://{}/{}", self.bucket, self.object_key(key));
+        let code = err.code().unwrap_or_default().to_owned();
+        let access = |why: String| StoreError::Access(format!("{op} {location}: {why}"));
+        match code.as_str() {
+            // The messages of these errors may echo the key id: leave them out.
+            "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "InvalidToken" | "ExpiredToken" => {
+                return access(format!(
+                    "wrong credentials ({code}): check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile"
+                ))
+            }
+            "NoSuchBucket" => {
+                return access(format!("bucket `{}` does not exist", self.bucket))
+            }
+            "AccessDenied" | "Forbidden" => {
+                return access(
+                    "access denied: the credentials lack permission for this bucket or prefix"
+                        .into(),
+                )
+            }
+            _ => {}
+        }
+        let message = match &err {
+            SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => {
+                format!(
+                    "cannot reach the S3 endpoint (after retries): {}",
+                    DisplayErrorContext(&err)
+                )
+            }
+            SdkError::TimeoutError(_) => "timed out (after retries)".to_owned(),
+            SdkError::ServiceError(service) => format!(
+                "{} {}",
+                service.err().code().unwrap_or("error"),
+                service.err().message().unwrap_or_default()
+            ),
+            _ => DisplayErrorContext(&err).to_string(),
+        };
+        if message.contains("credentials") && matches!(err, SdkError::DispatchFailure(_)) {
+            return access(format!(
+                "no usable AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, or web identity ({message})"
+            ));
+        }
+        StoreError::io(op, location, message)
     }
 }
 
@@ -38,22 +232,145 @@ impl Store for S3Store {
     fn describe(&self) -> String {
         self.location.clone()
     }
-    async fn put(&self, key: &str, _body: Bytes) -> Result<(), StoreError> {
-        Err(StoreError::io("put", key, "unsupported"))
+
+    async fn put(&self, key: &str, body: Bytes) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(self.object_key(key))
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| self.error("writing", key, e))?;
+        Ok(())
     }
-    async fn put_file(&self, key: &str, _path: &Path) -> Result<(), StoreError> {
-        Err(StoreError::io("put", key, "unsupported"))
+
+    async fn put_file(&self, key: &str, path: &Path) -> Result<(), StoreError> {
+        let body = ByteStream::from_path(path)
+            .await
+            .map_err(|e| StoreError::io("reading", path.display().to_string(), e))?;
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(self.object_key(key))
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| self.error("writing", key, e))?;
+        Ok(())
     }
-    async fn put_if_absent(&self, key: &str, _body: Bytes) -> Result<bool, StoreError> {
-        Err(StoreError::io("put", key, "unsupported"))
+
+    async fn put_if_absent(&self, key: &str, body: Bytes) -> Result<bool, StoreError> {
+        let sent = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(self.object_key(key))
+            .if_none_match("*")
+            .body(ByteStream::from(body))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.raw().status().as_u16(), 412 | 409)
+                    || matches!(
+                        e.err().code(),
+                        Some("PreconditionFailed" | "ConditionalRequestConflict")
+                    ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(self.error("creating", key, e)),
+        }
     }
+
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
-        Err(StoreError::io("get", key, "unsupported"))
+        let got = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(self.object_key(key))
+            .send()
+            .await;
+        let output = match got {
+            Ok(output) => output,
+            Err(SdkError::ServiceError(e)) if e.err().is_no_such_key() => return Ok(None),
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => {
+                if e.err().code() == Some("NoSuchBucket") {
+                    return Err(self.error("reading", key, SdkError::ServiceError(e)));
+                }
+                return Ok(None);
+            }
+            Err(e) => return Err(self.error("reading", key, e)),
+        };
+        let body = output.body.collect().await.map_err(|e| {
+            StoreError::io(
+                "reading",
+                format!("s3://{}/{}", self.bucket, self.object_key(key)),
+                e,
+            )
+        })?;
+        Ok(Some(body.into_bytes()))
     }
+
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        Err(StoreError::io("list", prefix, "unsupported"))
+        let full = self.object_key(prefix);
+        let strip = self.object_key("");
+        let mut keys = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&full)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.error("listing", prefix, e))?;
+            for object in page.contents() {
+                if let Some(key) = object.key() {
+                    keys.push(key.strip_prefix(&strip).unwrap_or(key).to_owned());
+                }
+            }
+        }
+        keys.sort();
+        Ok(keys)
     }
+
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        Err(StoreError::io("delete", key, "unsupported"))
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(self.object_key(key))
+            .send()
+            .await
+            .map_err(|e| self.error("deleting", key, e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations() {
+        assert_eq!(
+            parse_location("s3://bucket/a/b/").unwrap(),
+            ("bucket".into(), "a/b".into())
+        );
+        assert_eq!(
+            parse_location("s3://my.bucket-1").unwrap(),
+            ("my.bucket-1".into(), "".into())
+        );
+        for bad in [
+            "s3://",
+            "s3://B",
+            "s3://ab",
+            "s3://bucket/a//b",
+            "s3://bucket/../x",
+        ] {
+            assert!(parse_location(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -59,7 +59,11 @@ impl Cli {
     pub fn new(fake: &FakeHf) -> Self {
         Self {
             workdir: tempfile::tempdir().expect("tempdir"),
-            envs: vec![("HF_ENDPOINT".into(), fake.url())],
+            envs: vec![
+                ("HF_ENDPOINT".into(), fake.url()),
+                // A killed run's lock runs out in seconds, so a resume need not wait long.
+                ("HFHARVEST__OUTPUT__LOCK_TTL_SECS".into(), "3".into()),
+            ],
         }
     }
 

@@ -29,9 +29,28 @@ impl TelemetryGuard {
     pub async fn shutdown(self) {}
 }
 
+const SECRET_BEARING_TARGETS: [&str; 9] = [
+    "aws_sigv4",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http_client",
+    "aws_config",
+    "aws_credential_types",
+    "hyper",
+    "hyper_util",
+    "h2",
+];
+
 /// Install the global subscriber. `RUST_LOG` filters (default `info`). Logs go to stderr.
 pub fn init(settings: &TelemetrySettings) -> TelemetryGuard {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // These crates log credentials' key ids, signed requests or raw headers at debug
+    // and trace; whatever RUST_LOG asks for, they stop at info.
+    for target in SECRET_BEARING_TARGETS {
+        if let Ok(directive) = format!("{target}=info").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let json = match settings.log_format {
         LogFormat::Json => true,
         LogFormat::Text => false,

@@ -231,46 +231,6 @@ async fn a_run_killed_mid_way_resumes_to_the_same_csv() {
     assert_eq!(count_files(&checkpoints), 10, "one checkpoint per model");
 }
 
-/// Processes below `pid` whose command line contains `needle`.
-fn descendants(pid: u32, needle: &str) -> Vec<u32> {
-    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-    let mut cmdlines = HashMap::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
-            continue;
-        };
-        let Some(after) = stat.rsplit(')').next() else {
-            continue;
-        };
-        let ppid: u32 = after
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        children.entry(ppid).or_default().push(p);
-        cmdlines.insert(
-            p,
-            std::fs::read_to_string(format!("/proc/{p}/cmdline")).unwrap_or_default(),
-        );
-    }
-    let mut out = Vec::new();
-    let mut stack = vec![pid];
-    while let Some(p) = stack.pop() {
-        for &c in children.get(&p).map(Vec::as_slice).unwrap_or(&[]) {
-            if cmdlines[&c].contains(needle)
-                && (needle.is_empty() || !cmdlines[&c].contains("chromedriver"))
-            {
-                out.push(c);
-            }
-            stack.push(c);
-        }
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_browser_killed_mid_run_is_replaced_and_the_run_finishes() {
     let fake = start_fake(20).await;

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
@@ -10,7 +11,10 @@ use std::time::{Duration, Instant};
 pub use fakehf::{FakeConfig, FakeHf, Fault, Route};
 
 /// Variables that would leak the developer's environment into a test run.
-const SCRUBBED_ENV: [&str; 8] = [
+const SCRUBBED_ENV: [&str; 11] = [
+    "AWS_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_SESSION_TOKEN",
     "HF_TOKEN",
     "HUGGING_FACE_HUB_TOKEN",
     "HF_ENDPOINT",
@@ -201,4 +205,44 @@ async fn finish(mut cmd: tokio::process::Command) -> Ran {
         output,
         elapsed: started.elapsed(),
     }
+}
+
+/// Processes below `pid` whose command line contains `needle`.
+pub fn descendants(pid: u32, needle: &str) -> Vec<u32> {
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut cmdlines = HashMap::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+            continue;
+        };
+        let Some(after) = stat.rsplit(')').next() else {
+            continue;
+        };
+        let ppid: u32 = after
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        children.entry(ppid).or_default().push(p);
+        cmdlines.insert(
+            p,
+            std::fs::read_to_string(format!("/proc/{p}/cmdline")).unwrap_or_default(),
+        );
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![pid];
+    while let Some(p) = stack.pop() {
+        for &c in children.get(&p).map(Vec::as_slice).unwrap_or(&[]) {
+            if cmdlines[&c].contains(needle)
+                && (needle.is_empty() || !cmdlines[&c].contains("chromedriver"))
+            {
+                out.push(c);
+            }
+            stack.push(c);
+        }
+    }
+    out
 }

@@ -1,0 +1,473 @@
+//! Output to S3 against a real S3-compatible server on 127.0.0.1 (`s3s-fs`, started
+//! here): the same files as a local run, crash safety under kill -9, the server dying
+//! mid-run, one run at a time, clear errors for bad credentials or a missing bucket,
+//! and no credential in any log, error or file.
+
+mod support;
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use support::*;
+
+const BUCKET: &str = "harvest";
+const KEY_ID: &str = "AKIASENTINELKEYID0042";
+const SECRET: &str = "sentinel-secret-5f2c9d1e-do-not-print";
+
+fn s3s_fs() -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("s3s-fs"))
+        .find(|p| p.exists());
+    on_path.unwrap_or_else(|| {
+        let home = std::env::var_os("HOME").expect("HOME");
+        let installed = Path::new(&home).join(".cargo/bin/s3s-fs");
+        assert!(
+            installed.exists(),
+            "s3s-fs is not installed: run scripts/install-test-deps"
+        );
+        installed
+    })
+}
+
+/// A real S3-compatible server over a folder; each bucket is a sub-folder.
+struct S3Server {
+    root: tempfile::TempDir,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl S3Server {
+    async fn start() -> Self {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join(BUCKET)).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut server = Self {
+            root,
+            port,
+            child: None,
+        };
+        server.restart().await;
+        server
+    }
+
+    /// (Re)start on the same folder and port.
+    async fn restart(&mut self) {
+        let child = Command::new(s3s_fs())
+            .args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--access-key", KEY_ID, "--secret-key", SECRET])
+            .arg(self.root.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("s3s-fs starts");
+        self.child = Some(child);
+        let port = self.port;
+        wait_for("s3s-fs to listen", Duration::from_secs(20), || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        })
+        .await;
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The folder the server keeps `s3://harvest/<prefix>` in.
+    fn dir(&self, prefix: &str) -> PathBuf {
+        self.root.path().join(BUCKET).join(prefix)
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A CLI pointed at the fake Hugging Face services and at the S3 server, with fast
+/// retry bounds and no way to reach anything but loopback (no instance metadata).
+fn cli_for(fake: &FakeHf, s3: &S3Server) -> Cli {
+    Cli::new(fake)
+        .leaderboard_on(fake)
+        .env("AWS_ACCESS_KEY_ID", KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_ENDPOINT_URL", &s3.url())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/dev/null",
+        )
+        .env("HFHARVEST__S3__PATH_STYLE", "true")
+        .env("HFHARVEST__S3__MAX_ATTEMPTS", "3")
+        .env("HFHARVEST__S3__CONNECT_TIMEOUT_SECS", "1")
+        .env("HFHARVEST__S3__OPERATION_TIMEOUT_SECS", "10")
+}
+
+async fn start_fake(models: usize) -> FakeHf {
+    FakeHf::start(FakeConfig {
+        models,
+        render_delay: Duration::from_millis(100),
+        ..FakeConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// Every file under `dir`, as `/`-separated paths relative to it.
+fn relative_files(dir: &Path) -> Vec<String> {
+    files_under(dir)
+        .into_iter()
+        .map(|p| {
+            p.strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
+        .collect()
+}
+
+/// A file's content without the fields that record when it was written.
+fn comparable(body: String, file: &str) -> String {
+    if !file.contains("/checkpoints/") {
+        return body;
+    }
+    let mut value: serde_json::Value = serde_json::from_str(&body).unwrap();
+    value.as_object_mut().unwrap().remove("recorded_at");
+    value.to_string()
+}
+
+fn read(path: PathBuf) -> String {
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_to_s3_writes_what_a_run_to_a_folder_writes() {
+    let fake = start_fake(40).await;
+    let s3 = S3Server::start().await;
+    let cli = cli_for(&fake, &s3).env("RUST_LOG", "trace");
+    let args = |out: &str| {
+        vec![
+            "run",
+            "--limit",
+            "25",
+            "--run-id",
+            "night1",
+            "--leaderboard-source",
+            "datasets",
+            "--out",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .chain([out.to_owned()])
+        .collect::<Vec<_>>()
+    };
+    let to_s3 = args("s3://harvest/daily/hf");
+    let to_s3: Vec<&str> = to_s3.iter().map(String::as_str).collect();
+    let s3_run = cli.run(&to_s3).await;
+    s3_run.assert_ok();
+    let local = cli.out().join("local");
+    let to_local = args(local.to_str().unwrap());
+    let to_local: Vec<&str> = to_local.iter().map(String::as_str).collect();
+    cli.run(&to_local).await.assert_ok();
+
+    let in_bucket = s3.dir("daily/hf");
+    let objects = relative_files(&in_bucket);
+    assert_eq!(objects, relative_files(&local), "the same objects as files");
+    for expected in [
+        "latest.json",
+        "runs/night1/manifest.json",
+        "runs/night1/models.csv",
+        "runs/night1/models.jsonl",
+        "runs/night1/leaderboard.csv",
+        "runs/night1/dataset.csv",
+        "runs/night1/quality.json",
+        "runs/night1/report.html",
+    ] {
+        assert!(
+            objects.contains(&expected.to_owned()),
+            "{expected} in {objects:?}"
+        );
+    }
+    assert!(
+        !objects.contains(&"lock.json".to_owned()),
+        "the lock is released"
+    );
+    assert_eq!(
+        objects
+            .iter()
+            .filter(|o| o.contains("/checkpoints/leaderboard/"))
+            .count(),
+        25
+    );
+    for file in objects
+        .iter()
+        .filter(|o| o.ends_with(".csv") || o.ends_with(".jsonl") || o.contains("/checkpoints/"))
+    {
+        assert_eq!(
+            comparable(read(in_bucket.join(file)), file),
+            comparable(read(local.join(file)), file),
+            "{file}"
+        );
+    }
+    let latest: serde_json::Value =
+        serde_json::from_str(&read(in_bucket.join("latest.json"))).unwrap();
+    assert_eq!(latest["run_id"], "night1");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&read(in_bucket.join("runs/night1/manifest.json"))).unwrap();
+    assert_eq!(manifest["status"], "complete");
+
+    // The credentials, under RUST_LOG=trace, appear in no log line and no object.
+    for secret in [KEY_ID, SECRET] {
+        assert!(!s3_run.stdout().contains(secret) && !s3_run.stderr().contains(secret));
+        for file in files_under(s3.root.path()) {
+            let bytes = std::fs::read(&file).unwrap();
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(secret),
+                "{secret} in {}",
+                file.display()
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_at_five_points_then_resumed_gives_the_uninterrupted_csvs() {
+    let fake = start_fake(30).await;
+    let s3 = S3Server::start().await;
+    let cli = cli_for(&fake, &s3);
+    let args = |prefix: &'static str| {
+        vec![
+            "run",
+            "--limit",
+            "10",
+            "--run-id",
+            "crash",
+            "--leaderboard-source",
+            "browser",
+            "--browser-sessions",
+            "1",
+            "--out",
+            prefix,
+        ]
+    };
+    cli.run(&args("s3://harvest/whole")).await.assert_ok();
+    let reference = s3.dir("whole/runs/crash");
+
+    let run = s3.dir("crashy/runs/crash");
+    let lock = s3.dir("crashy/lock.json");
+    let checkpoints = run.join("checkpoints/leaderboard");
+    type KillPoint<'a> = (&'a str, Box<dyn Fn() -> bool + 'a>);
+    let points: [KillPoint; 5] = [
+        ("the lock taken", Box::new(|| lock.exists())),
+        (
+            "models.csv written",
+            Box::new(|| run.join("models.csv").exists()),
+        ),
+        ("2 checkpoints", Box::new(|| count_files(&checkpoints) >= 2)),
+        ("5 checkpoints", Box::new(|| count_files(&checkpoints) >= 5)),
+        ("8 checkpoints", Box::new(|| count_files(&checkpoints) >= 8)),
+    ];
+    for (point, reached) in points {
+        let mut child = cli
+            .command(&args("s3://harvest/crashy"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for(point, Duration::from_secs(90), &reached).await;
+        // SIGKILL to the job and its browser, as when a pod dies: no cleanup runs.
+        let tree = descendants(child.id().unwrap(), "");
+        child.start_kill().unwrap();
+        for pid in tree {
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+        child.wait().await.unwrap();
+        // Whatever was written is whole: every checkpoint parses.
+        for file in files_under(&checkpoints) {
+            serde_json::from_str::<serde_json::Value>(&read(file.clone()))
+                .unwrap_or_else(|e| panic!("{} after a kill at {point}: {e}", file.display()));
+        }
+    }
+    assert!(
+        !run.join("dataset.csv").exists(),
+        "the kills came before the end"
+    );
+    // The resume waits out the killed run's lock (3 s here), then finishes the run.
+    let resumed = cli.run(&args("s3://harvest/crashy")).await;
+    resumed.assert_ok();
+    for file in ["models.csv", "leaderboard.csv", "dataset.csv"] {
+        assert_eq!(read(run.join(file)), read(reference.join(file)), "{file}");
+    }
+    assert_eq!(count_files(&checkpoints), 10, "one checkpoint per model");
+    assert!(s3.dir("crashy/latest.json").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_server_dying_mid_run_fails_clearly_and_a_rerun_finishes() {
+    let fake = start_fake(30).await;
+    let mut s3 = S3Server::start().await;
+    let cli = cli_for(&fake, &s3);
+    let args = [
+        "run",
+        "--limit",
+        "10",
+        "--run-id",
+        "outage",
+        "--leaderboard-source",
+        "browser",
+        "--out",
+        "s3://harvest/o",
+    ];
+    let job = cli
+        .command(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let checkpoints = s3.dir("o/runs/outage/checkpoints/leaderboard");
+    wait_for("3 checkpoints", Duration::from_secs(90), || {
+        count_files(&checkpoints) >= 3
+    })
+    .await;
+    s3.kill();
+    let started = std::time::Instant::now();
+    let out = tokio::time::timeout(Duration::from_secs(100), job.wait_with_output())
+        .await
+        .expect("the job gives up within its retry bounds")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!(
+        "the job gave up {:?} after the server died",
+        started.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("s3://harvest/o/") && stderr.contains("cannot reach the S3 endpoint"),
+        "the error names the store and what failed: {stderr}"
+    );
+    for file in files_under(&checkpoints) {
+        serde_json::from_str::<serde_json::Value>(&read(file.clone()))
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    }
+    let kept = count_files(&checkpoints);
+    assert!(kept >= 3);
+
+    s3.restart().await;
+    cli.run(&args).await.assert_ok();
+    assert_eq!(count_files(&checkpoints), 10);
+    let manifest = read(s3.dir("o/runs/outage/manifest.json"));
+    assert!(manifest.contains("\"complete\""), "{manifest}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn of_two_concurrent_runs_exactly_one_proceeds() {
+    let fake = FakeHf::start(FakeConfig {
+        models: 200,
+        latency: Duration::from_millis(300),
+        ..FakeConfig::default()
+    })
+    .await
+    .unwrap();
+    let s3 = S3Server::start().await;
+    let cli = cli_for(&fake, &s3);
+    let first = cli
+        .command(&[
+            "models",
+            "--limit",
+            "200",
+            "--run-id",
+            "first",
+            "--out",
+            "s3://harvest/shared",
+        ])
+        .spawn()
+        .unwrap();
+    let lock = s3.dir("shared/lock.json");
+    wait_for("the first run's lock", Duration::from_secs(30), || {
+        lock.exists()
+    })
+    .await;
+    let second = cli
+        .run(&[
+            "models",
+            "--run-id",
+            "second",
+            "--out",
+            "s3://harvest/shared",
+        ])
+        .await;
+    assert_eq!(second.code(), 1, "{}", second.stderr());
+    assert!(
+        second.stderr().contains("is in use: run first"),
+        "{}",
+        second.stderr()
+    );
+    let first = first.wait_with_output().await.unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(s3.dir("shared/runs/first/models.csv").exists());
+    assert!(
+        !s3.dir("shared/runs/second").exists(),
+        "the refused run wrote nothing"
+    );
+    assert!(!lock.exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_credentials_and_a_missing_bucket_fail_fast_saying_which() {
+    let fake = start_fake(10).await;
+    let s3 = S3Server::start().await;
+    let cli = cli_for(&fake, &s3);
+    let wrong = cli
+        .clone_env()
+        .env("AWS_SECRET_ACCESS_KEY", "not-the-secret-sentinel-77")
+        .env("RUST_LOG", "trace")
+        .run(&["models", "--out", "s3://harvest/x"])
+        .await;
+    assert_eq!(wrong.code(), 2, "{}", wrong.stderr());
+    assert!(
+        wrong.stderr().contains("wrong credentials"),
+        "{}",
+        wrong.stderr()
+    );
+    for secret in ["not-the-secret-sentinel-77", KEY_ID, SECRET] {
+        assert!(
+            !wrong.stderr().contains(secret) && !wrong.stdout().contains(secret),
+            "{secret} printed"
+        );
+    }
+    let missing = cli.run(&["models", "--out", "s3://no-such-bucket/x"]).await;
+    assert_eq!(missing.code(), 2, "{}", missing.stderr());
+    assert!(
+        missing
+            .stderr()
+            .contains("bucket `no-such-bucket` does not exist"),
+        "{}",
+        missing.stderr()
+    );
+    assert_eq!(
+        fake.requests().total(),
+        0,
+        "nothing was collected before the check"
+    );
+}

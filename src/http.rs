@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use opentelemetry::KeyValue;
 use rand::Rng;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
@@ -137,6 +138,7 @@ impl HttpStats {
 /// A successful response: its headers and whole body.
 #[derive(Debug)]
 pub struct Fetched {
+    pub status: u16,
     pub url: Url,
     pub headers: HeaderMap,
     pub body: Bytes,
@@ -245,6 +247,13 @@ impl HttpClient {
                 });
             }
             self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            crate::telemetry::metrics().http_retries.add(
+                1,
+                &[KeyValue::new(
+                    "server.address",
+                    url.host_str().unwrap_or("").to_owned(),
+                )],
+            );
             tracing::warn!(url = %redact(url), attempt, delay_ms = delay.as_millis() as u64, reason = %last, "retrying");
             tokio::time::sleep(delay).await;
         }
@@ -261,12 +270,42 @@ impl HttpClient {
             http.response.status_code = tracing::field::Empty,
             error.r#type = tracing::field::Empty,
         );
+        let started = Instant::now();
         let result = self.send(url).instrument(span.clone()).await;
-        match &result {
-            Attempt::Done(_) => span.record("http.response.status_code", 200),
-            Attempt::Retry { reason, .. } => span.record("error.type", reason.as_str()),
-            Attempt::Fatal(e) => span.record("error.type", e.metric_label()),
+        // Semantic conventions: the status code when there was a response; `error.type`
+        // is the status code for HTTP errors, or what failed otherwise.
+        let (status, error): (Option<u16>, Option<String>) = match &result {
+            Attempt::Done(fetched) => (Some(fetched.status), None),
+            Attempt::Retry { reason, .. } => match reason.strip_prefix("HTTP ") {
+                Some(code) => (code.parse().ok(), Some(code.to_owned())),
+                None => (None, Some(reason.clone())),
+            },
+            Attempt::Fatal(HttpError::Status { status, .. }) => {
+                (Some(*status), Some(status.to_string()))
+            }
+            Attempt::Fatal(e) => (None, Some(e.metric_label().to_owned())),
         };
+        let mut attributes = vec![
+            KeyValue::new("http.request.method", "GET"),
+            KeyValue::new("server.address", url.host_str().unwrap_or("").to_owned()),
+        ];
+        if let Some(port) = url.port_or_known_default() {
+            attributes.push(KeyValue::new("server.port", i64::from(port)));
+        }
+        if let Some(status) = status {
+            span.record("http.response.status_code", status);
+            attributes.push(KeyValue::new(
+                "http.response.status_code",
+                i64::from(status),
+            ));
+        }
+        if let Some(error) = error {
+            span.record("error.type", error.as_str());
+            attributes.push(KeyValue::new("error.type", error));
+        }
+        crate::telemetry::metrics()
+            .http_duration
+            .record(started.elapsed().as_secs_f64(), &attributes);
         result
     }
 
@@ -288,6 +327,7 @@ impl HttpClient {
         if status.is_success() {
             return match response.bytes().await {
                 Ok(body) => Attempt::Done(Fetched {
+                    status: status.as_u16(),
                     url: url.clone(),
                     headers,
                     body,
@@ -299,6 +339,7 @@ impl HttpClient {
             let delay = server_delay(&headers);
             if delay.is_some() {
                 self.stats.rate_limit_waits.fetch_add(1, Ordering::Relaxed);
+                crate::telemetry::metrics().rate_limit_waits.add(1, &[]);
             }
             return Attempt::Retry {
                 delay,
@@ -333,6 +374,7 @@ impl HttpClient {
         if let Some(until) = until {
             if until > Instant::now() {
                 self.stats.rate_limit_waits.fetch_add(1, Ordering::Relaxed);
+                crate::telemetry::metrics().rate_limit_waits.add(1, &[]);
                 tracing::info!(
                     wait_ms = (until - Instant::now()).as_millis() as u64,
                     "rate limit window spent; waiting"

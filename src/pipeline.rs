@@ -4,8 +4,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use opentelemetry::KeyValue;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::config::Settings;
 use crate::error::{Error, Result};
@@ -111,11 +113,72 @@ pub enum Stages {
 /// Run the stages, recording each in the manifest as it finishes. A failed run's
 /// manifest says `failed` and why; what it wrote stays for a rerun to resume from.
 pub async fn run(ctx: &RunContext, stages: Stages) -> Result<Manifest> {
-    let ttl = std::time::Duration::from_secs_f64(ctx.settings.output.lock_ttl_secs);
-    let lock = RunLock::acquire(ctx.store.clone(), &ctx.layout.run_id, ttl, &ctx.cancel).await?;
-    let result = run_locked(ctx, stages).await;
-    lock.release().await;
-    result
+    let span = tracing::info_span!("run", otel.name = "hfharvest run", run.id = %ctx.layout.run_id);
+    async {
+        let started = Instant::now();
+        let ttl = std::time::Duration::from_secs_f64(ctx.settings.output.lock_ttl_secs);
+        let lock = RunLock::acquire(ctx.store.clone(), &ctx.layout.run_id, ttl, &ctx.cancel).await;
+        let result = match lock {
+            Ok(lock) => {
+                let result = run_locked(ctx, stages).await;
+                lock.release().await;
+                result
+            }
+            Err(e) => Err(e.into()),
+        };
+        record_run_metrics(ctx, started, &result);
+        result
+    }
+    .instrument(span)
+    .await
+}
+
+/// The run-level metrics: duration, last success, the run-info gauge (with the trace
+/// id, for the dashboard's links) and the counts per stage and outcome.
+fn record_run_metrics(ctx: &RunContext, started: Instant, result: &Result<Manifest>) {
+    let metrics = crate::telemetry::metrics();
+    metrics
+        .run_duration
+        .record(started.elapsed().as_secs_f64(), &[]);
+    let (status, error_type) = match result {
+        Ok(_) => ("complete", "".to_owned()),
+        Err(e) => ("failed", e.metric_label().to_owned()),
+    };
+    if result.is_ok() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        metrics.last_success.record(now.as_secs_f64(), &[]);
+    }
+    metrics.run_info.record(
+        1,
+        &[
+            KeyValue::new("run_id", ctx.layout.run_id.to_string()),
+            KeyValue::new("status", status),
+            KeyValue::new("error_type", error_type),
+            KeyValue::new(
+                "trace_id",
+                crate::telemetry::current_trace_id().unwrap_or_default(),
+            ),
+        ],
+    );
+    if let Ok(manifest) = result {
+        for stage in &manifest.stages {
+            for (outcome, n) in &stage.outcomes {
+                metrics.run_models.record(
+                    *n,
+                    &[
+                        KeyValue::new("stage", stage.name.clone()),
+                        KeyValue::new("outcome", outcome.clone()),
+                    ],
+                );
+            }
+        }
+    }
+}
+
+fn stage_span(name: &'static str) -> tracing::Span {
+    tracing::info_span!("stage", otel.name = format!("stage {name}"), stage = name)
 }
 
 /// `latest.json`: the newest run that completed every stage. Written only after that
@@ -166,7 +229,9 @@ async fn run_locked(ctx: &RunContext, stages: Stages) -> Result<Manifest> {
     result?;
     saved?;
     if publish {
-        publish_latest(ctx, &manifest).await?;
+        publish_latest(ctx, &manifest)
+            .instrument(stage_span("publish"))
+            .await?;
     }
     Ok(manifest)
 }
@@ -177,8 +242,17 @@ async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -
         Stages::ScoresOnly(ids) => ids,
         Stages::ModelsOnly | Stages::All => {
             let started = Instant::now();
-            let models = cancellable(ctx, hub::collect_models(ctx)).await?;
+            let models = cancellable(ctx, hub::collect_models(ctx))
+                .instrument(stage_span("models"))
+                .await?;
             let outcome = if models.resumed { "resumed" } else { "ok" };
+            crate::telemetry::metrics().models_processed.add(
+                models.models,
+                &[
+                    KeyValue::new("stage", "models"),
+                    KeyValue::new("outcome", outcome),
+                ],
+            );
             manifest.stages.push(StageSummary {
                 name: "models".into(),
                 seconds: started.elapsed().as_secs_f64(),
@@ -192,7 +266,9 @@ async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -
         }
     };
     // The scores stage watches for cancellation itself, so it can quit its browsers.
-    let scores = leaderboard::collect_scores(ctx, &models).await?;
+    let scores = leaderboard::collect_scores(ctx, &models)
+        .instrument(stage_span("scores"))
+        .await?;
     let mut outcomes = scores.counts.clone();
     if scores.resumed > 0 {
         outcomes.insert("resumed".into(), scores.resumed);
@@ -215,7 +291,9 @@ pub async fn prepare_and_report(ctx: &RunContext, manifest: &mut Manifest) -> Re
         ctx,
         crate::prepare::prepare_run(ctx.store.as_ref(), &ctx.layout),
     )
+    .instrument(stage_span("prepare"))
     .await?;
+    record_top_models(ctx).await;
     let c = &prepared.coverage;
     manifest.stages.push(StageSummary {
         name: "prepare".into(),
@@ -235,6 +313,7 @@ pub async fn prepare_and_report(ctx: &RunContext, manifest: &mut Manifest) -> Re
         ctx,
         crate::report::report_run(ctx.store.as_ref(), &ctx.layout, parameters),
     )
+    .instrument(stage_span("report"))
     .await?;
     manifest.stages.push(StageSummary {
         name: "report".into(),
@@ -243,6 +322,45 @@ pub async fn prepare_and_report(ctx: &RunContext, manifest: &mut Manifest) -> Re
     });
     manifest.save(ctx).await?;
     Ok(())
+}
+
+/// The `hfharvest.model.*` gauges for the data dashboard: downloads and scores of the
+/// run's top models by downloads (`telemetry.top_models`), from `dataset.csv`.
+async fn record_top_models(ctx: &RunContext) {
+    let key = ctx.layout.file(crate::prepare::DATASET_CSV);
+    let Ok(Some(body)) = ctx.store.get(&key).await else {
+        return;
+    };
+    let Ok(mut rows) = crate::prepare::read_dataset_csv(&body, &key) else {
+        return;
+    };
+    rows.sort_by_key(|r| r.rank);
+    let metrics = crate::telemetry::metrics();
+    for row in rows.iter().take(ctx.settings.telemetry.top_models) {
+        let model = KeyValue::new("model_id", row.model_id.clone());
+        if let Some(downloads) = row.downloads {
+            metrics
+                .model_downloads
+                .record(downloads, std::slice::from_ref(&model));
+        }
+        let scores = [
+            ("average", row.average),
+            ("ifeval", row.ifeval),
+            ("bbh", row.bbh),
+            ("math_lvl5", row.math_lvl5),
+            ("gpqa", row.gpqa),
+            ("musr", row.musr),
+            ("mmlu_pro", row.mmlu_pro),
+        ];
+        for (benchmark, score) in scores {
+            if let Some(score) = score {
+                metrics.model_score.record(
+                    score,
+                    &[model.clone(), KeyValue::new("benchmark", benchmark)],
+                );
+            }
+        }
+    }
 }
 
 /// The model ids of this run's `models.csv`, in rank order.

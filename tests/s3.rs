@@ -110,10 +110,7 @@ fn cli_for(fake: &FakeHf, s3: &S3Server) -> Cli {
         .env("AWS_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", "/dev/null")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/dev/null",
-        )
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("HFHARVEST__S3__PATH_STYLE", "true")
         .env("HFHARVEST__S3__MAX_ATTEMPTS", "3")
         .env("HFHARVEST__S3__CONNECT_TIMEOUT_SECS", "1")

@@ -13,6 +13,7 @@ use scraper::{ElementRef, Html, Selector};
 use thirtyfour::error::WebDriverErrorInner;
 use thirtyfour::prelude::*;
 use thirtyfour::ChromiumLikeCapabilities;
+use tracing::Instrument;
 use url::Url;
 
 use super::rows::{classify, Column, Lookup, ScoreRow, REQUIRED};
@@ -233,53 +234,72 @@ impl Worker<'_> {
 
     async fn work(&self, session: &mut Option<Session>) -> Result<()> {
         let mut own_restarts = 0u32;
+        while let Some(model) = self.next_model() {
+            let span = tracing::info_span!("model", model.id = %model);
+            self.one_model(session, &model, &mut own_restarts)
+                .instrument(span)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Look one model up, replacing a dead session (at most twice for this model, and
+    /// `max_session_restarts` times in all), and checkpoint the answer.
+    async fn one_model(
+        &self,
+        session: &mut Option<Session>,
+        model: &ModelId,
+        own_restarts: &mut u32,
+    ) -> Result<()> {
         // Up to four bounded waits (rows after an in-app search; frame, table and rows
         // after a page load) plus the loads themselves.
         let budget = Duration::from_secs_f64(self.settings.page_timeout_secs * 4.0 + 10.0);
-        while let Some(model) = self.next_model() {
-            let mut tries = 0;
-            let lookup = loop {
-                if self.ctx.cancel.is_cancelled() {
-                    return Err(Error::Interrupted("a termination signal"));
-                }
-                if session.is_none() {
-                    *session = Some(self.open_session().await?);
-                }
-                let open = session.as_mut().expect("session just opened");
-                let attempt = tokio::select! {
-                    r = tokio::time::timeout(budget, lookup(open, self.settings, &model)) => r,
-                    _ = self.ctx.cancel.cancelled() => return Err(Error::Interrupted("a termination signal")),
-                };
-                let reason = match attempt {
-                    Ok(Ok(lookup)) => break lookup,
-                    Ok(Err(Failure::Page(reason))) => break Lookup::error(reason),
-                    Ok(Err(Failure::Session(reason))) => reason,
-                    Err(_) => format!("no answer within {budget:?}"),
-                };
-                tracing::warn!(model = %model, reason = %reason, "browser session failed; starting a new one");
-                if let Some(dead) = session.take() {
-                    dead.quit().await;
-                }
-                self.restarts.fetch_add(1, Ordering::Relaxed);
-                own_restarts += 1;
-                tries += 1;
-                if own_restarts > self.settings.max_session_restarts {
-                    return Err(LeaderboardError::Browser(format!(
-                        "browser sessions died {own_restarts} times (last, on {model}: {reason})"
-                    ))
-                    .into());
-                }
-                if tries >= 2 {
-                    break Lookup::error(format!(
-                        "the browser failed twice on this model: {reason}"
-                    ));
-                }
+        let mut tries = 0;
+        let lookup = loop {
+            if self.ctx.cancel.is_cancelled() {
+                return Err(Error::Interrupted("a termination signal"));
+            }
+            if session.is_none() {
+                *session = Some(self.open_session().await?);
+            }
+            let open = session.as_mut().expect("session just opened");
+            let commands = lookup(open, self.settings, model).instrument(tracing::info_span!(
+                "webdriver lookup",
+                model.id = %model,
+                attempt = tries + 1
+            ));
+            let attempt = tokio::select! {
+                r = tokio::time::timeout(budget, commands) => r,
+                _ = self.ctx.cancel.cancelled() => return Err(Error::Interrupted("a termination signal")),
             };
-            self.writer.record(&model, lookup).await?;
-            if !self.settings.reuse_sessions {
-                if let Some(session) = session.take() {
-                    session.quit().await;
-                }
+            let reason = match attempt {
+                Ok(Ok(lookup)) => break lookup,
+                Ok(Err(Failure::Page(reason))) => break Lookup::error(reason),
+                Ok(Err(Failure::Session(reason))) => reason,
+                Err(_) => format!("no answer within {budget:?}"),
+            };
+            tracing::warn!(model = %model, reason = %reason, "browser session failed; starting a new one");
+            if let Some(dead) = session.take() {
+                dead.quit().await;
+            }
+            self.restarts.fetch_add(1, Ordering::Relaxed);
+            crate::telemetry::metrics().session_restarts.add(1, &[]);
+            *own_restarts += 1;
+            tries += 1;
+            if *own_restarts > self.settings.max_session_restarts {
+                return Err(LeaderboardError::Browser(format!(
+                    "browser sessions died {own_restarts} times (last, on {model}: {reason})"
+                ))
+                .into());
+            }
+            if tries >= 2 {
+                break Lookup::error(format!("the browser failed twice on this model: {reason}"));
+            }
+        };
+        self.writer.record(model, lookup).await?;
+        if !self.settings.reuse_sessions {
+            if let Some(session) = session.take() {
+                session.quit().await;
             }
         }
         Ok(())

@@ -146,6 +146,18 @@ pub enum MatchStatus {
     Error,
 }
 
+impl MatchStatus {
+    /// The metric outcome: `ok` (found), `not_found`, `mismatch` or `error`.
+    pub fn outcome(self) -> &'static str {
+        match self {
+            Self::Found => "ok",
+            Self::NotFound => "not_found",
+            Self::Mismatch => "mismatch",
+            Self::Error => "error",
+        }
+    }
+}
+
 /// One row of `leaderboard.csv`: one per leaderboard evaluation of a model (a model can
 /// have several: precision and chat-template variants), or one row with empty scores
 /// when the status is not `found`. Benchmarks are the leaderboard's normalised 0–100 scores.

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
+use opentelemetry::KeyValue;
 use serde::{Deserialize, Serialize};
+use tracing::Instrument;
 
 use super::browser;
 use super::datasets::DatasetsSource;
@@ -60,10 +62,22 @@ impl CheckpointWriter {
             lookup,
             recorded_at: chrono::Utc::now().to_rfc3339(),
         };
+        let outcome = checkpoint.lookup.status.outcome();
         let body = serde_json::to_vec(&checkpoint).expect("checkpoint serialises");
         self.store
             .put(&self.layout.checkpoint(STAGE, model), Bytes::from(body))
             .await?;
+        let metrics = crate::telemetry::metrics();
+        metrics
+            .checkpoints_written
+            .add(1, &[KeyValue::new("stage", STAGE)]);
+        metrics.models_processed.add(
+            1,
+            &[
+                KeyValue::new("stage", "scores"),
+                KeyValue::new("outcome", outcome),
+            ],
+        );
         self.progress.inc(1);
         Ok(())
     }
@@ -113,6 +127,9 @@ pub async fn collect_scores(ctx: &RunContext, models: &[ModelId]) -> Result<Scor
         .cloned()
         .collect();
     outcome.resumed = (models.len() - todo.len()) as u64;
+    crate::telemetry::metrics()
+        .checkpoints_resumed
+        .add(outcome.resumed, &[KeyValue::new("stage", STAGE)]);
     if outcome.resumed > 0 {
         tracing::info!(
             resumed = outcome.resumed,
@@ -144,7 +161,11 @@ pub async fn collect_scores(ctx: &RunContext, models: &[ModelId]) -> Result<Scor
                     if ctx.cancel.is_cancelled() {
                         return Err(Error::Interrupted("a termination signal"));
                     }
-                    writer.record(model, source.lookup(model)).await?;
+                    let span = tracing::info_span!("model", model.id = %model);
+                    writer
+                        .record(model, source.lookup(model))
+                        .instrument(span)
+                        .await?;
                 }
             }
             SourceKind::Browser => {

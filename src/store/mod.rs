@@ -19,6 +19,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use tracing::Instrument;
 
 use crate::config::Settings;
 use crate::types::{ModelId, RunId};
@@ -69,18 +70,87 @@ pub trait Store: Send + Sync + Debug {
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
 }
 
-/// Open the store named by `output.dir`: `s3://bucket/prefix` or a local folder.
+/// Open the store named by `output.dir`: `s3://bucket/prefix` or a local folder, with
+/// a span per call and the bytes written counted.
 pub async fn open(settings: &Settings) -> Result<Arc<dyn Store>, StoreError> {
     let dir = settings.output.dir.trim();
-    if dir.starts_with("s3://") {
-        Ok(Arc::new(s3::S3Store::open(dir, &settings.s3).await?))
+    let inner: Arc<dyn Store> = if dir.starts_with("s3://") {
+        Arc::new(s3::S3Store::open(dir, &settings.s3).await?)
     } else if dir.contains("://") {
-        Err(StoreError::InvalidLocation(
+        return Err(StoreError::InvalidLocation(
             dir.into(),
             "use a local folder or s3://bucket/prefix".into(),
-        ))
+        ));
     } else {
-        Ok(Arc::new(local::LocalStore::open(Path::new(dir))?))
+        Arc::new(local::LocalStore::open(Path::new(dir))?)
+    };
+    Ok(Arc::new(Observed { inner }))
+}
+
+/// A store whose every call is a span (`store put`, …) and whose writes count towards
+/// `hfharvest.publish.bytes`.
+#[derive(Debug)]
+struct Observed {
+    inner: Arc<dyn Store>,
+}
+
+fn store_span(op: &'static str, key: &str) -> tracing::Span {
+    tracing::info_span!("store", otel.name = format!("store {op}"), store.operation = op, store.key = %key)
+}
+
+fn published(bytes: u64) {
+    crate::telemetry::metrics().publish_bytes.add(bytes, &[]);
+}
+
+#[async_trait]
+impl Store for Observed {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    async fn put(&self, key: &str, body: Bytes) -> Result<(), StoreError> {
+        let len = body.len() as u64;
+        self.inner
+            .put(key, body)
+            .instrument(store_span("put", key))
+            .await?;
+        published(len);
+        Ok(())
+    }
+    async fn put_file(&self, key: &str, path: &Path) -> Result<(), StoreError> {
+        let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        self.inner
+            .put_file(key, path)
+            .instrument(store_span("put", key))
+            .await?;
+        published(len);
+        Ok(())
+    }
+    async fn put_if_absent(&self, key: &str, body: Bytes) -> Result<bool, StoreError> {
+        let len = body.len() as u64;
+        let created = self
+            .inner
+            .put_if_absent(key, body)
+            .instrument(store_span("create", key))
+            .await?;
+        if created {
+            published(len);
+        }
+        Ok(created)
+    }
+    async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
+        self.inner.get(key).instrument(store_span("get", key)).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.inner
+            .list(prefix)
+            .instrument(store_span("list", prefix))
+            .await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.inner
+            .delete(key)
+            .instrument(store_span("delete", key))
+            .await
     }
 }
 

@@ -266,7 +266,7 @@ impl HttpClient {
             http.request.method = "GET",
             server.address = url.host_str().unwrap_or(""),
             url.full = %redact(url),
-            http.request.resend_count = attempt - 1,
+            http.request.resend_count = i64::from(attempt - 1),
             http.response.status_code = tracing::field::Empty,
             error.r#type = tracing::field::Empty,
         );
@@ -293,7 +293,7 @@ impl HttpClient {
             attributes.push(KeyValue::new("server.port", i64::from(port)));
         }
         if let Some(status) = status {
-            span.record("http.response.status_code", status);
+            span.record("http.response.status_code", i64::from(status));
             attributes.push(KeyValue::new(
                 "http.response.status_code",
                 i64::from(status),

@@ -116,6 +116,12 @@ pub async fn run(ctx: &RunContext, stages: Stages) -> Result<Manifest> {
     let span = tracing::info_span!("run", otel.name = "hfharvest run", run.id = %ctx.layout.run_id);
     async {
         let started = Instant::now();
+        // Counters start at zero, so dashboards see the series (and rate() works) before
+        // the first retry, wait or restart.
+        let metrics = crate::telemetry::metrics();
+        metrics.http_retries.add(0, &[]);
+        metrics.rate_limit_waits.add(0, &[]);
+        metrics.session_restarts.add(0, &[]);
         let ttl = std::time::Duration::from_secs_f64(ctx.settings.output.lock_ttl_secs);
         let lock = RunLock::acquire(ctx.store.clone(), &ctx.layout.run_id, ttl, &ctx.cancel).await;
         let result = match lock {

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use futures::{stream, StreamExt};
 use serde_json::Value;
+use tracing::Instrument;
 use url::Url;
 
 use super::{DetailMode, HubError, HubSettings, ModelRecord};
@@ -136,7 +137,9 @@ impl HubClient {
     /// Start a list request in the background; aborted if dropped.
     fn fetch_in_background(&self, url: Url) -> AbortOnDropHandle<Result<Fetched, HttpError>> {
         let http = self.http.clone();
-        AbortOnDropHandle::new(tokio::spawn(async move { http.get(&url).await }))
+        AbortOnDropHandle::new(tokio::spawn(
+            async move { http.get(&url).await }.instrument(tracing::Span::current()),
+        ))
     }
 
     pub async fn model_info(&self, model_id: &str) -> Result<Value, HttpError> {

@@ -230,6 +230,29 @@ async fn a_run_to_s3_writes_what_a_run_to_a_folder_writes() {
         serde_json::from_str(&read(in_bucket.join("runs/night1/manifest.json"))).unwrap();
     assert_eq!(manifest["status"], "complete");
 
+    // A failed run leaves latest.json on the last good one.
+    fake.inject(Route::List, Fault::server_error(503), 1000);
+    let failed = cli
+        .clone_env()
+        .env("HFHARVEST__HTTP__MAX_ATTEMPTS", "2")
+        .run(&[
+            "run",
+            "--run-id",
+            "night2",
+            "--out",
+            "s3://harvest/daily/hf",
+        ])
+        .await;
+    assert_eq!(failed.code(), 1, "{}", failed.stderr());
+    let latest: serde_json::Value =
+        serde_json::from_str(&read(in_bucket.join("latest.json"))).unwrap();
+    assert_eq!(
+        latest["run_id"], "night1",
+        "a failed run never replaces latest.json"
+    );
+    let manifest = read(in_bucket.join("runs/night2/manifest.json"));
+    assert!(manifest.contains("\"failed\""), "{manifest}");
+
     // The credentials, under RUST_LOG=trace, appear in no log line and no object.
     for secret in [KEY_ID, SECRET] {
         assert!(!s3_run.stdout().contains(secret) && !s3_run.stderr().contains(secret));
@@ -305,6 +328,10 @@ async fn killed_at_five_points_then_resumed_gives_the_uninterrupted_csvs() {
     assert!(
         !run.join("dataset.csv").exists(),
         "the kills came before the end"
+    );
+    assert!(
+        !s3.dir("crashy/latest.json").exists(),
+        "no latest.json for a run that never completed"
     );
     // The resume waits out the killed run's lock (3 s here), then finishes the run.
     let resumed = cli.run(&args("s3://harvest/crashy")).await;

@@ -218,7 +218,11 @@ impl S3Store {
             ),
             _ => DisplayErrorContext(&err).to_string(),
         };
-        if message.contains("credentials") && matches!(err, SdkError::DispatchFailure(_)) {
+        let before_sending = matches!(
+            err,
+            SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_)
+        );
+        if before_sending && message.to_ascii_lowercase().contains("credentials") {
             return access(format!(
                 "no usable AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, or web identity ({message})"
             ));

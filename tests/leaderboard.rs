@@ -211,13 +211,7 @@ async fn a_run_killed_mid_way_resumes_to_the_same_csv() {
             .spawn()
             .unwrap();
         wait_for(point, Duration::from_secs(90), &reached).await;
-        // SIGKILL to the job and its browser, as when a pod dies: no cleanup runs.
-        let tree = descendants(child.id().unwrap(), "");
-        child.start_kill().unwrap();
-        for pid in tree {
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-        }
-        child.wait().await.unwrap();
+        kill_job_tree(&mut child).await;
     }
     assert!(
         count_files(&checkpoints) < 10 || !cli.out().join("runs/crash/leaderboard.csv").exists()

@@ -312,13 +312,7 @@ async fn killed_at_five_points_then_resumed_gives_the_uninterrupted_csvs() {
             .spawn()
             .unwrap();
         wait_for(point, Duration::from_secs(90), &reached).await;
-        // SIGKILL to the job and its browser, as when a pod dies: no cleanup runs.
-        let tree = descendants(child.id().unwrap(), "");
-        child.start_kill().unwrap();
-        for pid in tree {
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-        }
-        child.wait().await.unwrap();
+        kill_job_tree(&mut child).await;
         // Whatever was written is whole: every checkpoint parses.
         for file in files_under(&checkpoints) {
             serde_json::from_str::<serde_json::Value>(&read(file.clone()))

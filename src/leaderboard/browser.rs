@@ -463,42 +463,38 @@ async fn load_page(
         .await
         .map_err(|e| session_failure("opening the page", e))?;
     if !settings.iframe_selector.is_empty() {
-        let frame = driver
-            .query(By::Css(settings.iframe_selector.clone()))
-            .wait(wait, POLL)
-            .first()
-            .await
-            .map_err(|e| {
-                if not_found(&e) {
-                    Failure::Page(format!(
-                        "frame `{}` did not appear within {wait:?}",
-                        settings.iframe_selector
-                    ))
-                } else {
-                    session_failure("waiting for the frame", e)
-                }
-            })?;
+        let frame = appears(driver, "frame", &settings.iframe_selector, wait).await?;
         frame
             .enter_frame()
             .await
             .map_err(|e| session_failure("entering the frame", e))?;
     }
+    appears(driver, "table", &settings.table_selector, wait).await?;
+    wait_for_filtered_rows(driver, settings, model, wait).await
+}
+
+/// Wait for the first element matching `selector`; its absence is the page's fault (it
+/// changed), any other error the session's.
+async fn appears(
+    driver: &WebDriver,
+    what: &str,
+    selector: &str,
+    wait: Duration,
+) -> Result<WebElement, Failure> {
     driver
-        .query(By::Css(settings.table_selector.clone()))
+        .query(By::Css(selector.to_owned()))
         .wait(wait, POLL)
         .first()
         .await
         .map_err(|e| {
             if not_found(&e) {
                 Failure::Page(format!(
-                    "table `{}` did not appear within {wait:?}",
-                    settings.table_selector
+                    "{what} `{selector}` did not appear within {wait:?}"
                 ))
             } else {
-                session_failure("waiting for the table", e)
+                session_failure(&format!("waiting for the {what}"), e)
             }
-        })?;
-    wait_for_filtered_rows(driver, settings, model, wait).await
+        })
 }
 
 /// An app may draw its table before it applies the URL's search (or while it still

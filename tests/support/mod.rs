@@ -246,3 +246,15 @@ pub fn descendants(pid: u32, needle: &str) -> Vec<u32> {
     }
     out
 }
+
+/// SIGKILL a running job and every process under it (its chromedriver and browsers), as
+/// when a pod dies: no cleanup runs.
+pub async fn kill_job_tree(child: &mut tokio::process::Child) {
+    let tree = descendants(child.id().expect("the job is running"), "");
+    child.start_kill().expect("kill the job");
+    for pid in tree {
+        // SAFETY: kill(2) on a pid we just listed; a pid already gone is harmless.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    }
+    child.wait().await.expect("the job is reaped");
+}

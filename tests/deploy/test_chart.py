@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import os
 import re
 import subprocess
 import tomllib
@@ -294,14 +295,20 @@ def test_schema_config_keys_are_the_jobs_keys() -> None:
     assert {s: set(p["properties"]) for s, p in config.items()} == example_config_keys()
 
 
-def hfharvest(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def hfharvest_binary() -> Path:
+    """The debug binary `cargo test` built (scripts/test runs it first); built here if
+    missing. Building with `cargo run` instead would rebuild: without dev-dependencies
+    the feature set differs."""
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    binary = target / "debug" / "hfharvest"
+    if not binary.exists():
+        subprocess.run(["cargo", "build", "--locked", "--bin", "hfharvest"], cwd=ROOT, check=True, timeout=1800)
+    return binary
+
+
+def hfharvest(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["cargo", "run", "--quiet", "--locked", "--bin", "hfharvest", "--", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env=env,
+        [str(hfharvest_binary()), *args], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
 
 

@@ -398,7 +398,8 @@ async fn the_server_dying_mid_run_fails_clearly_and_a_rerun_finishes() {
 async fn of_two_concurrent_runs_exactly_one_proceeds() {
     let fake = FakeHf::start(FakeConfig {
         models: 200,
-        latency: Duration::from_millis(300),
+        // Slow enough that the first run still holds the lock when the second starts.
+        latency: Duration::from_millis(1500),
         ..FakeConfig::default()
     })
     .await

@@ -38,7 +38,8 @@ pub struct LockFile {
 pub struct RunLock {
     store: Arc<dyn Store>,
     token: String,
-    renewer: CancellationToken,
+    stop_renewing: CancellationToken,
+    renewer: tokio::task::JoinHandle<()>,
 }
 
 fn owner() -> String {
@@ -73,11 +74,12 @@ impl RunLock {
                 token: token.clone(),
             };
             if store.put_if_absent(LOCK_KEY, encode(&mine)).await? {
-                let renewer = CancellationToken::new();
-                tokio::spawn(renew(store.clone(), mine, ttl, renewer.clone()));
+                let stop_renewing = CancellationToken::new();
+                let renewer = tokio::spawn(renew(store.clone(), mine, ttl, stop_renewing.clone()));
                 return Ok(Self {
                     store,
                     token,
+                    stop_renewing,
                     renewer,
                 });
             }
@@ -120,9 +122,12 @@ impl RunLock {
         }
     }
 
-    /// Stop renewing and delete the lock if it is still ours.
+    /// Stop renewing and delete the lock if it is still ours. The renewer is waited for
+    /// first: a renewal still in flight would otherwise write the lock back after the
+    /// delete, and hold the output for another time-to-live.
     pub async fn release(self) {
-        self.renewer.cancel();
+        self.stop_renewing.cancel();
+        let _ = self.renewer.await;
         match self.store.get(LOCK_KEY).await {
             Ok(Some(body)) => {
                 let ours = serde_json::from_slice::<LockFile>(&body)
@@ -169,5 +174,113 @@ async fn renew(store: Arc<dyn Store>, mut lock: LockFile, ttl: Duration, stop: C
         if let Err(e) = store.put(LOCK_KEY, encode(&lock)).await {
             tracing::warn!(error = %e, "could not renew the run lock; retrying");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::local::LocalStore;
+
+    /// A store that holds every overwrite of the lock (a renewal) until told to go on.
+    #[derive(Debug)]
+    struct HeldRenewals {
+        inner: LocalStore,
+        renewing: tokio::sync::Notify,
+        go_on: tokio::sync::Notify,
+        written: tokio::sync::Notify,
+    }
+
+    #[async_trait::async_trait]
+    impl Store for HeldRenewals {
+        fn describe(&self) -> String {
+            self.inner.describe()
+        }
+        async fn put(&self, key: &str, body: Bytes) -> Result<(), StoreError> {
+            if key != LOCK_KEY {
+                return self.inner.put(key, body).await;
+            }
+            self.renewing.notify_one();
+            self.go_on.notified().await;
+            let written = self.inner.put(key, body).await;
+            self.written.notify_one();
+            written
+        }
+        async fn put_file(&self, key: &str, path: &std::path::Path) -> Result<(), StoreError> {
+            self.inner.put_file(key, path).await
+        }
+        async fn put_if_absent(&self, key: &str, body: Bytes) -> Result<bool, StoreError> {
+            self.inner.put_if_absent(key, body).await
+        }
+        async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
+            self.inner.get(key).await
+        }
+        async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+            self.inner.list(prefix).await
+        }
+        async fn delete(&self, key: &str) -> Result<(), StoreError> {
+            self.inner.delete(key).await
+        }
+    }
+
+    /// A release while a renewal is in flight: the renewal must not write the lock back.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_released_lock_is_not_written_back_by_a_renewal_in_flight() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(HeldRenewals {
+            inner: LocalStore::open(dir.path()).unwrap(),
+            renewing: tokio::sync::Notify::new(),
+            go_on: tokio::sync::Notify::new(),
+            written: tokio::sync::Notify::new(),
+        });
+        let ttl = Duration::from_millis(30);
+        let run = RunId::parse("r1").unwrap();
+        let lock = RunLock::acquire(store.clone(), &run, ttl, &CancellationToken::new())
+            .await
+            .unwrap();
+        // The renewer has read the lock, found it its own, and is about to write it.
+        store.renewing.notified().await;
+        let mut release = tokio::spawn(lock.release());
+        // A release that does not wait for the renewer finishes here, before the write.
+        let finished_early = tokio::time::timeout(Duration::from_millis(200), &mut release)
+            .await
+            .is_ok();
+        store.go_on.notify_one();
+        store.written.notified().await;
+        if !finished_early {
+            release.await.unwrap();
+        }
+        assert!(
+            store.get(LOCK_KEY).await.unwrap().is_none(),
+            "lock.json came back after its release"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_second_run_is_refused_naming_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(LocalStore::open(dir.path()).unwrap());
+        let cancel = CancellationToken::new();
+        let ttl = Duration::from_secs(60);
+        let first = RunId::parse("first").unwrap();
+        let held = RunLock::acquire(store.clone(), &first, ttl, &cancel)
+            .await
+            .unwrap();
+        let refused = RunLock::acquire(
+            store.clone(),
+            &RunId::parse("second").unwrap(),
+            ttl,
+            &cancel,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(refused.contains("is in use: run first"), "{refused}");
+        held.release().await;
+        RunLock::acquire(store, &RunId::parse("second").unwrap(), ttl, &cancel)
+            .await
+            .unwrap()
+            .release()
+            .await;
     }
 }

@@ -125,6 +125,8 @@ def test_default_cronjob_has_the_native_selenium_sidecar_and_hardening() -> None
     job = spec["jobTemplate"]["spec"]
     assert job["backoffLimit"] >= 1
     assert job["activeDeadlineSeconds"] > 0 and job["ttlSecondsAfterFinished"] > 0
+    (rule,) = job["podFailurePolicy"]["rules"]
+    assert rule["action"] == "FailJob" and rule["onExitCodes"]["values"] == [2], "bad config is not retried"
     pod = job["template"]["spec"]
     assert pod["restartPolicy"] == "Never"
 
@@ -192,6 +194,7 @@ def test_existing_secret_renders_no_secret_and_uses_its_key_names() -> None:
         ("HF_TOKEN", "token"),
         ("AWS_ACCESS_KEY_ID", "key-id"),
         ("AWS_SECRET_ACCESS_KEY", "key-secret"),
+        ("AWS_SESSION_TOKEN", "AWS_SESSION_TOKEN"),
     ]:
         ref = env[var]["valueFrom"]["secretKeyRef"]
         assert ref == {"name": "hf-and-s3", "key": key, "optional": True}

@@ -11,8 +11,10 @@ use std::time::Instant;
 
 use hfharvest::hub::{ModelRecord, ParametersSource};
 use hfharvest::leaderboard::{LeaderboardRecord, MatchStatus};
-use hfharvest::pipeline::{Manifest, RunStatus};
-use hfharvest::store::{local::LocalStore, RunLayout, Store};
+use std::sync::Arc;
+
+use hfharvest::run::{Manifest, RunLayout, RunStatus};
+use hfharvest::store::{local::LocalStore, RunStore, Store};
 use hfharvest::RunId;
 
 const MODELS: usize = 1000;
@@ -144,12 +146,12 @@ fn csv_bytes<T: serde::Serialize>(rows: &[T]) -> Vec<u8> {
 }
 
 async fn put_run(
-    store: &LocalStore,
+    store: &Arc<LocalStore>,
     id: &str,
     started: &str,
     models: &[ModelRecord],
     lb: &[LeaderboardRecord],
-) -> RunLayout {
+) -> RunStore {
     let layout = RunLayout::new(RunId::parse(id).unwrap());
     store
         .put(&layout.file("models.csv"), csv_bytes(models).into())
@@ -176,14 +178,14 @@ async fn put_run(
         )
         .await
         .unwrap();
-    layout
+    RunStore::new(store.clone(), layout)
 }
 
 #[tokio::main]
 async fn main() {
     let (models, rows) = inputs();
     let dir = tempfile::tempdir().unwrap();
-    let store = LocalStore::open(dir.path()).unwrap();
+    let store = Arc::new(LocalStore::open(dir.path()).unwrap());
     let mut yesterday = models.clone();
     for (i, m) in yesterday.iter_mut().enumerate() {
         m.downloads = m
@@ -191,7 +193,7 @@ async fn main() {
             .map(|d| d.saturating_sub((i as u64 * 7919) % 5000));
     }
     put_run(&store, "day1", "2026-01-01T00:00:00Z", &yesterday, &rows).await;
-    let layout = put_run(&store, "day2", "2026-01-02T00:00:00Z", &models, &rows).await;
+    let run = put_run(&store, "day2", "2026-01-02T00:00:00Z", &models, &rows).await;
     let parameters = vec![("models (top N)".to_owned(), MODELS.to_string())];
 
     let mut prepare_s = Vec::new();
@@ -200,14 +202,15 @@ async fn main() {
     let mut dropped = 0;
     for _ in 0..5 {
         let t = Instant::now();
-        let prepared = hfharvest::prepare::prepare_run(&store, &layout)
-            .await
-            .unwrap();
+        let prepared = hfharvest::prepare::prepare_run(&run).await.unwrap();
         prepare_s.push(t.elapsed().as_secs_f64());
-        assert_eq!((prepared.rows + prepared.dropped) as usize, models.len());
+        assert_eq!(
+            prepared.rows.len() + prepared.dropped as usize,
+            models.len()
+        );
         dropped = prepared.dropped;
         let t = Instant::now();
-        let report = hfharvest::report::report_run(&store, &layout, parameters.clone())
+        let report = hfharvest::report::report_run(&run, parameters.clone())
             .await
             .unwrap();
         report_s.push(t.elapsed().as_secs_f64());

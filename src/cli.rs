@@ -8,8 +8,10 @@ use config::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Override, Settings};
+use crate::error::Error;
 use crate::leaderboard::SourceKind;
 use crate::pipeline::{self, RunContext, Stages};
+use crate::run::{ModelId, Stage};
 use crate::telemetry::LogFormat;
 
 /// Harvest the most-downloaded text-generation models on Hugging Face, with their
@@ -165,62 +167,91 @@ pub async fn execute(
     let stages = match &cli.command {
         Command::Models(_) => Stages::ModelsOnly,
         Command::Run(_) => Stages::All,
-        Command::Scores(args) => Stages::ScoresOnly(
-            crate::leaderboard::models_from_args(&args.models).map_err(|e| {
-                crate::Error::Config(crate::config::ConfigError::Invalid(e.to_string()))
-            })?,
-        ),
-        Command::Prepare(_) | Command::Report(_) => {
-            return prepare_or_report(&cli.command, settings, cancel).await;
-        }
+        Command::Scores(args) => Stages::ScoresOnly(models_from_args(&args.models)?),
+        Command::Prepare(_) => return rerun_stage(Stage::Prepare, settings, cancel).await,
+        Command::Report(_) => return rerun_stage(Stage::Report, settings, cancel).await,
     };
     let ctx = RunContext::open(settings, cancel)
         .await
         .context("opening the output store")?;
-    let run_id = ctx.layout.run_id.clone();
-    let where_ = ctx.store.describe();
+    let run_id = ctx.run_id().clone();
+    let where_ = ctx.run.describe();
     pipeline::run(&ctx, stages)
         .await
         .with_context(|| format!("run {run_id} (output {where_})"))?;
-    eprintln!("run {run_id} complete: {where_}/{}", ctx.layout.root());
+    eprintln!(
+        "run {run_id} complete: {where_}/{}",
+        ctx.run.layout().root()
+    );
     Ok(())
 }
 
-/// `prepare` / `report`: one stage over an existing run. The run's manifest is left as it
-/// is, so a complete run stays complete.
-async fn prepare_or_report(
-    command: &Command,
+/// `prepare` / `report`: one stage over an existing run.
+async fn rerun_stage(
+    stage: Stage,
     settings: Settings,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
     if settings.output.run_id.is_none() {
-        anyhow::bail!(crate::Error::Config(crate::config::ConfigError::Invalid(
-            "--run-id is required: name the existing run to prepare or report on".into()
-        )));
+        anyhow::bail!(Error::usage(
+            "--run-id is required",
+            format!("name the existing run to {stage}")
+        ));
     }
     let ctx = RunContext::open(settings, cancel)
         .await
         .context("opening the output store")?;
-    let run_id = ctx.layout.run_id.clone();
-    let where_ = ctx.store.describe();
-    let written = if matches!(command, Command::Prepare(_)) {
-        let outcome = crate::prepare::prepare_run(ctx.store.as_ref(), &ctx.layout)
-            .await
-            .with_context(|| format!("preparing run {run_id} (output {where_})"))?;
-        eprintln!(
-            "prepared {} models ({} dropped, {} values fixed; see quality.json)",
-            outcome.rows, outcome.dropped, outcome.fixed
-        );
-        crate::prepare::DATASET_CSV
+    let run_id = ctx.run_id().clone();
+    let where_ = ctx.run.describe();
+    let doing = if stage == Stage::Prepare {
+        "preparing"
     } else {
-        let parameters = crate::report::parameters_from_settings(&ctx.settings);
-        crate::report::report_run(ctx.store.as_ref(), &ctx.layout, parameters)
-            .await
-            .with_context(|| format!("reporting on run {run_id} (output {where_})"))?;
-        crate::report::REPORT_HTML
+        "reporting on"
     };
-    eprintln!("wrote {where_}/{}", ctx.layout.file(written));
+    let (written, said) = pipeline::rerun_stage(&ctx, stage)
+        .await
+        .with_context(|| format!("{doing} run {run_id} (output {where_})"))?;
+    eprintln!("{said}");
+    eprintln!("wrote {}", ctx.run.location(written));
     Ok(())
+}
+
+/// Model ids from `--models`: a models.csv (its `model_id` column), a text file with
+/// one id per line, or the ids themselves.
+fn models_from_args(args: &[String]) -> Result<Vec<ModelId>, Error> {
+    let mut out = Vec::new();
+    for arg in args {
+        let path = std::path::Path::new(arg);
+        if !path.is_file() {
+            out.push(ModelId::parse(arg).map_err(|e| Error::usage("--models", e.to_string()))?);
+            continue;
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::usage(format!("reading models from {arg}"), e.to_string()))?;
+        if arg.ends_with(".csv") {
+            let records = crate::hub::read_models_csv(text.as_bytes(), arg)
+                .map_err(|e| Error::usage(format!("reading models from {arg}"), e.to_string()))?;
+            for r in records {
+                out.push(ModelId::parse(&r.model_id).map_err(|e| {
+                    Error::usage(format!("reading models from {arg}"), e.to_string())
+                })?);
+            }
+        } else {
+            for (i, line) in text.lines().enumerate() {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                out.push(ModelId::parse(line).map_err(|e| {
+                    Error::usage(
+                        format!("reading models from {arg} line {}", i + 1),
+                        e.to_string(),
+                    )
+                })?);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The effective settings as pretty JSON (they hold no secrets).

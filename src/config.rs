@@ -1,6 +1,9 @@
 //! Layered settings: built-in defaults, then a TOML file (`--config FILE` or
 //! `HFHARVEST_CONFIG`), then `HFHARVEST__SECTION__KEY` environment variables, then CLI
 //! flags. Credentials are not settings: they come from the environment only.
+//!
+//! Each section belongs to the module that uses it and checks itself; this module only
+//! merges the layers and says which key, from which source, is wrong.
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +14,9 @@ use sha2::{Digest, Sha256};
 use crate::http::HttpSettings;
 use crate::hub::HubSettings;
 use crate::leaderboard::LeaderboardSettings;
+use crate::run::InvalidSetting;
 use crate::store::s3::S3Settings;
+use crate::store::OutputSettings;
 use crate::telemetry::TelemetrySettings;
 
 pub const ENV_PREFIX: &str = "HFHARVEST";
@@ -28,40 +33,6 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct OutputSettings {
-    /// A local folder, or `s3://bucket/prefix`.
-    pub dir: String,
-    /// The run id; a UTC timestamp when unset.
-    pub run_id: Option<String>,
-    /// How long the run lock (`lock.json`) holds without being renewed. The running job
-    /// renews it every third of this; a crashed job's lock can be taken over once it
-    /// has run out.
-    pub lock_ttl_secs: f64,
-}
-
-impl OutputSettings {
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.lock_ttl_secs.is_nan() || self.lock_ttl_secs < 1.0 {
-            return Err(ConfigError::Invalid(
-                "`output.lock_ttl_secs` must be at least 1".into(),
-            ));
-        }
-        Ok(())
-    }
-}
-
-impl Default for OutputSettings {
-    fn default() -> Self {
-        Self {
-            dir: "./data".into(),
-            run_id: None,
-            lock_ttl_secs: 600.0,
-        }
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("config file {path}: {message}")]
@@ -70,6 +41,12 @@ pub enum ConfigError {
     UnknownKey { key: String, origin: String },
     #[error("config: {0}")]
     Invalid(String),
+    /// A value a section refused, with the layer that set it.
+    #[error("config: {setting} (set by {origin})")]
+    Setting {
+        setting: InvalidSetting,
+        origin: String,
+    },
 }
 
 /// One CLI flag that overrides a setting, e.g. `("hub.limit", 100)`.
@@ -89,6 +66,7 @@ impl Settings {
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
 
         let mut builder = Config::builder().add_source(defaults);
+        let mut origins = Origins::default();
         if let Some(path) = &file {
             if !path.is_file() {
                 return Err(ConfigError::File {
@@ -103,6 +81,7 @@ impl Settings {
                 message: e.to_string(),
             })?;
             check_known_keys(&known, &table, "", &path.display().to_string())?;
+            origins.file = Some((path.display().to_string(), table));
             builder = builder.add_source(source);
         }
         let env = environment();
@@ -110,6 +89,7 @@ impl Settings {
             .collect()
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         check_known_keys(&known, &env_table, "", "the environment (HFHARVEST__*)")?;
+        origins.env = env_table;
         builder = builder.add_source(env);
         if let Ok(endpoint) = std::env::var("HF_ENDPOINT") {
             if !endpoint.trim().is_empty() {
@@ -119,6 +99,7 @@ impl Settings {
             }
         }
         for (key, value) in overrides {
+            origins.flags.push(key);
             builder = builder
                 .set_override(key, value)
                 .map_err(|e| ConfigError::Invalid(format!("--flag for `{key}`: {e}")))?;
@@ -127,25 +108,23 @@ impl Settings {
             .build()
             .and_then(Config::try_deserialize)
             .map_err(|e| ConfigError::Invalid(describe_origin(e, file.as_deref())))?;
-        settings.validate()?;
+        settings
+            .validate()
+            .map_err(|setting| ConfigError::Setting {
+                origin: origins.of(&setting.key),
+                setting,
+            })?;
         Ok(settings)
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key: &str, why: &str| Err(ConfigError::Invalid(format!("`{key}` {why}")));
-        if self.output.dir.trim().is_empty() {
-            return invalid("output.dir", "is empty");
-        }
-        if let Some(run_id) = &self.output.run_id {
-            crate::types::RunId::parse(run_id)
-                .map_err(|e| ConfigError::Invalid(format!("`output.run_id`: {e}")))?;
-        }
+    /// Every section checks its own values.
+    fn validate(&self) -> Result<(), InvalidSetting> {
+        self.output.validate()?;
         self.hub.validate()?;
         self.http.validate()?;
         self.leaderboard.validate()?;
         self.s3.validate()?;
-        self.output.validate()?;
-        Ok(())
+        self.telemetry.validate()
     }
 
     /// A digest of the effective settings for the run manifest. Settings hold no secrets.
@@ -154,6 +133,56 @@ impl Settings {
         let hash = Sha256::digest(&json);
         hash.iter().take(12).map(|b| format!("{b:02x}")).collect()
     }
+}
+
+/// Which layer set which key, to say where a refused value came from.
+#[derive(Default)]
+struct Origins {
+    file: Option<(String, Map<String, Value>)>,
+    env: Map<String, Value>,
+    flags: Vec<&'static str>,
+}
+
+impl Origins {
+    /// The last layer that set `key` (`hub.limit`): flags win over the environment,
+    /// the environment over the file, the file over the defaults.
+    fn of(&self, key: &str) -> String {
+        if self.flags.contains(&key) {
+            return "a command-line flag".into();
+        }
+        if self.env.contains_key(key) {
+            return format!(
+                "the environment ({ENV_PREFIX}__{})",
+                key.to_uppercase().replace('.', "__")
+            );
+        }
+        if let Some((path, table)) = &self.file {
+            if lookup(table, key) {
+                return path.clone();
+            }
+        }
+        if key == "hub.endpoint" && std::env::var_os("HF_ENDPOINT").is_some() {
+            return "HF_ENDPOINT".into();
+        }
+        "the built-in default".into()
+    }
+}
+
+/// Whether a nested table (a file's) has a dotted key.
+fn lookup(table: &Map<String, Value>, key: &str) -> bool {
+    let mut node = table;
+    let mut segments = key.split('.').peekable();
+    while let Some(segment) = segments.next() {
+        match node.get(segment) {
+            Some(_) if segments.peek().is_none() => return true,
+            Some(Value {
+                kind: ValueKind::Table(t),
+                ..
+            }) => node = t,
+            _ => return false,
+        }
+    }
+    false
 }
 
 fn environment() -> Environment {

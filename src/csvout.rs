@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use serde::de::DeserializeOwned;
 use serde::{Serialize, Serializer};
 
 /// Characters that make a spreadsheet treat a cell as a formula.
@@ -53,6 +54,31 @@ pub fn writer<W: std::io::Write>(out: W) -> csv::Writer<W> {
         .has_headers(true)
         .terminator(csv::Terminator::CRLF)
         .from_writer(out)
+}
+
+/// A CSV of ours that does not read back: which file, which row, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key} row {row}: {message}")]
+pub struct CsvReadError {
+    pub key: String,
+    /// The 1-based line of the row, the header being line 1.
+    pub row: u64,
+    pub message: String,
+}
+
+/// Read every row of one of our CSVs; the first bad row is an error naming it.
+pub fn read_rows<T: DeserializeOwned>(body: &[u8], key: &str) -> Result<Vec<T>, CsvReadError> {
+    csv::Reader::from_reader(body)
+        .deserialize()
+        .enumerate()
+        .map(|(i, row)| {
+            row.map_err(|e| CsvReadError {
+                key: key.to_owned(),
+                row: i as u64 + 2,
+                message: e.to_string(),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

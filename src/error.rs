@@ -1,75 +1,106 @@
-//! The library's error type. Each stage has its own typed error; this enum gathers
-//! them so the binary can map any failure to an exit code and a metric label.
+//! The library's one error type, above the stages: each stage's typed error, the
+//! settings, and the store's refusals before anything ran. The binary maps it to an
+//! exit code; telemetry to a metric label.
 
 use crate::config::ConfigError;
 use crate::hub::HubError;
 use crate::leaderboard::LeaderboardError;
 use crate::prepare::PrepareError;
 use crate::report::ReportError;
+use crate::run::Stage;
 use crate::store::StoreError;
-use crate::types::{InvalidModelId, InvalidRunId};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// The settings are wrong (exit 2).
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    Settings(#[from] ConfigError),
+    /// The command line asks for something that cannot be done (exit 2).
+    #[error("{what}: {reason}")]
+    Usage { what: String, reason: String },
+    /// The output refused us before anything ran: a bad location, wrong credentials,
+    /// a missing bucket (exit 2).
     #[error(transparent)]
-    Hub(#[from] HubError),
+    Preflight(StoreError),
     #[error(transparent)]
-    Leaderboard(#[from] LeaderboardError),
+    Models(HubError),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Scores(LeaderboardError),
     #[error(transparent)]
     Prepare(#[from] PrepareError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// The store failed during the run (exit 1; what was written stays).
     #[error(transparent)]
-    ModelId(#[from] InvalidModelId),
-    #[error(transparent)]
-    RunId(#[from] InvalidRunId),
-    #[error("{what}: {source}")]
-    Io {
-        what: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("interrupted by {0}")]
-    Interrupted(&'static str),
+    Store(#[from] StoreError),
+    #[error("interrupted by a termination signal")]
+    Interrupted,
 }
 
 impl Error {
-    pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
-        Self::Io {
+    pub fn usage(what: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Usage {
             what: what.into(),
-            source,
+            reason: reason.into(),
         }
     }
 
-    /// Whether the failure is the user's input (exit code 2) rather than the run's (1).
-    pub fn is_usage(&self) -> bool {
-        matches!(
-            self,
-            Self::Config(_)
-                | Self::ModelId(_)
-                | Self::RunId(_)
-                | Self::Store(StoreError::Access(_) | StoreError::InvalidLocation(..))
-        )
+    /// 2 for bad usage, settings or a store refused before anything ran; 1 for a
+    /// failure during the run.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Settings(_) | Self::Usage { .. } | Self::Preflight(_) => 2,
+            _ => 1,
+        }
     }
 
-    /// A short, stable label for metrics and the manifest.
+    /// Whether running again, unchanged, may succeed (a transient failure, an
+    /// interruption), as opposed to one that needs a fix first.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Settings(_) | Self::Usage { .. } | Self::Preflight(_) => false,
+            Self::Models(e) => e.is_retryable(),
+            Self::Scores(e) => e.is_retryable(),
+            Self::Prepare(e) => e.is_retryable(),
+            Self::Report(e) => e.is_retryable(),
+            Self::Store(e) => e.is_retryable(),
+            Self::Interrupted => true,
+        }
+    }
+
+    /// A short, stable label for metrics and the manifest: the stage that failed, or
+    /// what kind of failure it was.
     pub fn metric_label(&self) -> &'static str {
         match self {
-            Self::Config(_) => "config",
-            Self::Hub(_) => "hub",
-            Self::Leaderboard(_) => "leaderboard",
+            Self::Settings(_) => "settings",
+            Self::Usage { .. } => "usage",
+            Self::Preflight(_) => "preflight",
+            Self::Models(_) => Stage::Models.as_str(),
+            Self::Scores(_) => Stage::Scores.as_str(),
+            Self::Prepare(_) => Stage::Prepare.as_str(),
+            Self::Report(_) => Stage::Report.as_str(),
             Self::Store(_) => "store",
-            Self::Prepare(_) => "prepare",
-            Self::Report(_) => "report",
-            Self::ModelId(_) => "model_id",
-            Self::RunId(_) => "run_id",
-            Self::Io { .. } => "io",
-            Self::Interrupted(_) => "interrupted",
+            Self::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// A stage that stopped because it was told to is an interruption, whichever stage.
+impl From<HubError> for Error {
+    fn from(e: HubError) -> Self {
+        match e {
+            HubError::Interrupted => Self::Interrupted,
+            e => Self::Models(e),
+        }
+    }
+}
+
+impl From<LeaderboardError> for Error {
+    fn from(e: LeaderboardError) -> Self {
+        match e {
+            LeaderboardError::Interrupted => Self::Interrupted,
+            e => Self::Scores(e),
         }
     }
 }

@@ -1,8 +1,12 @@
 //! hfharvest: a nightly dataset of the language models people use on Hugging Face.
 //!
-//! Data flows through one module per stage: [`hub`] (metadata) → [`leaderboard`]
-//! (scores, checkpointed per model) → [`prepare`] (the joined dataset) → [`report`]
-//! (HTML and charts), with [`store`] for where files go and [`pipeline`] for the run.
+//! Layers, bottom to top; a module uses only those below it (`tests/layering.rs`
+//! checks, and `ARCHITECTURE.md` explains):
+//! - [`run`] and [`csvout`]: the run's own types (ids, layout, manifest, [`run::Stage`]);
+//! - [`telemetry`], [`progress`]; then [`http`], [`store`];
+//! - the stages, in data-flow order: [`hub`] (models) → [`leaderboard`] (scores) →
+//!   [`prepare`] → [`report`];
+//! - [`config`] and [`error`]; [`pipeline`], which runs the stages; [`cli`], the edge.
 
 pub mod cli;
 pub mod config;
@@ -15,12 +19,12 @@ pub mod pipeline;
 pub mod prepare;
 pub mod progress;
 pub mod report;
+pub mod run;
 pub mod store;
 pub mod telemetry;
-pub mod types;
 
 pub use error::{Error, Result};
-pub use types::{ModelId, RunId};
+pub use run::{ModelId, RunId};
 
 #[cfg(test)]
 pub(crate) mod testdata {

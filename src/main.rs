@@ -6,7 +6,8 @@ use clap::Parser;
 use hfharvest::cli::{execute, Cli};
 use tokio_util::sync::CancellationToken;
 
-/// Documented in the README and `--help`.
+/// Documented in the README and `--help`: 0 success, 1 the run failed, 2 bad usage,
+/// settings, or an output refused before anything ran.
 #[repr(u8)]
 enum Exit {
     Ok = 0,
@@ -45,10 +46,10 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::from(Exit::Ok as u8),
             Err(e) => {
                 eprintln!("error: {e:#}");
-                let usage = e
+                let code = e
                     .downcast_ref::<hfharvest::Error>()
-                    .is_some_and(hfharvest::Error::is_usage);
-                ExitCode::from(if usage { Exit::Usage } else { Exit::Failed } as u8)
+                    .map_or(Exit::Failed as u8, hfharvest::Error::exit_code);
+                ExitCode::from(code)
             }
         }
     })

@@ -23,6 +23,8 @@ use opentelemetry_sdk::Resource;
 use serde::{Deserialize, Serialize};
 use tracing_subscriber::{fmt, prelude::*, EnvFilter};
 
+use crate::run::{check_secs, InvalidSetting};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -41,6 +43,17 @@ pub struct TelemetrySettings {
     pub top_models: usize,
     /// Longest wait at exit for the last traces and metrics to be sent.
     pub shutdown_timeout_secs: f64,
+}
+
+impl TelemetrySettings {
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        check_secs(
+            "telemetry.shutdown_timeout_secs",
+            self.shutdown_timeout_secs,
+            0.0,
+            600.0,
+        )
+    }
 }
 
 impl Default for TelemetrySettings {

@@ -193,7 +193,7 @@ async fn a_run_killed_mid_way_resumes_to_the_same_csv() {
     cli.run(&args("whole")).await.assert_ok();
     let reference = std::fs::read(cli.out().join("runs/whole/leaderboard.csv")).unwrap();
 
-    let checkpoints = cli.out().join("runs/crash/checkpoints/leaderboard");
+    let checkpoints = cli.out().join("runs/crash/checkpoints/scores");
     let models_csv = cli.out().join("runs/crash/models.csv");
     // Kill points: once the models stage is done, then after 1, 4 and 8 checkpoints.
     type KillPoint<'a> = (&'a str, Box<dyn Fn() -> bool + 'a>);
@@ -244,7 +244,7 @@ async fn a_browser_killed_mid_run_is_replaced_and_the_run_finishes() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let checkpoints = cli.out().join("runs/bk/checkpoints/leaderboard");
+    let checkpoints = cli.out().join("runs/bk/checkpoints/scores");
     wait_for("2 checkpoints", Duration::from_secs(90), || {
         count_files(&checkpoints) >= 2
     })
@@ -395,7 +395,7 @@ async fn sigterm_quits_every_browser_and_keeps_the_checkpoints() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let checkpoints = cli.out().join("runs/term/checkpoints/leaderboard");
+    let checkpoints = cli.out().join("runs/term/checkpoints/scores");
     wait_for("2 checkpoints", Duration::from_secs(90), || {
         count_files(&checkpoints) >= 2
     })

@@ -209,7 +209,7 @@ async fn a_run_to_s3_writes_what_a_run_to_a_folder_writes() {
     assert_eq!(
         objects
             .iter()
-            .filter(|o| o.contains("/checkpoints/leaderboard/"))
+            .filter(|o| o.contains("/checkpoints/scores/"))
             .count(),
         25
     );
@@ -292,7 +292,7 @@ async fn killed_at_five_points_then_resumed_gives_the_uninterrupted_csvs() {
 
     let run = s3.dir("crashy/runs/crash");
     let lock = s3.dir("crashy/lock.json");
-    let checkpoints = run.join("checkpoints/leaderboard");
+    let checkpoints = run.join("checkpoints/scores");
     type KillPoint<'a> = (&'a str, Box<dyn Fn() -> bool + 'a>);
     let points: [KillPoint; 5] = [
         ("the lock taken", Box::new(|| lock.exists())),
@@ -359,7 +359,7 @@ async fn the_server_dying_mid_run_fails_clearly_and_a_rerun_finishes() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let checkpoints = s3.dir("o/runs/outage/checkpoints/leaderboard");
+    let checkpoints = s3.dir("o/runs/outage/checkpoints/scores");
     wait_for("3 checkpoints", Duration::from_secs(90), || {
         count_files(&checkpoints) >= 3
     })

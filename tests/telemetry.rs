@@ -331,7 +331,7 @@ async fn spans_and_metrics_reach_a_real_collector_and_feed_the_dashboards() {
             "{dashboard} queries {metric}, which the job does not emit ({emitted:?})"
         );
     }
-    assert!(log.contains("outcome: Str(not_found)") && log.contains("outcome: Str(ok)"));
+    assert!(log.contains("outcome: Str(not_found)") && log.contains("outcome: Str(found)"));
     assert!(log.contains("benchmark: Str(average)"));
 
     // No secret in any exported span, event or metric, nor in the job's own logs.

@@ -13,8 +13,8 @@ use url::Url;
 use super::{DetailMode, HubError, HubSettings, ModelRecord};
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::http::{redact, Fetched, HttpClient, HttpError, HttpSettings};
-use crate::types::Secret;
+use crate::http::{next_link, redact, Fetched, HttpClient, HttpError, HttpSettings};
+use crate::run::Secret;
 
 /// The `expand[]` properties one list request asks for: everything `models.csv` needs.
 pub const EXPANDED_FIELDS: [&str; 15] = [
@@ -65,7 +65,7 @@ impl HubClient {
     ) -> Result<Self, HubError> {
         let endpoint = Url::parse(&settings.endpoint).map_err(|e| HubError::BadListing {
             url: settings.endpoint.clone(),
-            message: format!("invalid endpoint: {e}"),
+            reason: format!("invalid endpoint: {e}"),
         })?;
         let auth = token.and_then(|t| endpoint.host_str().map(|h| (h.to_owned(), t)));
         Ok(Self {
@@ -129,7 +129,7 @@ impl HubClient {
             Value::Array(items) => Ok(items),
             other => Err(HubError::BadListing {
                 url: redact(&fetched.url),
-                message: format!("expected a JSON array, got {}", kind(&other)),
+                reason: format!("expected a JSON array, got {}", kind(&other)),
             }),
         }
     }
@@ -165,7 +165,7 @@ impl HubClient {
             let started = Instant::now();
             let fetched = request.await.map_err(|e| HubError::BadListing {
                 url: self.endpoint.to_string(),
-                message: format!("list request task failed: {e}"),
+                reason: format!("list request task failed: {e}"),
             })??;
             stats.pages += 1;
             let next_url = next_link(&fetched.headers, &fetched.url);
@@ -269,58 +269,9 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-/// The `rel="next"` target of a `Link` header, resolved against the current URL.
-pub fn next_link(headers: &reqwest::header::HeaderMap, current: &Url) -> Option<Url> {
-    for value in headers.get_all(reqwest::header::LINK) {
-        let Ok(value) = value.to_str() else { continue };
-        for link in value.split(',') {
-            let mut parts = link.split(';');
-            let target = parts.next()?.trim();
-            let is_next = parts.any(|p| {
-                let p = p.trim().replace(' ', "");
-                p == "rel=\"next\"" || p == "rel=next"
-            });
-            if is_next {
-                let target = target.trim_start_matches('<').trim_end_matches('>');
-                return current.join(target).ok();
-            }
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::{HeaderMap, HeaderValue, LINK};
-
-    #[test]
-    fn parses_next_link() {
-        let current = Url::parse("https://huggingface.co/api/models?limit=2").unwrap();
-        let mut h = HeaderMap::new();
-        h.insert(
-            LINK,
-            HeaderValue::from_static(
-                "<https://huggingface.co/api/models?limit=2&cursor=abc>; rel=\"next\"",
-            ),
-        );
-        assert_eq!(
-            next_link(&h, &current).unwrap().as_str(),
-            "https://huggingface.co/api/models?limit=2&cursor=abc"
-        );
-        let mut h = HeaderMap::new();
-        h.insert(
-            LINK,
-            HeaderValue::from_static(
-                "</api/models?cursor=x>; rel=\"prev\", </api/models?cursor=y>; rel=\"next\"",
-            ),
-        );
-        assert_eq!(
-            next_link(&h, &current).unwrap().as_str(),
-            "https://huggingface.co/api/models?cursor=y"
-        );
-        assert_eq!(next_link(&HeaderMap::new(), &current), None);
-    }
 
     #[test]
     fn builds_urls() {

@@ -11,9 +11,10 @@ pub use stage::{collect_models, read_models_csv, ModelsOutcome};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::ConfigError;
+use crate::csvout::CsvReadError;
 use crate::http::HttpError;
-use crate::types::Secret;
+use crate::run::{InvalidModelId, InvalidSetting, Secret};
+use crate::store::StoreError;
 
 /// The Hub token: `HF_TOKEN` (or the legacy `HUGGING_FACE_HUB_TOKEN`), which a `.env`
 /// file in the working folder may also set.
@@ -70,8 +71,8 @@ impl Default for HubSettings {
 }
 
 impl HubSettings {
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let bad = |key: &str, why: &str| Err(ConfigError::Invalid(format!("`hub.{key}` {why}")));
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        let bad = |key: &str, why: &str| InvalidSetting::err(format!("hub.{key}"), why);
         match url::Url::parse(&self.endpoint) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => {}
             _ => return bad("endpoint", "must be an http(s) URL"),
@@ -102,13 +103,43 @@ impl HubSettings {
     }
 }
 
+/// How the models stage failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HubError {
     #[error("Hub: {0}")]
     Http(#[from] HttpError),
-    #[error("Hub listing {url}: {message}")]
-    BadListing { url: String, message: String },
-    #[error("writing {what}: {message}")]
-    Output { what: String, message: String },
+    #[error("Hub listing {url}: {reason}")]
+    BadListing { url: String, reason: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("writing {file}: {source}")]
+    Write {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// This run's `models.csv` from an earlier attempt does not read back.
+    #[error("reading the models already collected: {0}")]
+    Resume(#[from] CsvReadError),
+    #[error("{key}: {source}")]
+    InvalidModelId {
+        key: String,
+        #[source]
+        source: InvalidModelId,
+    },
+    #[error("the models stage was interrupted")]
+    Interrupted,
+}
+
+impl HubError {
+    /// Whether a rerun may go better (the Hub or the store was down, or we were stopped).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Http(e) => e.is_retryable(),
+            Self::Store(e) => e.is_retryable(),
+            Self::Write { .. } | Self::Interrupted => true,
+            Self::BadListing { .. } | Self::Resume(_) | Self::InvalidModelId { .. } => false,
+        }
+    }
 }

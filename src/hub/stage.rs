@@ -3,82 +3,131 @@
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
-use super::{HarvestStats, HubClient, HubError, ModelRecord};
-use crate::csvout;
-use crate::error::{Error, Result};
-use crate::pipeline::RunContext;
-use crate::progress::Progress;
+use opentelemetry::KeyValue;
+use tokio_util::sync::CancellationToken;
 
-pub const MODELS_CSV: &str = "models.csv";
-pub const MODELS_JSONL: &str = "models.jsonl";
+use super::{HarvestStats, HubClient, HubError, HubSettings, ModelRecord};
+use crate::csvout::{self, CsvReadError};
+use crate::http::HttpSettings;
+use crate::progress::Progress;
+use crate::run::artifact::{MODELS_CSV, MODELS_JSONL};
+use crate::run::{ModelId, Secret, Stage};
+use crate::store::RunStore;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelsOutcome {
-    pub models: u64,
+    /// The run's models, in rank order.
+    pub models: Vec<ModelId>,
     /// True when an earlier attempt of this run had already written `models.csv`.
     pub resumed: bool,
     pub stats: HarvestStats,
     pub seconds: f64,
 }
 
+impl ModelsOutcome {
+    /// The manifest's word for how the models came: `collected` or `resumed`.
+    pub fn outcome(&self) -> &'static str {
+        if self.resumed {
+            "resumed"
+        } else {
+            "collected"
+        }
+    }
+}
+
 /// Run the stage. `models.csv` is published last, so its presence marks the stage done
 /// and a rerun of the same run id skips it.
-pub async fn collect_models(ctx: &RunContext) -> Result<ModelsOutcome> {
+pub async fn collect_models(
+    run: &RunStore,
+    settings: &HubSettings,
+    http: &HttpSettings,
+    token: Option<Secret>,
+    cancel: &CancellationToken,
+) -> Result<ModelsOutcome, HubError> {
     let started = Instant::now();
-    let csv_key = ctx.layout.file(MODELS_CSV);
-    if let Some(existing) = ctx.store.get(&csv_key).await? {
-        let models = read_models_csv(&existing, &csv_key)?.len() as u64;
-        tracing::info!(models, key = %csv_key, "models stage already done for this run; reusing it");
-        return Ok(ModelsOutcome {
-            models,
-            resumed: true,
-            stats: HarvestStats::default(),
-            seconds: started.elapsed().as_secs_f64(),
-        });
+    let outcome = tokio::select! {
+        outcome = harvest_or_resume(run, settings, http, token) => outcome?,
+        _ = cancel.cancelled() => return Err(HubError::Interrupted),
+    };
+    let (records, resumed, stats) = outcome;
+    let key = run.key(MODELS_CSV);
+    let models = records
+        .iter()
+        .map(|r| {
+            ModelId::parse(&r.model_id).map_err(|source| HubError::InvalidModelId {
+                key: format!("{key} rank {}", r.rank),
+                source,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let outcome = ModelsOutcome {
+        models,
+        resumed,
+        stats,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    crate::telemetry::metrics().models_processed.add(
+        outcome.models.len() as u64,
+        &[
+            KeyValue::new("stage", Stage::Models.as_str()),
+            KeyValue::new("outcome", outcome.outcome()),
+        ],
+    );
+    Ok(outcome)
+}
+
+async fn harvest_or_resume(
+    run: &RunStore,
+    settings: &HubSettings,
+    http: &HttpSettings,
+    token: Option<Secret>,
+) -> Result<(Vec<ModelRecord>, bool, HarvestStats), HubError> {
+    let started = Instant::now();
+    if let Some(existing) = run.get(MODELS_CSV).await? {
+        let records = read_models_csv(&existing, &run.key(MODELS_CSV))?;
+        tracing::info!(models = records.len(), key = %run.key(MODELS_CSV), "models stage already done for this run; reusing it");
+        return Ok((records, true, HarvestStats::default()));
     }
-    let settings = &ctx.settings.hub;
-    let client = HubClient::new(settings, &ctx.settings.http, ctx.hf_token.clone())?;
-    let staging = tempfile::tempdir().map_err(|e| Error::io("creating a staging folder", e))?;
+    let client = HubClient::new(settings, http, token)?;
+    let write_error = |file: &str, source: std::io::Error| HubError::Write {
+        file: file.to_owned(),
+        source,
+    };
+    let staging = tempfile::tempdir().map_err(|e| write_error("a staging folder", e))?;
     let csv_path = staging.path().join(MODELS_CSV);
     let jsonl_path = staging.path().join(MODELS_JSONL);
     let open = |path: &std::path::Path| {
         std::fs::File::create(path)
             .map(BufWriter::new)
-            .map_err(|e| Error::io(format!("creating {}", path.display()), e))
+            .map_err(|e| write_error(&path.display().to_string(), e))
     };
     let mut csv = csvout::writer(open(&csv_path)?);
     let mut jsonl = open(&jsonl_path)?;
-    let progress = Progress::new("models", settings.limit);
-    let output_error = |what: &str, e: &dyn std::fmt::Display| HubError::Output {
-        what: what.to_owned(),
-        message: e.to_string(),
-    };
+    let progress = Progress::new(Stage::Models.as_str(), settings.limit);
+    let mut records = Vec::new();
     tracing::info!(limit = settings.limit, endpoint = %settings.endpoint, "collecting model metadata");
     let stats = client
         .harvest(settings.limit, |record: ModelRecord, raw| {
             csv.serialize(&record)
-                .map_err(|e| output_error(MODELS_CSV, &e))?;
-            serde_json::to_writer(&mut jsonl, &raw).map_err(|e| output_error(MODELS_JSONL, &e))?;
+                .map_err(|e| write_error(MODELS_CSV, e.into()))?;
+            serde_json::to_writer(&mut jsonl, &raw)
+                .map_err(|e| write_error(MODELS_JSONL, e.into()))?;
             jsonl
                 .write_all(b"\n")
-                .map_err(|e| output_error(MODELS_JSONL, &e))?;
+                .map_err(|e| write_error(MODELS_JSONL, e))?;
+            records.push(record);
             progress.inc(1);
             Ok(())
         })
         .await;
     progress.finish();
     let stats = stats?;
-    csv.flush()
-        .map_err(|e| Error::io(format!("writing {}", csv_path.display()), e))?;
+    csv.flush().map_err(|e| write_error(MODELS_CSV, e))?;
     drop(csv);
-    jsonl
-        .flush()
-        .map_err(|e| Error::io(format!("writing {}", jsonl_path.display()), e))?;
+    jsonl.flush().map_err(|e| write_error(MODELS_JSONL, e))?;
     drop(jsonl);
-    ctx.store
-        .put_file(&ctx.layout.file(MODELS_JSONL), &jsonl_path)
-        .await?;
-    ctx.store.put_file(&csv_key, &csv_path).await?;
+    run.put_file(MODELS_JSONL, &jsonl_path).await?;
+    run.put_file(MODELS_CSV, &csv_path).await?;
     let http = client.http().stats();
     tracing::info!(
         models = stats.models,
@@ -97,27 +146,10 @@ pub async fn collect_models(ctx: &RunContext) -> Result<ModelsOutcome> {
             "the Hub listed fewer models than the limit"
         );
     }
-    Ok(ModelsOutcome {
-        models: stats.models,
-        resumed: false,
-        stats,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    Ok((records, false, stats))
 }
 
 /// Parse a `models.csv` body (ours, from this or an earlier run).
-pub fn read_models_csv(body: &[u8], key: &str) -> Result<Vec<ModelRecord>> {
-    let mut reader = csv::Reader::from_reader(body);
-    reader
-        .deserialize()
-        .enumerate()
-        .map(|(i, row)| {
-            row.map_err(|e| {
-                Error::from(HubError::Output {
-                    what: format!("{key} row {}", i + 2),
-                    message: e.to_string(),
-                })
-            })
-        })
-        .collect()
+pub fn read_models_csv(body: &[u8], key: &str) -> Result<Vec<ModelRecord>, CsvReadError> {
+    csvout::read_rows(body, key)
 }

@@ -3,41 +3,96 @@
 
 use std::collections::HashMap;
 
+use async_trait::async_trait;
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use url::Url;
 
 use super::rows::{classify, index_by_name, Lookup, ScoreRow};
+use super::source::{ScoreSource, SourceStats};
 use super::{DatasetsApi, LeaderboardError, LeaderboardSettings};
-use crate::http::{redact, HttpClient};
-use crate::types::ModelId;
+use crate::http::{redact, HttpClient, HttpSettings};
+use crate::run::ModelId;
+use crate::store::CheckpointSink;
 
 /// datasets-server serves at most 100 rows per request.
 const ROWS_PAGE: usize = 100;
 
+/// The browserless source: every row is read once, then each model is looked up in them.
 pub struct DatasetsSource {
-    by_name: HashMap<String, Vec<ScoreRow>>,
-    pub requests: u64,
+    settings: LeaderboardSettings,
+    http: HttpClient,
 }
 
 impl DatasetsSource {
-    pub async fn load(
+    pub fn new(
         settings: &LeaderboardSettings,
-        http: &HttpClient,
+        http: &HttpSettings,
     ) -> Result<Self, LeaderboardError> {
-        let before = http.stats().requests();
+        Ok(Self {
+            settings: settings.clone(),
+            http: HttpClient::new(http, None)?,
+        })
+    }
+
+    async fn load(&self) -> Result<LoadedRows, LeaderboardError> {
+        let settings = &self.settings;
+        let http = &self.http;
         let rows = match settings.datasets_api {
             DatasetsApi::Formatted => load_formatted(settings, http).await?,
             DatasetsApi::Rows => load_rows(settings, http).await?,
         };
         tracing::info!(rows = rows.len(), api = ?settings.datasets_api, "leaderboard rows loaded");
-        Ok(Self {
+        Ok(LoadedRows {
             by_name: index_by_name(rows),
-            requests: http.stats().requests() - before,
         })
     }
+}
 
+#[async_trait]
+impl ScoreSource for DatasetsSource {
+    type Answer = Lookup;
+    type Error = LeaderboardError;
+
+    fn name(&self) -> &'static str {
+        "datasets"
+    }
+
+    async fn answer(
+        &self,
+        models: &[ModelId],
+        sink: &CheckpointSink<Lookup>,
+        cancel: &CancellationToken,
+    ) -> Result<SourceStats, LeaderboardError> {
+        let rows = tokio::select! {
+            loaded = self.load() => loaded?,
+            _ = cancel.cancelled() => return Err(LeaderboardError::Interrupted),
+        };
+        for model in models {
+            if cancel.is_cancelled() {
+                return Err(LeaderboardError::Interrupted);
+            }
+            let span = tracing::info_span!("model", model.id = %model);
+            sink.record(model, rows.lookup(model))
+                .instrument(span)
+                .await?;
+        }
+        Ok(SourceStats {
+            requests: self.http.stats().requests(),
+            session_restarts: 0,
+        })
+    }
+}
+
+/// Every row, by lower-cased model name.
+struct LoadedRows {
+    by_name: HashMap<String, Vec<ScoreRow>>,
+}
+
+impl LoadedRows {
     /// What the page's search would show for this model, classified.
-    pub fn lookup(&self, model: &ModelId) -> Lookup {
+    fn lookup(&self, model: &ModelId) -> Lookup {
         let wanted = model.normalized();
         let mut seen: Vec<ScoreRow> = self.by_name.get(&wanted).cloned().unwrap_or_default();
         if seen.is_empty() {
@@ -64,13 +119,13 @@ async fn load_formatted(
 ) -> Result<Vec<ScoreRow>, LeaderboardError> {
     let url = Url::parse(&settings.formatted_url).map_err(|e| LeaderboardError::BadData {
         url: settings.formatted_url.clone(),
-        message: e.to_string(),
+        reason: e.to_string(),
     })?;
     let items: Value = http.get(&url).await?.json()?;
     let Value::Array(items) = items else {
         return Err(LeaderboardError::BadData {
             url: redact(&url),
-            message: "expected a JSON array of leaderboard rows".into(),
+            reason: "expected a JSON array of leaderboard rows".into(),
         });
     };
     let total = items.len();
@@ -92,7 +147,7 @@ async fn load_rows(
             .and_then(|u| u.join("rows"))
             .map_err(|e| LeaderboardError::BadData {
                 url: settings.datasets_server_url.clone(),
-                message: e.to_string(),
+                reason: e.to_string(),
             })?;
         url.query_pairs_mut()
             .append_pair("dataset", &settings.dataset)
@@ -101,9 +156,9 @@ async fn load_rows(
             .append_pair("offset", &offset.to_string())
             .append_pair("length", &ROWS_PAGE.to_string());
         let page: Value = http.get(&url).await?.json()?;
-        let bad = |message: &str| LeaderboardError::BadData {
+        let bad = |reason: &str| LeaderboardError::BadData {
             url: redact(&url),
-            message: message.into(),
+            reason: reason.into(),
         };
         let items = page
             .get("rows")

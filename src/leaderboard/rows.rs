@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{LeaderboardRecord, MatchStatus};
-use crate::types::ModelId;
+use crate::run::ModelId;
 
 /// One leaderboard evaluation: a model at one precision and chat-template setting.
 /// Scores are the leaderboard's normalised 0–100 scores, rounded to the 2 decimals the

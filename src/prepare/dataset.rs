@@ -5,10 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::rules::{LicenseFamily, Relation, SizeClass};
 use super::PrepareError;
-use crate::csvout;
-
-pub const DATASET_CSV: &str = "dataset.csv";
-pub const QUALITY_JSON: &str = "quality.json";
+use crate::csvout::{self, CsvReadError};
+use crate::run::artifact::DATASET_CSV;
 
 /// How the model's own leaderboard lookup ended, carried through from `leaderboard.csv`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -198,18 +196,18 @@ pub struct QualityReport {
 pub fn write_dataset_csv(rows: &[DatasetRow]) -> Result<Vec<u8>, PrepareError> {
     let mut out = csvout::writer(Vec::with_capacity(rows.len() * 400));
     for row in rows {
-        out.serialize(row)
-            .map_err(|e| PrepareError::Output(format!("{DATASET_CSV}: {} : {e}", row.model_id)))?;
+        out.serialize(row).map_err(|e| PrepareError::Write {
+            file: DATASET_CSV,
+            message: format!("{}: {e}", row.model_id),
+        })?;
     }
-    out.into_inner()
-        .map_err(|e| PrepareError::Output(format!("{DATASET_CSV}: {e}")))
+    out.into_inner().map_err(|e| PrepareError::Write {
+        file: DATASET_CSV,
+        message: e.to_string(),
+    })
 }
 
 /// Parse a `dataset.csv` body; errors name the key and the row.
-pub fn read_dataset_csv(body: &[u8], key: &str) -> Result<Vec<DatasetRow>, PrepareError> {
-    csv::Reader::from_reader(body)
-        .deserialize()
-        .enumerate()
-        .map(|(i, row)| row.map_err(|e| PrepareError::Input(format!("{key} row {}: {e}", i + 2))))
-        .collect()
+pub fn read_dataset_csv(body: &[u8], key: &str) -> Result<Vec<DatasetRow>, CsvReadError> {
+    csvout::read_rows(body, key)
 }

@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 
 use crate::hub::{read_models_csv, ModelRecord};
-use crate::pipeline::{Manifest, RunStatus, MANIFEST};
-use crate::store::Store;
-use crate::types::RunId;
+use crate::run::artifact::{MANIFEST_JSON, MODELS_CSV};
+use crate::run::{Manifest, RunId, RunStatus, RUNS_PREFIX};
+use crate::store::{Store, StoreError};
 
 /// The counts we compare against, by normalised model id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -77,12 +77,12 @@ pub async fn previous_complete_run(
     store: &dyn Store,
     current: &RunId,
     current_started: Option<&str>,
-) -> crate::Result<Option<PreviousRun>> {
-    let keys = store.list("runs/").await?;
+) -> Result<Option<PreviousRun>, StoreError> {
+    let keys = store.list(RUNS_PREFIX).await?;
     let mut manifests = Vec::new();
     for key in keys
         .iter()
-        .filter(|k| k.ends_with(&format!("/{MANIFEST}")) && k.matches('/').count() == 2)
+        .filter(|k| k.ends_with(&format!("/{MANIFEST_JSON}")) && k.matches('/').count() == 2)
     {
         let Some(body) = store.get(key).await? else {
             continue;
@@ -95,7 +95,7 @@ pub async fn previous_complete_run(
     let Some(previous) = pick_previous(&manifests, current.as_str(), current_started) else {
         return Ok(None);
     };
-    let key = format!("runs/{}/{}", previous.run_id, crate::hub::stage::MODELS_CSV);
+    let key = format!("{RUNS_PREFIX}{}/{MODELS_CSV}", previous.run_id);
     let Some(body) = store.get(&key).await? else {
         tracing::warn!(key = %key, "the previous complete run has no models.csv; no deltas");
         return Ok(None);

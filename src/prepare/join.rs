@@ -10,7 +10,7 @@ use super::history::PreviousRun;
 use super::rules::{self, SizeClass};
 use crate::hub::{ModelRecord, ParametersSource};
 use crate::leaderboard::{LeaderboardRecord, MatchStatus};
-use crate::types::ModelId;
+use crate::run::ModelId;
 
 pub const CANONICAL_ROW_RULE: &str = "of a model's rows with status found: original weights over adapters; \
 then bfloat16 > float16 > float32 > other > 4-bit; then the latest submission date; then the chat-template run; \

@@ -13,37 +13,45 @@ pub mod rules;
 use std::time::Instant;
 
 pub use dataset::{
-    read_dataset_csv, Coverage, DatasetRow, JoinStatus, QualityIssue, QualityReport, DATASET_CSV,
-    QUALITY_JSON,
+    read_dataset_csv, Coverage, DatasetRow, JoinStatus, QualityIssue, QualityReport,
 };
 pub use history::PreviousRun;
 pub use join::{prepare, PrepareInputs, Prepared};
 
-use crate::hub::{read_models_csv, stage::MODELS_CSV};
+use crate::csvout::{self, CsvReadError};
+use crate::hub::read_models_csv;
 use crate::leaderboard::LeaderboardRecord;
-use crate::pipeline::{Manifest, MANIFEST};
-use crate::store::{RunLayout, Store};
+use crate::run::artifact::{DATASET_CSV, LEADERBOARD_CSV, MODELS_CSV, QUALITY_JSON};
+use crate::store::{RunStore, StoreError};
 
-pub use crate::leaderboard::LEADERBOARD_CSV;
-
+/// How the prepare stage failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PrepareError {
     #[error("prepare: {0}")]
-    Input(String),
+    Read(#[from] CsvReadError),
     #[error("prepare: run {run_id} has no {file} in {store}; run the models stage first")]
     MissingInput {
         run_id: String,
-        file: String,
+        file: &'static str,
         store: String,
     },
-    #[error("prepare: writing {0}")]
-    Output(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("prepare: writing {file}: {message}")]
+    Write { file: &'static str, message: String },
+}
+
+impl PrepareError {
+    /// Whether a rerun may go better (only when the store failed).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Store(e) if e.is_retryable())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrepareOutcome {
-    pub rows: u64,
+    pub rows: Vec<DatasetRow>,
     pub dropped: u64,
     pub fixed: u64,
     pub coverage: Coverage,
@@ -51,55 +59,49 @@ pub struct PrepareOutcome {
     pub seconds: f64,
 }
 
+impl PrepareOutcome {
+    /// The manifest's outcomes for this stage.
+    pub fn outcomes(&self) -> std::collections::BTreeMap<String, u64> {
+        [
+            ("rows".to_owned(), self.rows.len() as u64),
+            ("dropped".to_owned(), self.dropped),
+            ("fixed".to_owned(), self.fixed),
+            ("found".to_owned(), self.coverage.found),
+            ("inherited".to_owned(), self.coverage.with_inherited_scores),
+        ]
+        .into()
+    }
+}
+
 /// Parse a `leaderboard.csv` body; errors name the key and the row.
 pub fn read_leaderboard_csv(
     body: &[u8],
     key: &str,
-) -> Result<Vec<LeaderboardRecord>, PrepareError> {
-    csv::Reader::from_reader(body)
-        .deserialize()
-        .enumerate()
-        .map(|(i, row)| row.map_err(|e| PrepareError::Input(format!("{key} row {}: {e}", i + 2))))
-        .collect()
-}
-
-/// The run's manifest, if it has one (a run made by an older tool may not).
-pub async fn read_manifest(
-    store: &dyn Store,
-    layout: &RunLayout,
-) -> crate::Result<Option<Manifest>> {
-    let key = layout.file(MANIFEST);
-    match store.get(&key).await? {
-        Some(body) => serde_json::from_slice(&body)
-            .map(Some)
-            .map_err(|e| PrepareError::Input(format!("{key}: {e}")).into()),
-        None => Ok(None),
-    }
+) -> Result<Vec<LeaderboardRecord>, CsvReadError> {
+    csvout::read_rows(body, key)
 }
 
 /// Run the stage over a run in the store: read its CSVs and the previous complete run,
 /// join, and write `dataset.csv` and `quality.json`.
-pub async fn prepare_run(store: &dyn Store, layout: &RunLayout) -> crate::Result<PrepareOutcome> {
+pub async fn prepare_run(run: &RunStore) -> Result<PrepareOutcome, PrepareError> {
     let started = Instant::now();
-    let models_key = layout.file(MODELS_CSV);
-    let models_body = store
-        .get(&models_key)
+    let models_body = run
+        .get(MODELS_CSV)
         .await?
         .ok_or_else(|| PrepareError::MissingInput {
-            run_id: layout.run_id.to_string(),
-            file: MODELS_CSV.into(),
-            store: store.describe(),
+            run_id: run.run_id().to_string(),
+            file: MODELS_CSV,
+            store: run.describe(),
         })?;
-    let models = read_models_csv(&models_body, &models_key)?;
-    let leaderboard_key = layout.file(LEADERBOARD_CSV);
-    let leaderboard = match store.get(&leaderboard_key).await? {
-        Some(body) => Some(read_leaderboard_csv(&body, &leaderboard_key)?),
+    let models = read_models_csv(&models_body, &run.key(MODELS_CSV))?;
+    let leaderboard = match run.get(LEADERBOARD_CSV).await? {
+        Some(body) => Some(read_leaderboard_csv(&body, &run.key(LEADERBOARD_CSV))?),
         None => {
-            tracing::warn!(key = %leaderboard_key, "no leaderboard.csv in this run; the dataset has no scores");
+            tracing::warn!(key = %run.key(LEADERBOARD_CSV), "no leaderboard.csv in this run; the dataset has no scores");
             None
         }
     };
-    let manifest = read_manifest(store, layout).await?;
+    let manifest = run.manifest().await?;
     let started_at = manifest.as_ref().map(|m| m.started_at.clone());
     let as_of = started_at
         .as_deref()
@@ -107,33 +109,35 @@ pub async fn prepare_run(store: &dyn Store, layout: &RunLayout) -> crate::Result
         .map(|t| t.to_utc())
         .unwrap_or_else(chrono::Utc::now);
     let previous =
-        history::previous_complete_run(store, &layout.run_id, started_at.as_deref()).await?;
+        history::previous_complete_run(run.store().as_ref(), run.run_id(), started_at.as_deref())
+            .await?;
 
     let prepared = prepare(&PrepareInputs {
-        run_id: layout.run_id.as_str(),
+        run_id: run.run_id().as_str(),
         models: &models,
         leaderboard: leaderboard.as_deref(),
         previous: previous.as_ref(),
         as_of,
     });
     let csv = dataset::write_dataset_csv(&prepared.rows)?;
-    let quality = serde_json::to_vec_pretty(&prepared.quality)
-        .map_err(|e| PrepareError::Output(format!("{QUALITY_JSON}: {e}")))?;
-    store
-        .put(&layout.file(QUALITY_JSON), quality.into())
-        .await?;
-    store.put(&layout.file(DATASET_CSV), csv.into()).await?;
-    let q = &prepared.quality;
+    let quality =
+        serde_json::to_vec_pretty(&prepared.quality).map_err(|e| PrepareError::Write {
+            file: QUALITY_JSON,
+            message: e.to_string(),
+        })?;
+    run.put(QUALITY_JSON, quality.into()).await?;
+    run.put(DATASET_CSV, csv.into()).await?;
+    let q = prepared.quality;
     let outcome = PrepareOutcome {
-        rows: q.rows_out,
+        rows: prepared.rows,
         dropped: q.dropped.len() as u64,
         fixed: q.fixed.len() as u64,
-        coverage: q.coverage.clone(),
-        previous_run: q.previous_run.clone(),
+        coverage: q.coverage,
+        previous_run: q.previous_run,
         seconds: started.elapsed().as_secs_f64(),
     };
     tracing::info!(
-        rows = outcome.rows,
+        rows = outcome.rows.len(),
         dropped = outcome.dropped,
         fixed = outcome.fixed,
         found = outcome.coverage.found,

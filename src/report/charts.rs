@@ -40,9 +40,14 @@ fn svg(
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
-        root.fill(&WHITE)
-            .map_err(|e| ReportError::Render(format!("chart {name}: {e}")))?;
-        draw(root).map_err(|e| ReportError::Render(format!("chart {name}: {e}")))?;
+        root.fill(&WHITE).map_err(|e| ReportError::Render {
+            chart: name.to_owned(),
+            message: e.to_string(),
+        })?;
+        draw(root).map_err(|e| ReportError::Render {
+            chart: name.to_owned(),
+            message: e.to_string(),
+        })?;
     }
     Ok(out)
 }

@@ -7,24 +7,36 @@ use std::time::Instant;
 
 pub use html::{escape, render, ReportMeta};
 
-use crate::prepare::{self, QualityReport, DATASET_CSV, QUALITY_JSON};
-use crate::store::{RunLayout, Store};
+use crate::csvout::CsvReadError;
+use crate::prepare::{self, QualityReport};
+use crate::run::artifact::{DATASET_CSV, QUALITY_JSON, REPORT_HTML};
+use crate::store::{RunStore, StoreError};
 
-pub const REPORT_HTML: &str = "report.html";
-
+/// How the report stage failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReportError {
-    #[error("report: {0}")]
-    Render(String),
+    #[error("report: chart {chart}: {message}")]
+    Render { chart: String, message: String },
     #[error("report: run {run_id} has no {file} in {store}; run `hfharvest prepare` first")]
     MissingInput {
         run_id: String,
-        file: String,
+        file: &'static str,
         store: String,
     },
     #[error("report: {0}")]
-    Input(String),
+    Read(#[from] CsvReadError),
+    #[error("report: {location}: {message}")]
+    Quality { location: String, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ReportError {
+    /// Whether a rerun may go better (only when the store failed).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Store(e) if e.is_retryable())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,43 +49,41 @@ pub struct ReportOutcome {
 /// Render `report.html` for a prepared run. `parameters` are shown as the run's
 /// parameters (the caller's settings; they hold no secrets).
 pub async fn report_run(
-    store: &dyn Store,
-    layout: &RunLayout,
+    run: &RunStore,
     parameters: Vec<(String, String)>,
-) -> crate::Result<ReportOutcome> {
+) -> Result<ReportOutcome, ReportError> {
     let started = Instant::now();
-    let dataset_key = layout.file(DATASET_CSV);
-    let body = store
-        .get(&dataset_key)
+    let body = run
+        .get(DATASET_CSV)
         .await?
         .ok_or_else(|| ReportError::MissingInput {
-            run_id: layout.run_id.to_string(),
-            file: DATASET_CSV.into(),
-            store: store.describe(),
+            run_id: run.run_id().to_string(),
+            file: DATASET_CSV,
+            store: run.describe(),
         })?;
-    let rows = prepare::read_dataset_csv(&body, &dataset_key)
-        .map_err(|e| ReportError::Input(e.to_string()))?;
-    let quality_key = layout.file(QUALITY_JSON);
-    let quality: Option<QualityReport> = match store.get(&quality_key).await? {
+    let rows = prepare::read_dataset_csv(&body, &run.key(DATASET_CSV))?;
+    let quality: Option<QualityReport> = match run.get(QUALITY_JSON).await? {
         Some(body) => Some(
-            serde_json::from_slice(&body)
-                .map_err(|e| ReportError::Input(format!("{quality_key}: {e}")))?,
+            serde_json::from_slice(&body).map_err(|e| ReportError::Quality {
+                location: run.location(QUALITY_JSON),
+                message: e.to_string(),
+            })?,
         ),
         None => None,
     };
-    let manifest = prepare::read_manifest(store, layout).await?;
+    let manifest = run.manifest().await?;
     let run_date = manifest
         .map(|m| m.started_at)
         .or_else(|| quality.as_ref().map(|q| q.as_of.clone()))
         .unwrap_or_default();
     let meta = ReportMeta {
-        run_id: layout.run_id.to_string(),
+        run_id: run.run_id().to_string(),
         run_date,
         parameters,
     };
     let page = render(&rows, quality.as_ref(), &meta)?;
     let bytes = page.len() as u64;
-    store.put(&layout.file(REPORT_HTML), page.into()).await?;
+    run.put(REPORT_HTML, page.into()).await?;
     let outcome = ReportOutcome {
         models: rows.len() as u64,
         bytes,
@@ -86,24 +96,4 @@ pub async fn report_run(
         "report stage done"
     );
     Ok(outcome)
-}
-
-/// The settings worth showing on the report, from the effective settings.
-pub fn parameters_from_settings(settings: &crate::config::Settings) -> Vec<(String, String)> {
-    let hub = &settings.hub;
-    let source = serde_json::to_value(settings.leaderboard.source)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    vec![
-        ("models (top N)".into(), hub.limit.to_string()),
-        ("sorted by".into(), hub.sort.clone()),
-        (
-            "pipeline tag".into(),
-            hub.pipeline_tag.clone().unwrap_or_else(|| "any".into()),
-        ),
-        ("Hub endpoint".into(), hub.endpoint.clone()),
-        ("leaderboard source".into(), source),
-        ("tool version".into(), env!("CARGO_PKG_VERSION").into()),
-    ]
 }

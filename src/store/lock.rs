@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::{Store, StoreError};
-use crate::types::RunId;
+use crate::run::{artifact, RunId};
 
-pub const LOCK_KEY: &str = "lock.json";
+pub const LOCK_KEY: &str = artifact::LOCK_JSON;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LockFile {

@@ -1,16 +1,16 @@
 //! Where a run's files live: a local folder or an S3 bucket, behind one interface,
-//! with the same layout in both:
-//!
-//! ```text
-//! runs/<run-id>/models.csv, models.jsonl, leaderboard.csv, dataset.csv, report.html,
-//!              quality.json, manifest.json, checkpoints/<stage>/<encoded model id>.json
-//! latest.json  (points at the newest complete run of every stage)
-//! lock.json    (held by the run in progress)
-//! ```
+//! with the same layout in both (see [`crate::run::layout`]). [`RunStore`] is one
+//! run's view of it, and [`checkpoint`] the per-model checkpoints every stage uses.
 
+pub mod checkpoint;
 pub mod local;
 pub mod lock;
+mod observed;
+mod run_store;
 pub mod s3;
+
+pub use checkpoint::{Answer, Checkpoint, CheckpointSink, Checkpoints};
+pub use run_store::RunStore;
 
 use std::fmt::Debug;
 use std::path::Path;
@@ -18,11 +18,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use tracing::Instrument;
+use serde::{Deserialize, Serialize};
 
-use crate::config::Settings;
-use crate::types::{ModelId, RunId};
+use crate::run::{check_secs, InvalidSetting, RunId};
+use observed::Observed;
+use s3::S3Settings;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -40,9 +40,18 @@ pub enum StoreError {
     /// The store refused us: wrong credentials, a missing bucket, no permission.
     #[error("{0}")]
     Access(String),
+    /// An object of ours that does not parse.
+    #[error("{location}: {message}")]
+    Corrupt { location: String, message: String },
 }
 
 impl StoreError {
+    /// Whether a rerun may go better: the store was unreachable or busy, or another
+    /// run held the output. A location or credentials the store refuses need a fix.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Io { .. } | Self::Locked(_))
+    }
+
     pub fn io(op: &'static str, location: impl Into<String>, err: impl std::fmt::Display) -> Self {
         Self::Io {
             op,
@@ -71,11 +80,12 @@ pub trait Store: Send + Sync + Debug {
 }
 
 /// Open the store named by `output.dir`: `s3://bucket/prefix` or a local folder, with
-/// a span per call and the bytes written counted.
-pub async fn open(settings: &Settings) -> Result<Arc<dyn Store>, StoreError> {
-    let dir = settings.output.dir.trim();
+/// a span per call and the bytes written counted. An S3 store is checked before it is
+/// returned, so wrong credentials or a missing bucket fail here, before any work.
+pub async fn open(dir: &str, s3: &S3Settings) -> Result<Arc<dyn Store>, StoreError> {
+    let dir = dir.trim();
     let inner: Arc<dyn Store> = if dir.starts_with("s3://") {
-        Arc::new(s3::S3Store::open(dir, &settings.s3).await?)
+        Arc::new(s3::S3Store::open(dir, s3).await?)
     } else if dir.contains("://") {
         return Err(StoreError::InvalidLocation(
             dir.into(),
@@ -84,146 +94,47 @@ pub async fn open(settings: &Settings) -> Result<Arc<dyn Store>, StoreError> {
     } else {
         Arc::new(local::LocalStore::open(Path::new(dir))?)
     };
-    Ok(Arc::new(Observed { inner }))
+    Ok(Arc::new(Observed::new(inner)))
 }
 
-/// A store whose every call is a span (`store put`, …) and whose writes count towards
-/// `hfharvest.publish.bytes`.
-#[derive(Debug)]
-struct Observed {
-    inner: Arc<dyn Store>,
+/// `[output]`: where the run's files go and under what run id.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutputSettings {
+    /// A local folder, or `s3://bucket/prefix`.
+    pub dir: String,
+    /// The run id; a UTC timestamp when unset.
+    pub run_id: Option<String>,
+    /// How long the run lock (`lock.json`) holds without being renewed. The running job
+    /// renews it every third of this; a crashed job's lock can be taken over once it
+    /// has run out.
+    pub lock_ttl_secs: f64,
 }
 
-fn store_span(op: &'static str, key: &str) -> tracing::Span {
-    tracing::info_span!("store", otel.name = format!("store {op}"), store.operation = op, store.key = %key)
-}
-
-fn published(bytes: u64) {
-    crate::telemetry::metrics().publish_bytes.add(bytes, &[]);
-}
-
-#[async_trait]
-impl Store for Observed {
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
-    async fn put(&self, key: &str, body: Bytes) -> Result<(), StoreError> {
-        let len = body.len() as u64;
-        self.inner
-            .put(key, body)
-            .instrument(store_span("put", key))
-            .await?;
-        published(len);
-        Ok(())
-    }
-    async fn put_file(&self, key: &str, path: &Path) -> Result<(), StoreError> {
-        let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        self.inner
-            .put_file(key, path)
-            .instrument(store_span("put", key))
-            .await?;
-        published(len);
-        Ok(())
-    }
-    async fn put_if_absent(&self, key: &str, body: Bytes) -> Result<bool, StoreError> {
-        let len = body.len() as u64;
-        let created = self
-            .inner
-            .put_if_absent(key, body)
-            .instrument(store_span("create", key))
-            .await?;
-        if created {
-            published(len);
+impl Default for OutputSettings {
+    fn default() -> Self {
+        Self {
+            dir: "./data".into(),
+            run_id: None,
+            lock_ttl_secs: 600.0,
         }
-        Ok(created)
-    }
-    async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
-        self.inner.get(key).instrument(store_span("get", key)).await
-    }
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        self.inner
-            .list(prefix)
-            .instrument(store_span("list", prefix))
-            .await
-    }
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.inner
-            .delete(key)
-            .instrument(store_span("delete", key))
-            .await
     }
 }
 
-/// Everything a stage needs to know about where its files go.
-#[derive(Debug, Clone)]
-pub struct RunLayout {
-    pub run_id: RunId,
-}
-
-impl RunLayout {
-    pub fn new(run_id: RunId) -> Self {
-        Self { run_id }
-    }
-
-    pub fn root(&self) -> String {
-        format!("runs/{}", self.run_id)
-    }
-
-    /// A file directly in the run folder, e.g. `file("models.csv")`.
-    pub fn file(&self, name: &str) -> String {
-        format!("{}/{name}", self.root())
-    }
-
-    pub fn checkpoints(&self, stage: &str) -> String {
-        format!("{}/checkpoints/{stage}/", self.root())
-    }
-
-    pub fn checkpoint(&self, stage: &str, model: &ModelId) -> String {
-        format!(
-            "{}{}.json",
-            self.checkpoints(stage),
-            encode_model_key(model)
+impl OutputSettings {
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        if self.dir.trim().is_empty() {
+            return InvalidSetting::err("output.dir", "is empty");
+        }
+        if let Some(run_id) = &self.run_id {
+            RunId::parse(run_id)
+                .map_err(|e| InvalidSetting::new("output.run_id", e.to_string()))?;
+        }
+        check_secs(
+            "output.lock_ttl_secs",
+            self.lock_ttl_secs,
+            1.0,
+            7.0 * 86_400.0,
         )
-    }
-}
-
-pub const LATEST_POINTER: &str = "latest.json";
-
-/// Bytes kept as they are in a checkpoint key; everything else is percent-encoded, so
-/// `/`, `%`, unicode and leading dots cannot escape the folder or collide.
-const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_');
-
-pub fn encode_model_key(model: &ModelId) -> String {
-    utf8_percent_encode(model.as_str(), KEY_ENCODE).to_string()
-}
-
-/// The model id a checkpoint key names, or `None` for a key that is not one of ours.
-pub fn decode_model_key(key: &str) -> Option<ModelId> {
-    let file = key.rsplit('/').next()?.strip_suffix(".json")?;
-    let id = percent_decode_str(file).decode_utf8().ok()?;
-    ModelId::parse(&id).ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn checkpoint_keys_round_trip() {
-        let layout = RunLayout::new(RunId::parse("r1").unwrap());
-        for raw in [
-            "meta-llama/Llama-3.1-8B",
-            "ünï/模型.v2",
-            "a/..x",
-            "gpt2",
-            "x/100%_y",
-        ] {
-            let id = ModelId::parse(raw).unwrap();
-            let key = layout.checkpoint("leaderboard", &id);
-            assert!(key.starts_with("runs/r1/checkpoints/leaderboard/"));
-            let file = key.rsplit('/').next().unwrap();
-            assert!(!file.contains('/') && !file.starts_with('.'), "{file}");
-            assert_eq!(decode_model_key(&key), Some(id));
-        }
     }
 }

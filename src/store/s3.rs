@@ -21,6 +21,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
+use crate::run::{check_secs, InvalidSetting};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -54,24 +55,22 @@ impl Default for S3Settings {
 }
 
 impl S3Settings {
-    pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
-        let bad = |key: &str, why: &str| {
-            Err(crate::config::ConfigError::Invalid(format!(
-                "`s3.{key}` {why}"
-            )))
-        };
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
         if !(1..=20).contains(&self.max_attempts) {
-            return bad("max_attempts", "must be between 1 and 20");
+            return InvalidSetting::err("s3.max_attempts", "must be between 1 and 20");
         }
-        for (key, v) in [
-            ("operation_timeout_secs", self.operation_timeout_secs),
-            ("connect_timeout_secs", self.connect_timeout_secs),
-        ] {
-            if v.is_nan() || v <= 0.0 {
-                return bad(key, "must be > 0");
-            }
-        }
-        Ok(())
+        check_secs(
+            "s3.operation_timeout_secs",
+            self.operation_timeout_secs,
+            0.001,
+            86_400.0,
+        )?;
+        check_secs(
+            "s3.connect_timeout_secs",
+            self.connect_timeout_secs,
+            0.001,
+            3_600.0,
+        )
     }
 }
 

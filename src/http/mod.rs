@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use opentelemetry::KeyValue;
 use rand::Rng;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -18,8 +18,11 @@ use tokio::sync::Mutex;
 use tracing::Instrument;
 use url::Url;
 
-use crate::config::ConfigError;
-use crate::types::Secret;
+use crate::run::{check_secs, InvalidSetting, Secret};
+
+mod headers;
+
+pub use headers::{next_link, rate_limit, server_delay, RateLimit};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -51,21 +54,23 @@ impl Default for HttpSettings {
 }
 
 impl HttpSettings {
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let bad = |key: &str, why: &str| Err(ConfigError::Invalid(format!("`http.{key}` {why}")));
-        if self.timeout_secs.is_nan() || self.timeout_secs <= 0.0 {
-            return bad("timeout_secs", "must be > 0");
-        }
-        if self.connect_timeout_secs.is_nan() || self.connect_timeout_secs <= 0.0 {
-            return bad("connect_timeout_secs", "must be > 0");
-        }
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        check_secs("http.timeout_secs", self.timeout_secs, 0.001, 86_400.0)?;
+        check_secs(
+            "http.connect_timeout_secs",
+            self.connect_timeout_secs,
+            0.001,
+            3_600.0,
+        )?;
         if self.max_attempts == 0 {
-            return bad("max_attempts", "must be >= 1");
+            return InvalidSetting::err("http.max_attempts", "must be >= 1");
         }
-        if self.retry_budget_secs.is_nan() || self.retry_budget_secs < 0.0 {
-            return bad("retry_budget_secs", "must be >= 0");
-        }
-        Ok(())
+        check_secs(
+            "http.retry_budget_secs",
+            self.retry_budget_secs,
+            0.0,
+            7.0 * 86_400.0,
+        )
     }
 }
 
@@ -105,6 +110,18 @@ fn snippet_suffix(body: &str) -> String {
 }
 
 impl HttpError {
+    /// Whether a later attempt (a rerun) may succeed: the server was down, slow or
+    /// throttling, rather than refusing the request.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Status { status, .. } => {
+                is_retryable(StatusCode::from_u16(*status).unwrap_or(StatusCode::OK))
+            }
+            Self::Exhausted { .. } | Self::Transport { .. } => true,
+            Self::Decode { .. } => false,
+        }
+    }
+
     pub fn metric_label(&self) -> &'static str {
         match self {
             Self::Status { .. } => "http_status",
@@ -430,96 +447,9 @@ fn transport_failure(url: &Url, error: reqwest::Error) -> Attempt {
     }
 }
 
-/// The delay a throttled response asks for: `Retry-After` (seconds or HTTP date), or the
-/// reset time of a spent `RateLimit` window, whichever is longer.
-pub fn server_delay(headers: &HeaderMap) -> Option<Duration> {
-    let retry_after = headers
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_retry_after);
-    let window = rate_limit(headers)
-        .filter(|r| r.remaining == 0)
-        .map(|r| r.reset);
-    match (retry_after, window) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
-    }
-    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let secs = (when.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_milliseconds();
-    Some(Duration::from_millis(secs.max(0) as u64))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    pub remaining: u64,
-    pub reset: Duration,
-}
-
-/// Parse the IETF draft header the Hub sends: `RateLimit: "api";r=0;t=55`.
-pub fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
-    let value = headers.get("ratelimit")?.to_str().ok()?;
-    let mut remaining = None;
-    let mut reset = None;
-    for param in value.split(';') {
-        match param.trim().split_once('=') {
-            Some(("r", v)) => remaining = v.trim().parse().ok(),
-            Some(("t", v)) => reset = v.trim().parse::<u64>().ok(),
-            _ => {}
-        }
-    }
-    Some(RateLimit {
-        remaining: remaining?,
-        reset: Duration::from_secs(reset?),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(*k, HeaderValue::from_str(v).unwrap());
-        }
-        h
-    }
-
-    #[test]
-    fn reads_retry_after_and_ratelimit() {
-        assert_eq!(
-            server_delay(&headers(&[("retry-after", "1")])),
-            Some(Duration::from_secs(1))
-        );
-        let rl = headers(&[("ratelimit", "\"api\";r=0;t=55")]);
-        assert_eq!(
-            rate_limit(&rl),
-            Some(RateLimit {
-                remaining: 0,
-                reset: Duration::from_secs(55)
-            })
-        );
-        assert_eq!(server_delay(&rl), Some(Duration::from_secs(55)));
-        let plenty = headers(&[("ratelimit", "\"api\";r=499;t=55")]);
-        assert_eq!(server_delay(&plenty), None);
-        let both = headers(&[("retry-after", "3"), ("ratelimit", "\"api\";r=0;t=2")]);
-        assert_eq!(server_delay(&both), Some(Duration::from_secs(3)));
-        assert_eq!(server_delay(&headers(&[("retry-after", "soon")])), None);
-        let date = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
-        let d = server_delay(&headers(&[("retry-after", &date)])).unwrap();
-        assert!(
-            d > Duration::from_secs(25) && d <= Duration::from_secs(30),
-            "{d:?}"
-        );
-    }
 
     #[test]
     fn redacts_userinfo() {

@@ -1,0 +1,102 @@
+//! The browser source: a real browser over WebDriver (the Selenium sidecar, or a local
+//! chromedriver we start), K sessions in parallel, each reused across models.
+//!
+//! - [`driver`]: where sessions come from, and the sessions themselves;
+//! - [`pool`]: the workers that share the models, replace dead sessions and quit every
+//!   session on every path, SIGTERM included;
+//! - [`page`]: one lookup in a session (search, wait, read);
+//! - [`table`]: reading the leaderboard's table from the page's HTML.
+
+mod driver;
+mod page;
+mod pool;
+mod table;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use super::source::{ScoreSource, SourceStats};
+use super::{LeaderboardError, LeaderboardSettings, Lookup};
+use crate::run::ModelId;
+use crate::store::CheckpointSink;
+
+/// Why the browser source could not go on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BrowserError {
+    #[error("no free port for chromedriver: {0}")]
+    NoFreePort(#[source] std::io::Error),
+    #[error("starting {program}: {source}")]
+    DriverStart {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the WebDriver at {url} was not ready within {waited:?} (GET {url}/status)")]
+    NotReady { url: String, waited: Duration },
+    #[error("chrome capabilities: {0}")]
+    Capabilities(String),
+    #[error("creating a browser profile folder: {0}")]
+    ProfileFolder(#[source] std::io::Error),
+    #[error("cannot start a session at {url}: {message}")]
+    SessionStart { url: String, message: String },
+    #[error("browser sessions died {restarts} times (last, on {model}: {last})")]
+    SessionsDied {
+        restarts: u32,
+        model: ModelId,
+        last: String,
+    },
+}
+
+impl BrowserError {
+    /// Whether a rerun may go better: a driver that was not ready yet, or sessions
+    /// that died, may do better next time; a missing program will not.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::NotReady { .. } | Self::SessionStart { .. } | Self::SessionsDied { .. }
+        )
+    }
+}
+
+/// Looks models up in the leaderboard page with real browsers.
+pub struct BrowserSource {
+    settings: LeaderboardSettings,
+}
+
+impl BrowserSource {
+    pub fn new(settings: &LeaderboardSettings) -> Self {
+        Self {
+            settings: settings.clone(),
+        }
+    }
+}
+
+#[async_trait]
+impl ScoreSource for BrowserSource {
+    type Answer = Lookup;
+    type Error = LeaderboardError;
+
+    fn name(&self) -> &'static str {
+        "browser"
+    }
+
+    async fn answer(
+        &self,
+        models: &[ModelId],
+        sink: &CheckpointSink<Lookup>,
+        cancel: &CancellationToken,
+    ) -> Result<SourceStats, LeaderboardError> {
+        let endpoint = driver::WebDriverEndpoint::resolve(&self.settings).await?;
+        tracing::info!(webdriver = %endpoint.url, local = endpoint.is_local(), sessions = self.settings.browser_sessions, "browser source");
+        let result = pool::look_up_all(&self.settings, &endpoint, models, sink, cancel).await;
+        endpoint.shutdown().await;
+        let session_restarts = result?;
+        Ok(SourceStats {
+            requests: 0,
+            session_restarts,
+        })
+    }
+}

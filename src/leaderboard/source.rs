@@ -1,0 +1,37 @@
+//! Where scores come from. The stage drives a [`ScoreSource`]; the datasets and the
+//! browser sources implement it, and so may any later one.
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use crate::run::ModelId;
+use crate::store::{Answer, CheckpointSink, StoreError};
+
+/// What a source did besides answering, for the stage's log and outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SourceStats {
+    /// HTTP requests made (a browser's page loads are not counted here).
+    pub requests: u64,
+    /// Browser sessions that died and were replaced.
+    pub session_restarts: u64,
+}
+
+/// A source of answers for a list of models. It answers every model it is given,
+/// handing each answer to the sink the moment it is known, so a crash loses nothing;
+/// a model it could not look up is an answer too (an error), not a failure of the
+/// source. It returns an error only when it cannot go on at all.
+#[async_trait]
+pub trait ScoreSource: Send + Sync {
+    type Answer: Answer;
+    type Error: From<StoreError> + Send;
+
+    /// The name each answer is recorded with: `datasets`, `browser`, …
+    fn name(&self) -> &'static str;
+
+    async fn answer(
+        &self,
+        models: &[ModelId],
+        sink: &CheckpointSink<Self::Answer>,
+        cancel: &CancellationToken,
+    ) -> Result<SourceStats, Self::Error>;
+}

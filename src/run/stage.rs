@@ -1,0 +1,61 @@
+//! The stages of a run, named once: the same word in the CLI, the manifest, spans,
+//! metric labels and checkpoint paths.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// Hub metadata into `models.csv`.
+    Models,
+    /// Leaderboard scores, checkpointed per model, into `leaderboard.csv`.
+    Scores,
+    /// `dataset.csv` and `quality.json`.
+    Prepare,
+    /// `report.html`.
+    Report,
+    /// `latest.json`, once every other stage is done.
+    Publish,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 5] = [
+        Self::Models,
+        Self::Scores,
+        Self::Prepare,
+        Self::Report,
+        Self::Publish,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Models => "models",
+            Self::Scores => "scores",
+            Self::Prepare => "prepare",
+            Self::Report => "report",
+            Self::Publish => "publish",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_name_everywhere() {
+        for stage in Stage::ALL {
+            let json = serde_json::to_value(stage).unwrap();
+            assert_eq!(json.as_str(), Some(stage.as_str()));
+            assert_eq!(stage.to_string(), stage.as_str());
+        }
+    }
+}

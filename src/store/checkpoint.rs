@@ -1,0 +1,153 @@
+//! Per-model checkpoints, for every stage that answers model by model: each answer is
+//! its own object, `runs/<id>/checkpoints/<stage>/<encoded model id>.json`, written the
+//! moment it is known, so a crash loses nothing and a rerun skips what is done.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use opentelemetry::KeyValue;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::{RunStore, StoreError};
+use crate::progress::Progress;
+use crate::run::{decode_model_key, ModelId, Stage};
+
+/// What a stage checkpoints for each model.
+pub trait Answer: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The manifest's and the metrics' word for this answer: `found`, `not_found`, …
+    fn outcome(&self) -> &'static str;
+    /// Whether a rerun keeps this answer; `false` (an error) asks again.
+    fn is_final(&self) -> bool;
+}
+
+/// One model's answer, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint<T> {
+    pub model_id: ModelId,
+    /// Which source answered (`datasets`, `browser`, …).
+    pub source: String,
+    pub lookup: T,
+    pub recorded_at: String,
+}
+
+/// A stage's checkpoints in one run.
+#[derive(Debug, Clone)]
+pub struct Checkpoints<T> {
+    run: RunStore,
+    stage: Stage,
+    _answer: PhantomData<fn() -> T>,
+}
+
+impl<T: Serialize + DeserializeOwned> Checkpoints<T> {
+    pub fn new(run: RunStore, stage: Stage) -> Self {
+        Self {
+            run,
+            stage,
+            _answer: PhantomData,
+        }
+    }
+
+    pub fn stage(&self) -> Stage {
+        self.stage
+    }
+
+    /// Every checkpoint already in the store, by normalised model id. A checkpoint that
+    /// does not parse is damage from outside (they are written whole): it is skipped
+    /// with a warning, and its model is answered again.
+    pub async fn load(&self) -> Result<HashMap<String, Checkpoint<T>>, StoreError> {
+        let store = self.run.store();
+        let keys = store
+            .list(&self.run.layout().checkpoints(self.stage))
+            .await?;
+        let mut out = HashMap::new();
+        for key in keys {
+            if decode_model_key(&key).is_none() {
+                continue;
+            }
+            let Some(body) = store.get(&key).await? else {
+                continue;
+            };
+            match serde_json::from_slice::<Checkpoint<T>>(&body) {
+                Ok(c) => {
+                    out.insert(c.model_id.normalized(), c);
+                }
+                Err(e) => {
+                    tracing::warn!(key = %key, error = %e, "unreadable checkpoint; the model will be answered again")
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Write one model's answer, and return it as stored.
+    pub async fn write(
+        &self,
+        model: &ModelId,
+        source: &str,
+        answer: T,
+    ) -> Result<Checkpoint<T>, StoreError> {
+        let checkpoint = Checkpoint {
+            model_id: model.clone(),
+            source: source.to_owned(),
+            lookup: answer,
+            recorded_at: chrono::Utc::now().to_rfc3339(),
+        };
+        let key = self.run.layout().checkpoint(self.stage, model);
+        let body = serde_json::to_vec(&checkpoint)
+            .map_err(|e| StoreError::io("encoding", key.clone(), e))?;
+        self.run.store().put(&key, Bytes::from(body)).await?;
+        crate::telemetry::metrics()
+            .checkpoints_written
+            .add(1, &[KeyValue::new("stage", self.stage.as_str())]);
+        Ok(checkpoint)
+    }
+}
+
+/// Where a source hands each answer the moment it is known: it is checkpointed,
+/// counted per outcome and shown as progress.
+#[derive(Debug)]
+pub struct CheckpointSink<A> {
+    checkpoints: Checkpoints<A>,
+    source: &'static str,
+    progress: Arc<Progress>,
+    /// What this sink wrote, by normalised model id, so the stage need not read it back.
+    written: Mutex<HashMap<String, Checkpoint<A>>>,
+}
+
+impl<A: Answer> CheckpointSink<A> {
+    pub fn new(checkpoints: Checkpoints<A>, source: &'static str, progress: Arc<Progress>) -> Self {
+        Self {
+            checkpoints,
+            source,
+            progress,
+            written: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub async fn record(&self, model: &ModelId, answer: A) -> Result<(), StoreError> {
+        let outcome = answer.outcome();
+        let checkpoint = self.checkpoints.write(model, self.source, answer).await?;
+        self.written
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(model.normalized(), checkpoint);
+        crate::telemetry::metrics().models_processed.add(
+            1,
+            &[
+                KeyValue::new("stage", self.checkpoints.stage().as_str()),
+                KeyValue::new("outcome", outcome),
+            ],
+        );
+        self.progress.inc(1);
+        Ok(())
+    }
+
+    /// Every checkpoint this sink wrote, by normalised model id.
+    pub fn into_written(self) -> HashMap<String, Checkpoint<A>> {
+        self.progress.finish();
+        self.written.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+}

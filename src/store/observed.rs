@@ -1,0 +1,82 @@
+//! A store whose every call is a span (`store put`, …) and whose writes count towards
+//! `hfharvest.publish.bytes`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use tracing::Instrument;
+
+use super::{Store, StoreError};
+
+#[derive(Debug)]
+pub(super) struct Observed {
+    inner: Arc<dyn Store>,
+}
+
+impl Observed {
+    pub(super) fn new(inner: Arc<dyn Store>) -> Self {
+        Self { inner }
+    }
+}
+
+fn store_span(op: &'static str, key: &str) -> tracing::Span {
+    tracing::info_span!("store", otel.name = format!("store {op}"), store.operation = op, store.key = %key)
+}
+
+fn published(bytes: u64) {
+    crate::telemetry::metrics().publish_bytes.add(bytes, &[]);
+}
+
+#[async_trait]
+impl Store for Observed {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    async fn put(&self, key: &str, body: Bytes) -> Result<(), StoreError> {
+        let len = body.len() as u64;
+        self.inner
+            .put(key, body)
+            .instrument(store_span("put", key))
+            .await?;
+        published(len);
+        Ok(())
+    }
+    async fn put_file(&self, key: &str, path: &Path) -> Result<(), StoreError> {
+        let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        self.inner
+            .put_file(key, path)
+            .instrument(store_span("put", key))
+            .await?;
+        published(len);
+        Ok(())
+    }
+    async fn put_if_absent(&self, key: &str, body: Bytes) -> Result<bool, StoreError> {
+        let len = body.len() as u64;
+        let created = self
+            .inner
+            .put_if_absent(key, body)
+            .instrument(store_span("create", key))
+            .await?;
+        if created {
+            published(len);
+        }
+        Ok(created)
+    }
+    async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
+        self.inner.get(key).instrument(store_span("get", key)).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.inner
+            .list(prefix)
+            .instrument(store_span("list", prefix))
+            .await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.inner
+            .delete(key)
+            .instrument(store_span("delete", key))
+            .await
+    }
+}

@@ -1,0 +1,85 @@
+//! One run's view of the store: its files by name, under `runs/<run-id>/`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::{Store, StoreError};
+use crate::run::artifact::MANIFEST_JSON;
+use crate::run::{Manifest, RunId, RunLayout};
+
+/// The store and the layout of one run: what every stage is given to read and write.
+#[derive(Debug, Clone)]
+pub struct RunStore {
+    store: Arc<dyn Store>,
+    layout: RunLayout,
+}
+
+impl RunStore {
+    pub fn new(store: Arc<dyn Store>, layout: RunLayout) -> Self {
+        Self { store, layout }
+    }
+
+    /// The whole store, for keys outside this run (other runs, `latest.json`).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn layout(&self) -> &RunLayout {
+        &self.layout
+    }
+
+    pub fn run_id(&self) -> &RunId {
+        &self.layout.run_id
+    }
+
+    /// Where the store points: `./data` or `s3://bucket/prefix`.
+    pub fn describe(&self) -> String {
+        self.store.describe()
+    }
+
+    /// The key of a file in the run folder.
+    pub fn key(&self, name: &str) -> String {
+        self.layout.file(name)
+    }
+
+    /// A file of the run, for messages: `./data/runs/<id>/models.csv`.
+    pub fn location(&self, name: &str) -> String {
+        format!("{}/{}", self.describe(), self.key(name))
+    }
+
+    pub async fn get(&self, name: &str) -> Result<Option<Bytes>, StoreError> {
+        self.store.get(&self.key(name)).await
+    }
+
+    pub async fn put(&self, name: &str, body: Bytes) -> Result<(), StoreError> {
+        self.store.put(&self.key(name), body).await
+    }
+
+    pub async fn put_file(&self, name: &str, path: &Path) -> Result<(), StoreError> {
+        self.store.put_file(&self.key(name), path).await
+    }
+
+    /// The run's manifest, if it has one (a run made by an older tool may not).
+    pub async fn manifest(&self) -> Result<Option<Manifest>, StoreError> {
+        let Some(body) = self.get(MANIFEST_JSON).await? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&body)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt {
+                location: self.location(MANIFEST_JSON),
+                message: e.to_string(),
+            })
+    }
+
+    /// Write the run's manifest.
+    pub async fn save_manifest(&self, manifest: &Manifest) -> Result<(), StoreError> {
+        let body = serde_json::to_vec_pretty(manifest).map_err(|e| StoreError::Corrupt {
+            location: self.location(MANIFEST_JSON),
+            message: e.to_string(),
+        })?;
+        self.put(MANIFEST_JSON, body.into()).await
+    }
+}

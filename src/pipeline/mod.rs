@@ -47,30 +47,38 @@ pub async fn run(ctx: &RunContext, stages: Stages) -> Result<Manifest> {
         metrics::start_counters();
         let ttl = std::time::Duration::from_secs_f64(ctx.settings.output.lock_ttl_secs);
         let lock = RunLock::acquire(ctx.run.store().clone(), ctx.run_id(), ttl, &ctx.cancel).await;
-        let result = match lock {
-            Ok(lock) => {
-                let result = run_locked(ctx, stages).await;
-                lock.release().await;
-                result
+        let lock = match lock {
+            Ok(lock) => lock,
+            Err(e) => {
+                let refused: Result<()> = Err(e.into());
+                metrics::record_run(ctx.run_id(), started, &refused, None);
+                return Err(refused.unwrap_err());
             }
-            Err(e) => Err(e.into()),
         };
-        metrics::record_run(ctx.run_id(), started, &result);
-        result
+        let (manifest, result) = run_locked(ctx, stages).await;
+        lock.release().await;
+        metrics::record_run(ctx.run_id(), started, &result, Some(&manifest));
+        result.map(|()| manifest)
     }
     .instrument(span)
     .await
 }
 
-async fn run_locked(ctx: &RunContext, stages: Stages) -> Result<Manifest> {
-    let publish = stages == Stages::All;
+/// The run under its lock: the manifest as far as it got, and how it ended.
+async fn run_locked(ctx: &RunContext, stages: Stages) -> (Manifest, Result<()>) {
     let mut manifest = Manifest::start(
         ctx.run_id().as_str(),
         ctx.settings.digest(),
         chrono::Utc::now().to_rfc3339(),
     );
-    ctx.run.save_manifest(&manifest).await?;
-    let result = run_stages(ctx, stages, &mut manifest).await;
+    let result = run_and_record(ctx, stages, &mut manifest).await;
+    (manifest, result)
+}
+
+async fn run_and_record(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -> Result<()> {
+    let publish = stages == Stages::All;
+    ctx.run.save_manifest(manifest).await?;
+    let result = run_stages(ctx, stages, manifest).await;
     manifest.finished_at = Some(chrono::Utc::now().to_rfc3339());
     match &result {
         Ok(()) => manifest.status = RunStatus::Complete,
@@ -79,15 +87,15 @@ async fn run_locked(ctx: &RunContext, stages: Stages) -> Result<Manifest> {
             manifest.error = Some(e.to_string());
         }
     }
-    let saved = ctx.run.save_manifest(&manifest).await;
+    let saved = ctx.run.save_manifest(manifest).await;
     result?;
     saved?;
     if publish {
-        latest::publish(&ctx.run, &manifest)
+        latest::publish(&ctx.run, manifest)
             .instrument(stage_span(Stage::Publish))
             .await?;
     }
-    Ok(manifest)
+    Ok(())
 }
 
 async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -> Result<()> {

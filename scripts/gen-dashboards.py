@@ -11,7 +11,7 @@ query here therefore reads a window longer than the schedule:
   night and slack for a late run; widen it to see the last run after missed nights);
 - counters are cumulative from the pod's start, so a pod's total is its last value
   (`last_over_time`), not an `increase()`, which loses a short-lived pod's first sample;
-- per-night history panels step by a day at least, each point the last value in its step;
+- history panels plot, hour by hour, what the last-run panels showed then: a step per night;
 - "time since the last success" looks back 30 days and, with no success in that
   time, shows 30 days in red ("none in 30 days") instead of No data.
 
@@ -46,9 +46,18 @@ AVERAGE = 'benchmark="average"'
 
 
 def last(metric: str, matchers: str = "", window: str = LAST) -> str:
-    """Each series' last value in the window."""
+    """Each series' last value in the window. Over `$lookback`, only the series of the
+    metric's latest report (within 5 minutes of its newest sample): a window longer than a
+    night can hold the night before too, whose series tonight's run did not report (an
+    outcome no model had, a model that left the top, a counter of an earlier pod) would
+    otherwise add last night's numbers to tonight's."""
     sel = SEL + (", " + matchers if matchers else "")
-    return f"last_over_time({metric}{{{sel}}}[{window}])"
+    values = f"last_over_time({metric}{{{sel}}}[{window}])"
+    if window != LAST:
+        return values
+    reported = f"max_over_time(timestamp({metric}{{{sel}}})[{window}:5m])"
+    latest = f"max by (job) (max_over_time(timestamp({metric}{{{SEL}}})[{window}:5m]))"
+    return f"({values} and {reported} >= on (job) group_left () ({latest} - 300))"
 
 
 def share(num: str, den: str, by: str = "") -> str:
@@ -113,19 +122,16 @@ def last_run_bars(pid, title, description, targets, unit="", w=12, h=8):
     )
 
 
-def nightly(pid, title, description, targets, unit="", stacked=False, w=12, h=8):
-    """History: one bar per night (each point the last value in a step of a day or more)."""
-    panel = (
+def history(pid, title, description, targets, unit="", w=12, h=8):
+    """The last run's values through the week: each hourly point is the last run's value
+    as the last-run panels showed it then, so each night's run is a step."""
+    return (
         place(timeseries.Panel(), pid, title, description, targets, w, h)
-        .interval("1d")
+        .interval("1h")
         .unit(unit)
-        .draw_style(cm.GraphDrawStyle.BARS)
-        .fill_opacity(80)
-        .bar_alignment(cm.BarAlignment.BEFORE)
+        .line_interpolation(cm.LineInterpolation.STEP_AFTER)
+        .fill_opacity(10)
     )
-    if stacked:
-        panel = panel.stacking(common.StackingConfig().mode(cm.StackingMode.NORMAL))
-    return panel
 
 
 def variables(board: dashboard.Dashboard, tracing: bool = False) -> dashboard.Dashboard:
@@ -291,21 +297,21 @@ def ops() -> dashboard.Dashboard:
             {"title": "Open trace", "url": trace_link}])])
     )
     b = b.with_panel(
-        nightly(12, "Run duration per night", "", [query(
-            f"max({last('hfharvest_run_duration_seconds', window='$__interval')})", "duration", instant=False)],
+        history(12, "Run duration, night by night", "Each step is a run.", [query(
+            f"max({last('hfharvest_run_duration_seconds')})", "duration", instant=False)],
             unit="s")
     )
     b = b.with_panel(
-        nightly(13, "Lookup outcomes per night", "Scores and evals outcomes, from each run's manifest.",
-                [query(f"sum by (stage, outcome) ({last('hfharvest_run_models', LOOKUPS, '$__interval')})",
-                       "{{stage}} {{outcome}}", instant=False)], stacked=True)
+        history(13, "Lookup outcomes, night by night", "Scores and evals outcomes, from each run's manifest.",
+                [query(f"sum by (stage, outcome) ({last('hfharvest_run_models', LOOKUPS)})",
+                       "{{stage}} {{outcome}}", instant=False)])
     )
     b = b.with_panel(
-        nightly(14, "Retries, rate-limit waits and session restarts per night", "", [
-            query(f"sum({last('hfharvest_http_retries_total', window='$__interval')})", "retries", instant=False),
-            query(f"sum({last('hfharvest_http_rate_limit_waits_total', window='$__interval')})", "rate-limit waits",
+        history(14, "Retries, rate-limit waits and session restarts, night by night", "", [
+            query(f"sum({last('hfharvest_http_retries_total')})", "retries", instant=False),
+            query(f"sum({last('hfharvest_http_rate_limit_waits_total')})", "rate-limit waits",
                   instant=False),
-            query(f"sum({last('hfharvest_browser_session_restarts_total', window='$__interval')})", "session restarts",
+            query(f"sum({last('hfharvest_browser_session_restarts_total')})", "session restarts",
                   instant=False),
         ], w=24)
     )
@@ -368,10 +374,10 @@ def data() -> dashboard.Dashboard:
             "columnField": "benchmark", "rowField": "model_id", "valueField": "Value"}))
     )
     b = b.with_panel(
-        nightly(8, "Models collected and found on the leaderboard per night", "", [
-            query(f"sum({last('hfharvest_run_models', COLLECTED, '$__interval')})",
+        history(8, "Models collected and found on the leaderboard, night by night", "", [
+            query(f"sum({last('hfharvest_run_models', COLLECTED)})",
                   "collected", instant=False),
-            query(f"sum({last('hfharvest_run_models', found, '$__interval')})", "found on the leaderboard",
+            query(f"sum({last('hfharvest_run_models', found)})", "found on the leaderboard",
                   instant=False),
         ], w=24)
     )

@@ -184,6 +184,10 @@ def show(value: float, unit: str) -> str:
     """A value as the panel shows it, roughly."""
     if math.isnan(value):
         return "NaN"
+    if value > 1e12:  # a time in milliseconds (the runs' last reports)
+        return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(value / 1000))
+    if unit == "s" and value < 60:
+        return f"{value:.2f}s"
     if unit == "s":
         d, rest = divmod(round(value), 86400)
         h, rest = divmod(rest, 3600)
@@ -192,8 +196,6 @@ def show(value: float, unit: str) -> str:
         return f"{value * 100:.1f}%"
     if unit == "bytes":
         return f"{value / 1e6:.1f} MB"
-    if unit.startswith("dateTime"):
-        return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(value / 1000))
     return f"{value:g}"
 
 

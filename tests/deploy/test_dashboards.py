@@ -51,8 +51,6 @@ def window_ok(target: Target, window: str) -> bool:
     body = window.strip("[]").split(":")[0]
     if body == "$lookback":
         return True  # a custom variable whose options are all 26h or more (checked below)
-    if body == "$__interval":
-        return seconds(target.interval) >= 86400
     return seconds(body) >= 26 * 3600
 
 

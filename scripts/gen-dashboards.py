@@ -69,8 +69,8 @@ def share(num: str, den: str, by: str = "") -> str:
 
 def last_report(window: str) -> str:
     """Per run_info series (one per run and status), the time of its last sample.
-    timestamp() of a selector is the sample's own time; the subquery steps by the 5m
-    the 5m lookback, so no sample is missed."""
+    timestamp() of a selector is the sample's own time, and the subquery's 5m step is no
+    longer than the 5m lookback, so no sample is missed."""
     return f"max_over_time(timestamp(hfharvest_run_info{{{SEL}}})[{window}:5m])"
 
 

@@ -196,7 +196,7 @@ def show(value: float, unit: str) -> str:
         return f"{value * 100:.1f}%"
     if unit == "bytes":
         return f"{value / 1e6:.1f} MB"
-    return f"{value:g}"
+    return f"{int(value):,}" if value.is_integer() else f"{value:g}"
 
 
 def describe(result: list[dict], target: Target, limit: int = 4) -> str:

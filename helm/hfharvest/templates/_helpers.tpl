@@ -63,3 +63,13 @@ app.kubernetes.io/part-of: hfharvest
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/* Whether config.output.dir is a folder (so a volume holds it), not s3://. */}}
+{{- define "hfharvest.dataIsFolder" -}}
+{{- if not (hasPrefix "s3://" (toString .Values.config.output.dir)) }}true{{- end }}
+{{- end }}
+
+{{/* The PersistentVolumeClaim the output folder lives on: the user's, or the chart's. */}}
+{{- define "hfharvest.dataClaim" -}}
+{{- .Values.persistence.existingClaim | default (printf "%s-data" (include "hfharvest.fullname" .)) }}
+{{- end }}

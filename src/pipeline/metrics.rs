@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use opentelemetry::KeyValue;
 
-use crate::error::Result;
+use crate::error::Error;
 use crate::prepare::DatasetRow;
 use crate::run::{Manifest, RunId};
 
@@ -26,18 +26,18 @@ pub fn start_counters() {
 pub fn record_run(
     run_id: &RunId,
     started: Instant,
-    result: &Result<()>,
+    failure: Option<&Error>,
     manifest: Option<&Manifest>,
 ) {
     let metrics = crate::telemetry::metrics();
     metrics
         .run_duration
         .record(started.elapsed().as_secs_f64(), &[]);
-    let (status, error_type) = match result {
-        Ok(_) => ("complete", ""),
-        Err(e) => ("failed", e.metric_label()),
+    let (status, error_type) = match failure {
+        None => ("complete", ""),
+        Some(e) => ("failed", e.metric_label()),
     };
-    if result.is_ok() {
+    if failure.is_none() {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();

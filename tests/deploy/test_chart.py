@@ -25,7 +25,7 @@ KUBE_VERSIONS = ["1.29.0", kubernetes_validate.utils.latest_version() + ".0"]
 
 VALUE_SETS = {
     "default": {},
-    "browser-off": {"config": {"leaderboard": {"source": "datasets"}}},
+    "browser": {"config": {"leaderboard": {"source": "browser"}}},
     "existing-secret": {
         "existingSecret": "hf-and-s3",
         "secretKeys": {
@@ -137,8 +137,8 @@ def test_every_manifest_is_valid_kubernetes(name: str, kube: str) -> None:
             kubernetes_validate.validate(doc, kube, strict=True)
 
 
-def test_default_cronjob_has_the_native_selenium_sidecar_and_hardening() -> None:
-    docs = render({})
+def test_the_browser_source_gets_the_native_selenium_sidecar_and_hardening() -> None:
+    docs = render(VALUE_SETS["browser"])
     (cronjob,) = of_kind(docs, "CronJob")
     spec = cronjob["spec"]
     assert spec["concurrencyPolicy"] == "Forbid"
@@ -195,16 +195,32 @@ def test_default_cronjob_has_the_native_selenium_sidecar_and_hardening() -> None
     assert not [d for d in of_kind(docs, "ConfigMap") if "grafana_dashboard" in d["metadata"]["labels"]]
 
 
-def test_browser_off_drops_the_sidecar() -> None:
-    docs = render(VALUE_SETS["browser-off"])
+def test_by_default_the_datasets_source_runs_without_a_sidecar() -> None:
+    """The chart's default source is the binary's: the leaderboard's published data."""
+    docs = render({})
     pod = pod_spec(docs)
     assert "initContainers" not in pod
     assert all(v["name"] != "dshm" for v in pod["volumes"])
     assert "HFHARVEST__LEADERBOARD__WEBDRIVER" not in env_of(job_container(docs))
     assert 'source = "datasets"' in rendered_toml(docs)
     # Switched off explicitly too, with the browser source kept.
-    docs = render({"selenium": {"enabled": False}})
+    docs = render({"config": {"leaderboard": {"source": "browser"}}, "selenium": {"enabled": False}})
     assert "initContainers" not in pod_spec(docs)
+
+
+def test_the_sidecar_follows_the_jobs_browser_settings() -> None:
+    docs = render({"config": {"leaderboard": {"source": "browser", "browser_sessions": 3, "page_timeout_secs": 40}}})
+    (sidecar,) = pod_spec(docs)["initContainers"]
+    env = env_of(sidecar)
+    assert env["SE_NODE_MAX_SESSIONS"]["value"] == "3"
+    assert env["SE_NODE_SESSION_TIMEOUT"]["value"] == str(3 * 40 + 70), "longer than a batch can take"
+    shm = next(v for v in pod_spec(docs)["volumes"] if v["name"] == "dshm")
+    assert shm["emptyDir"]["sizeLimit"] == "3Gi"
+    # Set by hand, they win; too few sessions for the job is refused.
+    docs = render({"config": {"leaderboard": {"source": "browser"}}, "selenium": {"maxSessions": 4, "shmSizeLimit": "6Gi"}})
+    assert env_of(pod_spec(docs)["initContainers"][0])["SE_NODE_MAX_SESSIONS"]["value"] == "4"
+    with pytest.raises(Exception, match="must be at least config.leaderboard.browser_sessions"):
+        render({"config": {"leaderboard": {"source": "browser", "browser_sessions": 3}}, "selenium": {"maxSessions": 2}})
 
 
 def test_existing_secret_renders_no_secret_and_uses_its_key_names() -> None:

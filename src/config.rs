@@ -11,6 +11,7 @@ use config::{Config, Environment, File, FileFormat, Map, Source, Value, ValueKin
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::evals::EvalsSettings;
 use crate::http::HttpSettings;
 use crate::hub::HubSettings;
 use crate::leaderboard::LeaderboardSettings;
@@ -29,6 +30,7 @@ pub struct Settings {
     pub hub: HubSettings,
     pub http: HttpSettings,
     pub leaderboard: LeaderboardSettings,
+    pub evals: EvalsSettings,
     pub s3: S3Settings,
     pub telemetry: TelemetrySettings,
 }
@@ -123,6 +125,7 @@ impl Settings {
         self.hub.validate()?;
         self.http.validate()?;
         self.leaderboard.validate()?;
+        self.evals.validate()?;
         self.s3.validate()?;
         self.telemetry.validate()
     }

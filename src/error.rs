@@ -3,6 +3,7 @@
 //! exit code; telemetry to a metric label.
 
 use crate::config::ConfigError;
+use crate::evals::EvalsError;
 use crate::hub::HubError;
 use crate::leaderboard::LeaderboardError;
 use crate::prepare::PrepareError;
@@ -27,6 +28,8 @@ pub enum Error {
     Models(HubError),
     #[error(transparent)]
     Scores(LeaderboardError),
+    #[error(transparent)]
+    Evals(EvalsError),
     #[error(transparent)]
     Prepare(#[from] PrepareError),
     #[error(transparent)]
@@ -62,6 +65,7 @@ impl Error {
             Self::Settings(_) | Self::Usage { .. } | Self::Preflight(_) => false,
             Self::Models(e) => e.is_retryable(),
             Self::Scores(e) => e.is_retryable(),
+            Self::Evals(e) => e.is_retryable(),
             Self::Prepare(e) => e.is_retryable(),
             Self::Report(e) => e.is_retryable(),
             Self::Store(e) => e.is_retryable(),
@@ -78,6 +82,7 @@ impl Error {
             Self::Preflight(_) => "preflight",
             Self::Models(_) => Stage::Models.as_str(),
             Self::Scores(_) => Stage::Scores.as_str(),
+            Self::Evals(_) => Stage::Evals.as_str(),
             Self::Prepare(_) => Stage::Prepare.as_str(),
             Self::Report(_) => Stage::Report.as_str(),
             Self::Store(_) => "store",
@@ -101,6 +106,15 @@ impl From<LeaderboardError> for Error {
         match e {
             LeaderboardError::Interrupted => Self::Interrupted,
             e => Self::Scores(e),
+        }
+    }
+}
+
+impl From<EvalsError> for Error {
+    fn from(e: EvalsError) -> Self {
+        match e {
+            EvalsError::Interrupted => Self::Interrupted,
+            e => Self::Evals(e),
         }
     }
 }

@@ -5,13 +5,14 @@
 //! - [`run`] and [`csvout`]: the run's own types (ids, layout, manifest, [`run::Stage`]);
 //! - [`telemetry`], [`progress`]; then [`http`], [`store`];
 //! - the stages, in data-flow order: [`hub`] (models) → [`leaderboard`] (scores) →
-//!   [`prepare`] → [`report`];
+//!   [`evals`] → [`prepare`] → [`report`];
 //! - [`config`] and [`error`]; [`pipeline`], which runs the stages; [`cli`], the edge.
 
 pub mod cli;
 pub mod config;
 pub mod csvout;
 pub mod error;
+pub mod evals;
 pub mod http;
 pub mod hub;
 pub mod leaderboard;

@@ -17,6 +17,7 @@ const LAYERS: &[&[&str]] = &[
     // The stages, in data-flow order.
     &["hub"],
     &["leaderboard"],
+    &["evals"],
     &["prepare"],
     &["report"],
     &["config"],
@@ -30,13 +31,14 @@ const INNER_LAYERS: &[(&str, &[&[&str]])] = &[
     (
         "leaderboard",
         &[
-            &["rows", "settings", "source"],
+            &["rows", "settings", "source", "canonical"],
             &["datasets", "browser"],
             &["stage"],
         ],
     ),
     ("browser", &[&["table", "driver"], &["page"], &["pool"]]),
     ("hub", &[&["params"], &["record"], &["client"], &["stage"]]),
+    ("evals", &[&["results"], &["source"], &["stage"]]),
     ("prepare", &[&["rules"], &["dataset", "history"], &["join"]]),
     ("pipeline", &[&["context", "latest", "metrics"]]),
 ];

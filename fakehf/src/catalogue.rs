@@ -22,6 +22,8 @@ pub struct RealModel {
     pub hearts: u64,
     pub weight_type: String,
     pub is_merged: bool,
+    /// The leaderboard's normalised IFEval score (for `model-index` in some cards).
+    pub ifeval: Option<f64>,
 }
 
 /// Load the distinct models of the leaderboard CSV, in file order.
@@ -36,6 +38,7 @@ pub fn load_real_models(realdata: &Path) -> anyhow::Result<Vec<RealModel>> {
             .position(|h| h == name)
             .with_context(|| format!("column {name}"))
     };
+    let ifeval = col("evaluations_ifeval_normalized_score")?;
     let (name, license, params, arch, base, upload, hearts, weight, merged) = (
         col("model_name")?,
         col("metadata_hub_license")?,
@@ -64,6 +67,7 @@ pub fn load_real_models(realdata: &Path) -> anyhow::Result<Vec<RealModel>> {
             hearts: row[hearts].parse().unwrap_or(0),
             weight_type: row[weight].to_owned(),
             is_merged: row[merged].eq_ignore_ascii_case("true"),
+            ifeval: row[ifeval].parse().ok(),
         });
     }
     Ok(out)
@@ -84,6 +88,35 @@ enum Kind {
         k: usize,
     },
     Odd(Odd),
+    /// A model released after the leaderboard was retired (invented): no leaderboard
+    /// row, only the Hub's evaluation results.
+    New(usize),
+}
+
+/// Invented ids in the style of the families released after March 2025 (the real
+/// families: Qwen3, Llama 4, Gemma 3, gpt-oss, DeepSeek-R1 distills, Mistral Small 3.1,
+/// Phi-4, SmolLM3; these exact ids are made up).
+fn new_model_id(i: usize) -> String {
+    const FAMILIES: [&str; 8] = [
+        "Qwen/Qwen3-{}B",
+        "meta-llama/Llama-4-Scout-{}B-Instruct",
+        "google/gemma-3-{}b-it",
+        "openai/gpt-oss-{}b",
+        "deepseek-ai/DeepSeek-R1-Distill-Qwen-{}B",
+        "mistralai/Mistral-Small-3.1-{}B-Instruct",
+        "microsoft/Phi-4-{}B-reasoning",
+        "HuggingFaceTB/SmolLM3-{}B",
+    ];
+    const SIZES: [u32; 10] = [1, 3, 4, 7, 8, 12, 14, 24, 32, 70];
+    let family = FAMILIES[i % FAMILIES.len()];
+    let size = SIZES[(i / FAMILIES.len()) % SIZES.len()];
+    let round = i / (FAMILIES.len() * SIZES.len());
+    let id = family.replace("{}", &size.to_string());
+    if round == 0 {
+        id
+    } else {
+        format!("{id}-v{round}")
+    }
 }
 
 /// Models with odd or missing fields, mixed into the catalogue at fixed ranks.
@@ -114,8 +147,15 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
-    /// `size` models in download order. With `odd_models`, the odd ones sit at [`ODD_RANKS`].
-    pub fn generate(real: Vec<RealModel>, size: usize, odd_models: bool) -> Self {
+    /// `size` models in download order. With `odd_models`, the odd ones sit at
+    /// [`ODD_RANKS`]; `new_models` models newer than the leaderboard take every third
+    /// rank from the second, as tonight's most-downloaded models are mostly new.
+    pub fn generate(
+        real: Vec<RealModel>,
+        size: usize,
+        odd_models: bool,
+        new_models: usize,
+    ) -> Self {
         let mut order: Vec<usize> = (0..real.len()).collect();
         // A fixed shuffle so the top of the list is not alphabetical, with the Hub samples first.
         order.sort_by_key(|&i| {
@@ -132,6 +172,10 @@ impl Catalogue {
                     entries.push(Kind::Odd(*odd));
                     continue;
                 }
+            }
+            if rank % 3 == 1 && rank / 3 < new_models {
+                entries.push(Kind::New(rank / 3));
+                continue;
             }
             match next_real.next() {
                 Some(i) => entries.push(Kind::Real(i)),
@@ -188,7 +232,25 @@ impl Catalogue {
             Kind::Odd(Odd::GgufOnly) => "bartowski/Meta-Llama-3.1-8B-Instruct-GGUF".into(),
             Kind::Odd(Odd::SparseListItem) => "sparse-org/Sparse-Listing-3B".into(),
             Kind::Odd(Odd::Bare) => "bare-org/bare-model".into(),
+            Kind::New(i) => new_model_id(*i),
         }
+    }
+
+    /// A model released after the leaderboard was retired.
+    pub fn is_new(&self, rank: usize) -> bool {
+        matches!(self.entries[rank], Kind::New(_))
+    }
+
+    /// The model's `evalResults`, and whether it declares a base model (for the
+    /// leaderboards' `base_model` filter).
+    pub fn eval_results(&self, rank: usize) -> (Value, bool) {
+        let model = self.model_json(rank);
+        let results = model.get("evalResults").cloned().unwrap_or(json!([]));
+        let has_base = model
+            .get("cardData")
+            .and_then(|c| c.get("base_model"))
+            .is_some();
+        (results, has_base)
     }
 
     /// Downloads in the last 30 days: heavy-tailed and strictly decreasing with rank.
@@ -232,6 +294,7 @@ impl Catalogue {
                     hearts: 12,
                     weight_type: "Original".into(),
                     is_merged: false,
+                    ifeval: None,
                 }),
                 None,
                 String::new(),
@@ -252,11 +315,43 @@ impl Catalogue {
                     hearts: 3,
                     weight_type: "Original".into(),
                     is_merged: false,
+                    ifeval: None,
                 }),
                 None,
                 String::new(),
             ),
             Kind::Odd(Odd::Bare) => (None, None, String::new()),
+            Kind::New(i) => {
+                let params = [1.7, 3.8, 4.0, 7.6, 8.2, 12.2, 14.8, 23.6, 32.8, 70.6][(i / 8) % 10];
+                let finetune = i % 4 == 3;
+                let base = if finetune {
+                    new_model_id(i - 3)
+                } else {
+                    String::new()
+                };
+                (
+                    Some(RealModel {
+                        id: id.clone(),
+                        license: ["apache-2.0", "llama4", "gemma", "mit"][i % 4].into(),
+                        params_billions: params,
+                        architecture: [
+                            "Qwen3ForCausalLM",
+                            "Llama4ForCausalLM",
+                            "Gemma3ForCausalLM",
+                            "GptOssForCausalLM",
+                        ][i % 4]
+                            .into(),
+                        base_model: base.clone(),
+                        upload_date: format!("2025-{:02}-{:02}", 4 + i % 9, 1 + i % 28),
+                        hearts: 500 + (h % 5000),
+                        weight_type: "Original".into(),
+                        is_merged: false,
+                        ifeval: None,
+                    }),
+                    finetune.then_some("finetune"),
+                    base,
+                )
+            }
         };
         let gguf = matches!(
             self.entries[rank],
@@ -324,6 +419,13 @@ impl Catalogue {
         if relation.is_some() && facts.is_none() {
             card.insert("base_model".into(), json!(base));
         }
+        let ifeval = match &self.entries[rank] {
+            Kind::Real(_) => facts.as_ref().and_then(|f| f.ifeval),
+            _ => None,
+        };
+        if let Some(index) = crate::evals::model_index(&id, rank, ifeval) {
+            card.insert("model-index".into(), index);
+        }
         let mut m = Map::new();
         m.insert(
             "_id".into(),
@@ -360,6 +462,10 @@ impl Catalogue {
         if !card.is_empty() {
             m.insert("cardData".into(), Value::Object(card));
         }
+        m.insert(
+            "evalResults".into(),
+            crate::evals::eval_results(&id, self.is_new(rank), rank),
+        );
         if let Some(f) = facts
             .as_ref()
             .filter(|f| !f.architecture.is_empty() && !f.architecture.contains('?'))

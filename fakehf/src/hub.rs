@@ -71,7 +71,72 @@ pub fn router(state: Arc<State>) -> Router {
     Router::new()
         .route("/api/models", get(list_models))
         .route("/api/models/{*id}", get(model_info))
+        .route("/api/datasets", get(list_datasets))
+        .route("/api/datasets/{*path}", get(dataset_leaderboard))
         .with_state(state)
+}
+
+/// `GET /api/datasets?filter=benchmark:official`: the official benchmarks, whose `tags`
+/// include `benchmark:official` (realdata/README.md). Other filters list nothing here.
+async fn list_datasets(
+    AxumState(state): AxumState<Arc<State>>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    state.log.datasets.fetch_add(1, Ordering::Relaxed);
+    let query = Query::parse(raw);
+    let official = query.all("filter").contains(&"benchmark:official");
+    let items: Vec<Value> = if official {
+        crate::evals::OFFICIAL
+            .iter()
+            .map(|(id, _)| {
+                json!({
+                    "_id": format!("{:024x}", crate::catalogue::fnv(id)),
+                    "id": id,
+                    "author": id.split('/').next().unwrap_or(""),
+                    "tags": ["benchmark:official", "task_categories:text-generation"],
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    serve(
+        &state,
+        Route::Any,
+        HeaderMap::new(),
+        Value::Array(items).to_string(),
+    )
+    .await
+}
+
+/// `GET /api/datasets/{id}/leaderboard[?base_model=false]`: the benchmark's results,
+/// by rank; without `base_model=false` only models that declare no base model.
+async fn dataset_leaderboard(
+    AxumState(state): AxumState<Arc<State>>,
+    Path(path): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    state.log.datasets.fetch_add(1, Ordering::Relaxed);
+    let Some(dataset) = path.strip_suffix("/leaderboard") else {
+        return error(StatusCode::NOT_FOUND, "Not found");
+    };
+    match crate::evals::leaderboard_status(dataset) {
+        Ok(()) => {}
+        Err(404) => return error(StatusCode::NOT_FOUND, "Dataset not found"),
+        Err(status) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            return error(status, "This dataset has no leaderboard");
+        }
+    }
+    let query = Query::parse(raw);
+    let filter = query.get("base_model") != Some("false");
+    let catalogue = &state.catalogue;
+    let models = (0..catalogue.len()).map(|rank| {
+        let (results, has_base) = catalogue.eval_results(rank);
+        (catalogue.id(rank), results, has_base)
+    });
+    let body = crate::evals::leaderboard(dataset, models, filter).to_string();
+    serve(&state, Route::Any, HeaderMap::new(), body).await
 }
 
 struct Query {

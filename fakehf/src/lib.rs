@@ -7,6 +7,7 @@
 //! bursts, slow, truncated or malformed responses (see [`Fault`]).
 
 pub mod catalogue;
+pub mod evals;
 mod hub;
 pub mod leaderboard;
 
@@ -37,6 +38,9 @@ pub struct FakeConfig {
     pub latency: Duration,
     /// Mix the odd models (unicode id, GGUF-only, sparse list item, bare) into the top 20.
     pub odd_models: bool,
+    /// Models newer than the leaderboard (invented), at every third rank from the
+    /// second: they have only the Hub's evaluation results.
+    pub new_models: usize,
     pub realdata: PathBuf,
     /// How long the leaderboard app waits before asking for its data (invented: the
     /// real one's load takes seconds).
@@ -54,6 +58,7 @@ impl Default for FakeConfig {
             models: 1000,
             latency: Duration::ZERO,
             odd_models: true,
+            new_models: 0,
             realdata: realdata_dir(),
             render_delay: Duration::from_millis(300),
             formatted_decimals: None,
@@ -116,6 +121,8 @@ impl Fault {
 pub struct RequestLog {
     pub list: AtomicU64,
     pub detail: AtomicU64,
+    /// `/api/datasets` requests (the benchmark list and leaderboards).
+    pub datasets: AtomicU64,
     pub faults_served: AtomicU64,
     /// Bearer tokens seen, so a test can prove the token was sent.
     pub bearer_tokens: Mutex<Vec<String>>,
@@ -127,6 +134,9 @@ impl RequestLog {
     }
     pub fn detail(&self) -> u64 {
         self.detail.load(Ordering::Relaxed)
+    }
+    pub fn datasets(&self) -> u64 {
+        self.datasets.load(Ordering::Relaxed)
     }
     pub fn total(&self) -> u64 {
         self.list() + self.detail()
@@ -194,7 +204,12 @@ impl FakeHf {
         let real = catalogue::load_real_models(&config.realdata)
             .with_context(|| format!("loading real data from {}", config.realdata.display()))?;
         let state = Arc::new(State {
-            catalogue: Catalogue::generate(real, config.models, config.odd_models),
+            catalogue: Catalogue::generate(
+                real,
+                config.models,
+                config.odd_models,
+                config.new_models,
+            ),
             latency: config.latency,
             rendered: Mutex::new(HashMap::new()),
             faults: Mutex::new(VecDeque::new()),

@@ -17,13 +17,14 @@ use crate::http::{next_link, redact, Fetched, HttpClient, HttpError, HttpSetting
 use crate::run::Secret;
 
 /// The `expand[]` properties one list request asks for: everything `models.csv` needs.
-pub const EXPANDED_FIELDS: [&str; 15] = [
+pub const EXPANDED_FIELDS: [&str; 16] = [
     "author",
     "cardData",
     "config",
     "createdAt",
     "downloads",
     "downloadsAllTime",
+    "evalResults",
     "gated",
     "lastModified",
     "library_name",

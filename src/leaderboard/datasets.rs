@@ -22,16 +22,20 @@ const ROWS_PAGE: usize = 100;
 pub struct DatasetsSource {
     settings: LeaderboardSettings,
     http: HttpClient,
+    /// The Hub, whose `/resolve/` serves the dataset's files (`HF_ENDPOINT`).
+    hub_endpoint: String,
 }
 
 impl DatasetsSource {
     pub fn new(
         settings: &LeaderboardSettings,
         http: &HttpSettings,
+        hub_endpoint: &str,
     ) -> Result<Self, LeaderboardError> {
         Ok(Self {
             settings: settings.clone(),
             http: HttpClient::new(http, None)?,
+            hub_endpoint: hub_endpoint.to_owned(),
         })
     }
 
@@ -39,6 +43,7 @@ impl DatasetsSource {
         let settings = &self.settings;
         let http = &self.http;
         let rows = match settings.datasets_api {
+            DatasetsApi::Parquet => load_parquet(settings, http, &self.hub_endpoint).await?,
             DatasetsApi::Formatted => load_formatted(settings, http).await?,
             DatasetsApi::Rows => load_rows(settings, http).await?,
         };
@@ -97,6 +102,95 @@ impl LoadedRows {
             .unwrap_or_default();
         classify(model, own)
     }
+}
+
+/// `{hub}/datasets/{dataset}/resolve/{revision}/{file}`: the whole dataset in one file.
+pub fn parquet_url(
+    settings: &LeaderboardSettings,
+    hub_endpoint: &str,
+) -> Result<Url, LeaderboardError> {
+    let bad = |reason: String| LeaderboardError::BadData {
+        url: hub_endpoint.to_owned(),
+        reason,
+    };
+    let mut url = Url::parse(hub_endpoint).map_err(|e| bad(e.to_string()))?;
+    {
+        let mut path = url
+            .path_segments_mut()
+            .map_err(|()| bad("not a base URL".into()))?;
+        path.pop_if_empty().push("datasets");
+        path.extend(settings.dataset.split('/'));
+        path.push("resolve").push(&settings.dataset_revision);
+        path.extend(settings.dataset_file.split('/'));
+    }
+    Ok(url)
+}
+
+async fn load_parquet(
+    settings: &LeaderboardSettings,
+    http: &HttpClient,
+    hub_endpoint: &str,
+) -> Result<Vec<ScoreRow>, LeaderboardError> {
+    let url = parquet_url(settings, hub_endpoint)?;
+    let fetched = http.get(&url).await?;
+    let rows = parquet_rows(fetched.body).map_err(|reason| LeaderboardError::BadData {
+        url: redact(&url),
+        reason,
+    })?;
+    let total = rows.len();
+    let rows: Vec<ScoreRow> = rows.iter().filter_map(ScoreRow::from_contents).collect();
+    if rows.len() < total {
+        tracing::warn!(url = %redact(&url), skipped = total - rows.len(), "leaderboard rows without a model name skipped");
+    }
+    Ok(rows)
+}
+
+/// Every row of a parquet file, each as a map from column name to value, as the
+/// datasets-server `/rows` API gives the same rows: strings, numbers, booleans, nulls.
+pub fn parquet_rows(body: bytes::Bytes) -> Result<Vec<serde_json::Map<String, Value>>, String> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
+    use arrow_array::Array;
+    use arrow_schema::DataType;
+
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(body)
+        .map_err(|e| format!("not a parquet file: {e}"))?
+        .build()
+        .map_err(|e| format!("reading the parquet file: {e}"))?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| format!("reading the parquet file: {e}"))?;
+        let schema = batch.schema();
+        let mut rows = vec![serde_json::Map::new(); batch.num_rows()];
+        for (field, column) in schema.fields().iter().zip(batch.columns()) {
+            for (i, row) in rows.iter_mut().enumerate() {
+                let value = if column.is_null(i) {
+                    Value::Null
+                } else {
+                    match column.data_type() {
+                        DataType::Utf8 => Value::from(column.as_string::<i32>().value(i)),
+                        DataType::LargeUtf8 => Value::from(column.as_string::<i64>().value(i)),
+                        DataType::Float64 => serde_json::Number::from_f64(
+                            column.as_primitive::<Float64Type>().value(i),
+                        )
+                        .map_or(Value::Null, Value::Number),
+                        DataType::Float32 => serde_json::Number::from_f64(f64::from(
+                            column.as_primitive::<Float32Type>().value(i),
+                        ))
+                        .map_or(Value::Null, Value::Number),
+                        DataType::Int64 => Value::from(column.as_primitive::<Int64Type>().value(i)),
+                        DataType::Int32 => Value::from(column.as_primitive::<Int32Type>().value(i)),
+                        DataType::Boolean => Value::from(column.as_boolean().value(i)),
+                        // A column of another type is none the source reads.
+                        _ => Value::Null,
+                    }
+                };
+                row.insert(field.name().clone(), value);
+            }
+        }
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 async fn load_formatted(
@@ -167,5 +261,57 @@ async fn load_rows(
         if items.is_empty() || offset >= total {
             return Ok(rows);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The three ways to read the leaderboard give the same rows, all 4,576 of them,
+    /// from the fake's three APIs (the real dataset's parquet file and `/rows` shape,
+    /// and the app's JSON API), which all hold the real rows.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn parquet_rows_and_json_api_give_identical_score_rows() {
+        let fake = fakehf::FakeHf::start(fakehf::FakeConfig {
+            models: 10,
+            realdata: crate::testdata::realdata_dir(),
+            ..fakehf::FakeConfig::default()
+        })
+        .await
+        .unwrap();
+        let settings = LeaderboardSettings {
+            formatted_url: fake.formatted_url(),
+            datasets_server_url: fake.url(),
+            ..LeaderboardSettings::default()
+        };
+        let http = HttpClient::new(&HttpSettings::default(), None).unwrap();
+        let sorted = |mut rows: Vec<ScoreRow>| {
+            rows.sort_by(|a, b| a.eval_name.cmp(&b.eval_name));
+            rows
+        };
+        let parquet = sorted(load_parquet(&settings, &http, &fake.url()).await.unwrap());
+        let rows = sorted(load_rows(&settings, &http).await.unwrap());
+        let formatted = sorted(load_formatted(&settings, &http).await.unwrap());
+        assert_eq!(parquet.len(), 4576);
+        assert_eq!(parquet, rows, "parquet and /rows");
+        assert_eq!(parquet, formatted, "parquet and the JSON API");
+        let olmo = parquet
+            .iter()
+            .find(|r| r.name == "allenai/OLMo-1.7-7B-hf")
+            .unwrap();
+        assert_eq!(olmo.model_type, "❓other");
+        assert!(olmo
+            .eval_name
+            .starts_with("allenai/OLMo-1.7-7B-hf_float16_"));
+    }
+
+    #[test]
+    fn the_parquet_url_is_the_hubs_resolve_url_at_the_pinned_revision() {
+        let url = parquet_url(&LeaderboardSettings::default(), "https://huggingface.co").unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://huggingface.co/datasets/open-llm-leaderboard/contents/resolve/9c09a7cae43334062a82cb164f2ef255013dafa2/data/train-00000-of-00001.parquet"
+        );
     }
 }

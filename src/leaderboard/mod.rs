@@ -4,6 +4,7 @@
 //! is assembled from the checkpoints.
 
 mod browser;
+mod canonical;
 mod datasets;
 mod rows;
 mod settings;
@@ -11,10 +12,11 @@ mod source;
 mod stage;
 
 pub use browser::BrowserError;
+pub use canonical::canonical_row;
 pub use rows::{classify, round2, Lookup, ScoreRow};
 pub use settings::{DatasetsApi, LeaderboardSettings, SourceKind};
 pub use source::{ScoreSource, SourceStats};
-pub use stage::{collect_scores, drive, ScoresOutcome};
+pub use stage::{collect_scores, drive, Driven, ScoresOutcome};
 
 use serde::{Deserialize, Serialize};
 

@@ -236,12 +236,22 @@ impl ScoreRow {
         Some(row)
     }
 
-    /// A row of the datasets-server API for `open-llm-leaderboard/contents`.
+    /// A row of the dataset `open-llm-leaderboard/contents` (its parquet file, or the
+    /// datasets-server `/rows` API), in the same terms as the app's JSON API, so every
+    /// source gives the same rows: its `eval_name` (`<org>_<name>_<precision>`) is not
+    /// the API's key, which is rebuilt from the fields; its `Type` is a display label
+    /// (`💬 chat models (RLHF, DPO, IFT, ...)`), which becomes the API's type
+    /// (`chatmodels`); its `Model` is HTML, and `fullname` the plain name.
     pub fn from_contents(row: &serde_json::Map<String, Value>) -> Option<Self> {
         let mut out = Self::default();
         for (column, value) in row {
-            // `Model` is an HTML link there; `fullname` holds the plain name.
-            if column == "Model" {
+            if matches!(column.as_str(), "Model" | "eval_name") {
+                continue;
+            }
+            if column == "Type" {
+                if let Some(label) = value.as_str() {
+                    out.model_type = model_type_from_label(label);
+                }
                 continue;
             }
             let Some(field) = Column::from_header(column) else {
@@ -261,6 +271,28 @@ impl ScoreRow {
         out.fill_eval_name();
         Some(out)
     }
+}
+
+/// The app's JSON API names a model's type in one word (`chatmodels`); the dataset
+/// shows a label with its emoji (`💬 chat models (RLHF, DPO, IFT, ...)`). The emoji
+/// decides: the pairs below are the real data's (realdata/leaderboard: the formatted
+/// export's `model_type` values and the contents rows' `T` and `Type`).
+pub fn model_type_from_label(label: &str) -> String {
+    const BY_EMOJI: [(&str, &str); 7] = [
+        ("🟢", "pretrained"),
+        ("🟩", "continuouslypretrained"),
+        ("🔶", "fine-tunedondomain-specificdatasets"),
+        ("💬", "chatmodels"),
+        ("🤝", "basemergesandmoerges"),
+        ("🌸", "multimodal"),
+        ("❓", "❓other"),
+    ];
+    let label = label.trim();
+    BY_EMOJI
+        .iter()
+        .find(|(emoji, _)| label.starts_with(emoji))
+        .map(|(_, raw)| (*raw).to_owned())
+        .unwrap_or_else(|| label.to_owned())
 }
 
 /// How one model's lookup ended, with what was seen.

@@ -76,19 +76,26 @@ pub struct LeaderboardSettings {
     /// Keep one browser session per worker across batches. `false` opens a browser per
     /// model, as the original tool did; it exists to benchmark against.
     pub reuse_sessions: bool,
-    /// Where the datasets source reads: `formatted` (the app's JSON API, one request)
-    /// or `rows` (the datasets-server `/rows` API, 100 rows per request).
+    /// Where the datasets source reads: `parquet` (the dataset's parquet file at a
+    /// pinned revision, one request through the Hub's `/resolve/`: the durable copy),
+    /// `rows` (the datasets-server `/rows` API, 100 rows per request) or `formatted`
+    /// (the archived app's JSON API, one request; it may stop being served).
     pub datasets_api: DatasetsApi,
     pub formatted_url: String,
     pub datasets_server_url: String,
     pub dataset: String,
+    /// The dataset's revision: the commit peers pin (2025-03-20; the dataset is frozen).
+    pub dataset_revision: String,
+    /// The parquet file in the dataset's repository.
+    pub dataset_file: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DatasetsApi {
-    Formatted,
+    Parquet,
     Rows,
+    Formatted,
 }
 
 impl Default for LeaderboardSettings {
@@ -113,10 +120,12 @@ impl Default for LeaderboardSettings {
             max_page_errors_in_a_row: 3,
             max_session_restarts: 5,
             reuse_sessions: true,
-            datasets_api: DatasetsApi::Formatted,
+            datasets_api: DatasetsApi::Parquet,
             formatted_url: "https://open-llm-leaderboard-open-llm-leaderboard.hf.space/api/leaderboard/formatted".into(),
             datasets_server_url: "https://datasets-server.huggingface.co".into(),
             dataset: "open-llm-leaderboard/contents".into(),
+            dataset_revision: "9c09a7cae43334062a82cb164f2ef255013dafa2".into(),
+            dataset_file: "data/train-00000-of-00001.parquet".into(),
         }
     }
 }

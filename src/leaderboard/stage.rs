@@ -104,6 +104,7 @@ pub async fn collect_scores(
     models: &[ModelId],
     settings: &LeaderboardSettings,
     http: &HttpSettings,
+    hub_endpoint: &str,
     cancel: &CancellationToken,
 ) -> Result<ScoresOutcome, LeaderboardError> {
     let started = Instant::now();
@@ -112,7 +113,7 @@ pub async fn collect_scores(
             tracing::info!("leaderboard source is `none`: no scores collected");
             return Ok(ScoresOutcome::default());
         }
-        SourceKind::Datasets => Box::new(DatasetsSource::new(settings, http)?),
+        SourceKind::Datasets => Box::new(DatasetsSource::new(settings, http, hub_endpoint)?),
         SourceKind::Browser => Box::new(BrowserSource::new(settings)),
     };
     let driven = drive(source.as_ref(), run, Stage::Scores, models, cancel).await?;

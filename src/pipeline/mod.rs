@@ -207,6 +207,7 @@ async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -
         &models,
         &ctx.settings.leaderboard,
         &ctx.settings.http,
+        &ctx.settings.hub.endpoint,
         &ctx.cancel,
     )
     .instrument(stage_span(Stage::Scores))
@@ -218,6 +219,25 @@ async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -
     });
     ctx.run.save_manifest(manifest).await?;
     if every_stage {
+        if ctx.settings.evals.enabled {
+            let evals = crate::evals::collect_evals(
+                &ctx.run,
+                &models,
+                &ctx.settings.evals,
+                &ctx.settings.hub,
+                &ctx.settings.http,
+                ctx.hf_token.clone(),
+                &ctx.cancel,
+            )
+            .instrument(stage_span(Stage::Evals))
+            .await?;
+            manifest.record(StageSummary {
+                stage: Stage::Evals,
+                seconds: evals.seconds,
+                outcomes: evals.outcomes(),
+            });
+            ctx.run.save_manifest(manifest).await?;
+        }
         prepare_and_report(ctx, manifest).await?;
     }
     Ok(())

@@ -3,8 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::leaderboard::LeaderboardRecord;
-
 /// The smallest and largest parameter counts we believe. Below 1M it is a tokenizer or a
 /// stub repo; above 10T no released model comes close, so it is a bad count (the
 /// leaderboard uses `-1` for "unknown").
@@ -224,46 +222,8 @@ pub fn primary_base(base_models: &str, model_id: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Rank of a precision for the canonical-row rule: full-precision evaluations describe
-/// the model as published; a 4-bit evaluation describes a quantisation of it.
-fn precision_rank(precision: &str) -> u8 {
-    match precision.trim().to_ascii_lowercase().as_str() {
-        "bfloat16" => 0,
-        "float16" => 1,
-        "float32" => 2,
-        "" => 4,
-        "4bit" | "8bit" | "gptq" => 5,
-        _ => 3,
-    }
-}
-
-/// **The canonical-row rule.** Of a model's leaderboard rows with status `found`, use:
-/// 1. original weights over adapter weights;
-/// 2. then the most precise evaluation (bfloat16, float16, float32, other, 4-bit);
-/// 3. then the latest submission date (a resubmission supersedes);
-/// 4. then the chat-template run (how the model is meant to be prompted);
-/// 5. then the smallest `eval_name`, so the choice never depends on row order.
-///
-/// The highest score is deliberately not a criterion: that would cherry-pick.
-pub fn canonical_row<'a>(rows: &[&'a LeaderboardRecord]) -> Option<&'a LeaderboardRecord> {
-    rows.iter().copied().min_by(|a, b| {
-        let key = |r: &LeaderboardRecord| {
-            (
-                !r.weight_type.eq_ignore_ascii_case("original"),
-                precision_rank(&r.precision),
-            )
-        };
-        key(a)
-            .cmp(&key(b))
-            .then_with(|| b.submission_date.cmp(&a.submission_date))
-            .then_with(|| {
-                b.chat_template
-                    .unwrap_or(false)
-                    .cmp(&a.chat_template.unwrap_or(false))
-            })
-            .then_with(|| a.eval_name.cmp(&b.eval_name))
-    })
-}
+/// The canonical-row rule belongs to the leaderboard's rows; the dataset applies it.
+pub use crate::leaderboard::canonical_row;
 
 /// Whole days from an RFC 3339 timestamp to `as_of`; `None` for an unparsable date.
 pub fn age_days(created_at: &str, as_of: chrono::DateTime<chrono::Utc>) -> Option<i64> {
@@ -287,6 +247,7 @@ pub fn round2(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::leaderboard::LeaderboardRecord;
 
     #[test]
     fn license_mapping_covers_the_real_leaderboard_ids() {

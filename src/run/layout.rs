@@ -20,6 +20,10 @@ pub mod artifact {
     pub const MODELS_JSONL: &str = "models.jsonl";
     /// The scores stage's output: one row per leaderboard evaluation.
     pub const LEADERBOARD_CSV: &str = "leaderboard.csv";
+    /// The evals stage's output: one row per model × benchmark × source.
+    pub const EVALS_CSV: &str = "evals.csv";
+    /// Evaluation results that were not used, and why.
+    pub const EVALS_SKIPPED_JSON: &str = "evals_skipped.json";
     pub const DATASET_CSV: &str = "dataset.csv";
     pub const QUALITY_JSON: &str = "quality.json";
     pub const REPORT_HTML: &str = "report.html";

@@ -12,6 +12,8 @@ pub enum Stage {
     Models,
     /// Leaderboard scores, checkpointed per model, into `leaderboard.csv`.
     Scores,
+    /// The Hub's evaluation results, checkpointed per model, into `evals.csv`.
+    Evals,
     /// `dataset.csv` and `quality.json`.
     Prepare,
     /// `report.html`.
@@ -21,9 +23,10 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 5] = [
+    pub const ALL: [Stage; 6] = [
         Self::Models,
         Self::Scores,
+        Self::Evals,
         Self::Prepare,
         Self::Report,
         Self::Publish,
@@ -33,6 +36,7 @@ impl Stage {
         match self {
             Self::Models => "models",
             Self::Scores => "scores",
+            Self::Evals => "evals",
             Self::Prepare => "prepare",
             Self::Report => "report",
             Self::Publish => "publish",
@@ -47,6 +51,7 @@ impl Stage {
         match self {
             Self::Models => &["collected", "resumed", "quarantined"],
             Self::Scores => &["found", "not_found", "mismatch", "error", "resumed"],
+            Self::Evals => &["found", "not_found", "error", "resumed"],
             Self::Prepare => &["rows", "dropped", "fixed", "found", "inherited"],
             Self::Report => &["models"],
             Self::Publish => &[],

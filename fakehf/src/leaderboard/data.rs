@@ -8,7 +8,19 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::Leaderboard;
+use std::sync::atomic::Ordering;
+
+use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema};
+use axum::extract::Path;
+
+use super::{Leaderboard, CONTENTS_COLUMNS};
+
+/// The revision peers pin (realdata/README.md): the dataset is frozen, so `main` is the
+/// same commit.
+const REVISION: &str = "9c09a7cae43334062a82cb164f2ef255013dafa2";
+const DATA_FILE: &str = "data/train-00000-of-00001.parquet";
 
 pub(super) async fn formatted(AxumState(board): AxumState<Arc<Leaderboard>>) -> Response {
     board
@@ -66,25 +78,13 @@ pub(super) async fn rows(
         )
             .into_response();
     }
-    let features: Vec<Value> = board
-        .contents
-        .first()
-        .and_then(Value::as_object)
-        .map(|row| {
-            row.iter()
-                .enumerate()
-                .map(|(i, (name, v))| {
-                    let dtype = match v {
-                        Value::Bool(_) => "bool",
-                        Value::Number(n) if n.is_i64() => "int64",
-                        Value::Number(_) => "float64",
-                        _ => "string",
-                    };
-                    json!({"feature_idx": i, "name": name, "type": {"dtype": dtype, "_type": "Value"}})
-                })
-                .collect()
+    let features: Vec<Value> = CONTENTS_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, (name, dtype))| {
+            json!({"feature_idx": i, "name": name, "type": {"dtype": dtype, "_type": "Value"}})
         })
-        .unwrap_or_default();
+        .collect();
     let page: Vec<Value> = board
         .contents
         .iter()
@@ -101,4 +101,102 @@ pub(super) async fn rows(
         "partial": false
     }))
     .into_response()
+}
+
+/// The `contents` dataset as one parquet file, with the real dataset's columns and
+/// dtypes (`CONTENTS_COLUMNS`), snappy-compressed as the Hub's dataset files are.
+pub(super) fn contents_parquet(rows: &[Value]) -> anyhow::Result<bytes::Bytes> {
+    let mut fields = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for (name, dtype) in CONTENTS_COLUMNS {
+        let cells = rows.iter().map(|r| &r[name]);
+        let (data_type, column): (DataType, ArrayRef) = match dtype {
+            "float64" => {
+                let mut b = Float64Builder::new();
+                cells.for_each(|v| b.append_option(v.as_f64()));
+                (DataType::Float64, std::sync::Arc::new(b.finish()))
+            }
+            "int64" => {
+                let mut b = Int64Builder::new();
+                cells.for_each(|v| b.append_option(v.as_i64()));
+                (DataType::Int64, std::sync::Arc::new(b.finish()))
+            }
+            "bool" => {
+                let mut b = BooleanBuilder::new();
+                cells.for_each(|v| b.append_option(v.as_bool()));
+                (DataType::Boolean, std::sync::Arc::new(b.finish()))
+            }
+            _ => {
+                let mut b = StringBuilder::new();
+                cells.for_each(|v| b.append_option(v.as_str()));
+                (DataType::Utf8, std::sync::Arc::new(b.finish()))
+            }
+        };
+        fields.push(Field::new(name, data_type, true));
+        columns.push(column);
+    }
+    let batch = RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), columns)?;
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .build();
+    let mut out = Vec::new();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(&mut out, batch.schema(), Some(props))?;
+    writer.write(&batch)?;
+    writer.close()?;
+    Ok(bytes::Bytes::from(out))
+}
+
+/// `GET /datasets/{owner}/{name}/resolve/{revision}/{file}`: the Hub answers a file
+/// stored in LFS/Xet with a 302 to its storage, which serves the bytes; an unknown
+/// revision is a 404 with `X-Error-Code: RevisionNotFound`, an unknown file
+/// `EntryNotFound` (as huggingface_hub's error handling reads them).
+pub(super) async fn resolve(
+    AxumState(board): AxumState<Arc<Leaderboard>>,
+    Path((owner, name, revision, file)): Path<(String, String, String, String)>,
+) -> Response {
+    board.data_requests.fetch_add(1, Ordering::Relaxed);
+    if format!("{owner}/{name}") != "open-llm-leaderboard/contents" {
+        return (
+            StatusCode::NOT_FOUND,
+            [("x-error-code", "RepoNotFound")],
+            "Repository not found",
+        )
+            .into_response();
+    }
+    if revision != REVISION && revision != "main" {
+        return (
+            StatusCode::NOT_FOUND,
+            [("x-error-code", "RevisionNotFound")],
+            "Revision not found",
+        )
+            .into_response();
+    }
+    if file != DATA_FILE {
+        return (
+            StatusCode::NOT_FOUND,
+            [("x-error-code", "EntryNotFound")],
+            "Entry not found",
+        )
+            .into_response();
+    }
+    (
+        StatusCode::FOUND,
+        [(
+            header::LOCATION,
+            "/cas/contents-train-00000-of-00001.parquet",
+        )],
+    )
+        .into_response()
+}
+
+/// Where the redirect leads (invented path): the file's bytes.
+pub(super) async fn cas(
+    AxumState(board): AxumState<Arc<Leaderboard>>,
+    Path(_digest): Path<String>,
+) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        board.parquet.clone(),
+    )
+        .into_response()
 }

@@ -41,6 +41,8 @@ pub struct Leaderboard {
     failed: std::sync::atomic::AtomicU32,
     formatted: Arc<str>,
     contents: Vec<Value>,
+    /// The `contents` dataset's parquet file, built from the same rows.
+    parquet: bytes::Bytes,
     page: Mutex<(PageMode, Duration)>,
 }
 
@@ -90,6 +92,7 @@ impl Leaderboard {
         Ok(Self {
             data_requests: Default::default(),
             failed: Default::default(),
+            parquet: data::contents_parquet(&contents)?,
             formatted: Arc::from(formatted.to_string()),
             contents,
             page: Mutex::new((PageMode::Normal, render_delay)),
@@ -203,42 +206,117 @@ fn boolean(raw: &str) -> Value {
     }
 }
 
-/// The same evaluation as a row of the `contents` dataset (see the mapping in the README).
+/// A model type's label in the `contents` dataset, with its emoji (`T`). The three
+/// the real sample shows are verbatim (realdata/leaderboard/contents-rows-sample.json);
+/// the others are invented in the same form from the formatted export's type names.
+fn type_label(raw: &str) -> (&'static str, &'static str) {
+    match raw {
+        "pretrained" => ("🟢", "🟢 pretrained"),
+        "chatmodels" => ("💬", "💬 chat models (RLHF, DPO, IFT, ...)"),
+        "basemergesandmoerges" => ("🤝", "🤝 base merges and moerges"),
+        // Invented labels, below.
+        "continuouslypretrained" => ("🟩", "🟩 continuously pretrained"),
+        "fine-tunedondomain-specificdatasets" => {
+            ("🔶", "🔶 fine-tuned on domain-specific datasets")
+        }
+        "multimodal" => ("🌸", "🌸 multimodal"),
+        _ => ("❓", "❓ other"),
+    }
+}
+
+/// The `contents` dataset's columns, in order, with their dtypes: the `features` of the
+/// real `/rows` response (realdata/leaderboard/contents-rows-sample.json).
+pub const CONTENTS_COLUMNS: [(&str, &str); 36] = [
+    ("eval_name", "string"),
+    ("Precision", "string"),
+    ("Type", "string"),
+    ("T", "string"),
+    ("Weight type", "string"),
+    ("Architecture", "string"),
+    ("Model", "string"),
+    ("fullname", "string"),
+    ("Model sha", "string"),
+    ("Average ⬆️", "float64"),
+    ("Hub License", "string"),
+    ("Hub ❤️", "int64"),
+    ("#Params (B)", "float64"),
+    ("Available on the hub", "bool"),
+    ("MoE", "bool"),
+    ("Flagged", "bool"),
+    ("Chat Template", "bool"),
+    ("CO₂ cost (kg)", "float64"),
+    ("IFEval Raw", "float64"),
+    ("IFEval", "float64"),
+    ("BBH Raw", "float64"),
+    ("BBH", "float64"),
+    ("MATH Lvl 5 Raw", "float64"),
+    ("MATH Lvl 5", "float64"),
+    ("GPQA Raw", "float64"),
+    ("GPQA", "float64"),
+    ("MUSR Raw", "float64"),
+    ("MUSR", "float64"),
+    ("MMLU-PRO Raw", "float64"),
+    ("MMLU-PRO", "float64"),
+    ("Merged", "bool"),
+    ("Official Providers", "bool"),
+    ("Upload To Hub Date", "string"),
+    ("Submission Date", "string"),
+    ("Generation", "int64"),
+    ("Base Model", "string"),
+];
+
+/// The same evaluation as a row of the `contents` dataset, in its real form: its
+/// `eval_name` is `<org>_<name>_<precision>`, its `Type` a label with an emoji, its
+/// `Model` two HTML links (the model and its details dataset, as in the real sample),
+/// and "Available on the hub" the inverse of the API's `is_not_available_on_hub`.
 fn contents_row(item: &Value) -> Value {
     let m = &item["model"];
     let e = &item["evaluations"];
     let f = &item["features"];
     let md = &item["metadata"];
     let name = m["name"].as_str().unwrap_or_default();
-    let t = match m["type"].as_str().unwrap_or_default() {
-        "pretrained" => "🟢",
-        "continuouslypretrained" => "🟩",
-        "fine-tunedondomain-specificdatasets" => "🔶",
-        "chatmodels" => "💬",
-        "basemergesandmoerges" => "🤝",
-        "multimodal" => "🌸",
-        _ => "❓",
-    };
+    let (t, label) = type_label(m["type"].as_str().unwrap_or_default());
+    let style =
+        "color: var(--link-text-color); text-decoration: underline;text-decoration-style: dotted;";
+    let details = name.replace('/', "__");
     let mut row = Map::new();
     let mut put = |k: &str, v: Value| {
         row.insert(k.into(), v);
     };
-    put("eval_name", item["id"].clone());
+    put(
+        "eval_name",
+        json!(format!(
+            "{}_{}",
+            name.replace('/', "_"),
+            m["precision"].as_str().unwrap_or_default()
+        )),
+    );
     put("Precision", m["precision"].clone());
-    put("Type", m["type"].clone());
+    put("Type", json!(label));
     put("T", json!(t));
     put("Weight type", m["weight_type"].clone());
     put("Architecture", m["architecture"].clone());
     put(
         "Model",
         json!(format!(
-            "<a target=\"_blank\" href=\"https://huggingface.co/{name}\" style=\"color: var(--link-text-color); text-decoration: underline;text-decoration-style: dotted;\">{name}</a>"
+            "<a target=\"_blank\" href=\"https://huggingface.co/{name}\" style=\"{style}\">{name}</a>  \
+             <a target=\"_blank\" href=\"https://huggingface.co/datasets/open-llm-leaderboard/{details}-details\" style=\"{style}\">📑</a>"
         )),
     );
     put("fullname", json!(name));
     put("Model sha", m["sha"].clone());
     put("Average ⬆️", m["average_score"].clone());
+    put("Hub License", md["hub_license"].clone());
+    put("Hub ❤️", md["hub_hearts"].clone());
+    put("#Params (B)", md["params_billions"].clone());
+    put(
+        "Available on the hub",
+        json!(f["is_not_available_on_hub"].as_bool().map(|b| !b)),
+    );
+    put("MoE", f["is_moe"].clone());
+    put("Flagged", f["is_flagged"].clone());
     put("Chat Template", m["has_chat_template"].clone());
+    put("CO₂ cost (kg)", md["co2_cost"].clone());
     for (bench, column) in [
         ("ifeval", "IFEval"),
         ("bbh", "BBH"),
@@ -256,16 +334,6 @@ fn contents_row(item: &Value) -> Value {
     put("Submission Date", md["submission_date"].clone());
     put("Generation", md["generation"].clone());
     put("Base Model", md["base_model"].clone());
-    put("Hub License", md["hub_license"].clone());
-    put("Hub ❤️", md["hub_hearts"].clone());
-    put("#Params (B)", md["params_billions"].clone());
-    put(
-        "Available on the hub",
-        json!(f["is_not_available_on_hub"].as_bool().map(|b| !b)),
-    );
-    put("MoE", f["is_moe"].clone());
-    put("Flagged", f["is_flagged"].clone());
-    put("CO₂ cost (kg)", md["co2_cost"].clone());
     Value::Object(row)
 }
 
@@ -273,6 +341,11 @@ pub fn router(board: Arc<Leaderboard>) -> Router {
     Router::new()
         .route("/api/leaderboard/formatted", get(data::formatted))
         .route("/rows", get(data::rows))
+        .route(
+            "/datasets/{owner}/{name}/resolve/{revision}/{*file}",
+            get(data::resolve),
+        )
+        .route("/cas/{digest}", get(data::cas))
         .route(
             "/spaces/open-llm-leaderboard/open_llm_leaderboard",
             get(app::space_page),

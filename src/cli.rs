@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::leaderboard::SourceKind;
 use crate::pipeline::{self, RunContext, Stages};
 use crate::run::{ModelId, Stage};
-use crate::telemetry::LogFormat;
+use crate::telemetry::{LogFormat, Verbosity};
 
 /// Harvest the most-downloaded text-generation models on Hugging Face, with their
 /// Open LLM Leaderboard scores, into CSVs and a report.
@@ -30,6 +30,12 @@ pub struct Cli {
     /// Check the arguments and settings, print the effective settings and exit.
     #[arg(long, global = true)]
     pub dry_run: bool,
+    /// More detail in the logs: -v the job's debug lines, -vv trace (RUST_LOG wins).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Warnings and errors only, and no progress bars (RUST_LOG wins).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -145,6 +151,11 @@ impl Cli {
 
     pub fn settings(&self) -> Result<Settings, crate::config::ConfigError> {
         Settings::load(self.config.as_deref(), self.overrides())
+    }
+
+    /// The log level and bars the flags ask for.
+    pub fn verbosity(&self) -> Verbosity {
+        Verbosity::from_flags(self.verbose, self.quiet)
     }
 }
 

@@ -13,6 +13,7 @@ use super::rows::{classify, index_by_name, Lookup, ScoreRow};
 use super::source::{ScoreSource, SourceStats};
 use super::{DatasetsApi, LeaderboardError, LeaderboardSettings};
 use crate::http::{redact, HttpClient, HttpSettings};
+use crate::progress::Progress;
 use crate::run::ModelId;
 use crate::store::CheckpointSink;
 
@@ -36,12 +37,12 @@ impl DatasetsSource {
         })
     }
 
-    async fn load(&self) -> Result<LoadedRows, LeaderboardError> {
+    async fn load(&self, progress: &Progress) -> Result<LoadedRows, LeaderboardError> {
         let settings = &self.settings;
         let http = &self.http;
         let rows = match settings.datasets_api {
             DatasetsApi::Formatted => load_formatted(settings, http).await?,
-            DatasetsApi::Rows => load_rows(settings, http).await?,
+            DatasetsApi::Rows => load_rows(settings, http, progress).await?,
         };
         tracing::info!(rows = rows.len(), api = ?settings.datasets_api, "leaderboard rows loaded");
         Ok(LoadedRows {
@@ -65,10 +66,13 @@ impl ScoreSource for DatasetsSource {
         sink: &CheckpointSink<Lookup>,
         cancel: &CancellationToken,
     ) -> Result<SourceStats, LeaderboardError> {
+        sink.progress()
+            .set_message("reading the leaderboard's published rows");
         let rows = tokio::select! {
-            loaded = self.load() => loaded?,
+            loaded = self.load(sink.progress()) => loaded?,
             _ = cancel.cancelled() => return Err(LeaderboardError::Interrupted),
         };
+        sink.progress().set_message("");
         for model in models {
             if cancel.is_cancelled() {
                 return Err(LeaderboardError::Interrupted);
@@ -139,6 +143,7 @@ async fn load_formatted(
 async fn load_rows(
     settings: &LeaderboardSettings,
     http: &HttpClient,
+    progress: &Progress,
 ) -> Result<Vec<ScoreRow>, LeaderboardError> {
     let mut rows = Vec::new();
     let mut offset = 0usize;
@@ -178,6 +183,11 @@ async fn load_rows(
             }
         }
         offset += items.len();
+        progress.set_message(&format!(
+            "reading leaderboard rows, batch {} of {}: {offset}/{total}",
+            offset.div_ceil(ROWS_PAGE),
+            total.div_ceil(ROWS_PAGE)
+        ));
         if items.is_empty() || offset >= total {
             return Ok(rows);
         }

@@ -13,6 +13,7 @@ use super::driver::{Session, WebDriverEndpoint};
 use super::page::{lookup, Failure};
 use super::BrowserError;
 use crate::leaderboard::{LeaderboardError, LeaderboardSettings, Lookup};
+use crate::progress::Lane;
 use crate::run::ModelId;
 use crate::store::CheckpointSink;
 
@@ -27,7 +28,7 @@ pub(super) async fn look_up_all(
 ) -> Result<u64, LeaderboardError> {
     let queue = Arc::new(Mutex::new(models.iter().cloned().collect::<VecDeque<_>>()));
     let restarts = Arc::new(AtomicU64::new(0));
-    let workers = (0..settings.browser_sessions.min(models.len()).max(1)).map(|_| {
+    let workers = (0..settings.browser_sessions.min(models.len()).max(1)).map(|i| {
         Worker {
             settings,
             endpoint,
@@ -35,6 +36,7 @@ pub(super) async fn look_up_all(
             sink,
             cancel,
             restarts: restarts.clone(),
+            lane: sink.progress().lane(&format!("session {}", i + 1)),
         }
         .run()
     });
@@ -50,6 +52,8 @@ struct Worker<'a> {
     sink: &'a CheckpointSink<Lookup>,
     cancel: &'a CancellationToken,
     restarts: Arc<AtomicU64>,
+    /// This session's line under the stage's bar: its model and how many it has done.
+    lane: Lane,
 }
 
 impl Worker<'_> {
@@ -71,7 +75,10 @@ impl Worker<'_> {
 
     async fn work(&self, session: &mut Option<Session>) -> Result<(), LeaderboardError> {
         let mut own_restarts = 0u32;
+        let mut done = 0u64;
         while let Some(model) = self.next_model() {
+            self.lane.set(&format!("{model} ({done} done)"));
+            done += 1;
             let span = tracing::info_span!("model", model.id = %model);
             self.one_model(session, &model, &mut own_restarts)
                 .instrument(span)
@@ -97,7 +104,10 @@ impl Worker<'_> {
                 return Err(LeaderboardError::Interrupted);
             }
             if session.is_none() {
+                self.lane
+                    .set(&format!("{model}: opening a browser session"));
                 *session = Some(self.endpoint.open_session(self.settings).await?);
+                self.lane.set(&format!("{model}"));
             }
             let open = session.as_mut().expect("session just opened");
             let commands = lookup(open, self.settings, model).instrument(tracing::info_span!(

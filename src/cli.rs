@@ -1,5 +1,6 @@
 //! The command line: argument parsing, settings from the layers, and the commands.
 
+mod plan;
 mod summary;
 
 use std::path::PathBuf;
@@ -190,10 +191,9 @@ pub async fn execute(
     settings: Settings,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
-    let (_, planned) = cli.plan();
+    let (command, planned) = cli.plan();
     if cli.dry_run {
-        let shown = toml_like(&settings);
-        println!("{shown}");
+        print!("{}", plan::render(command, &planned, &settings));
         return Ok(());
     }
     let console = Console::new(&settings.telemetry, cli.verbosity());
@@ -333,9 +333,4 @@ fn models_from_args(args: &[String]) -> Result<Vec<ModelId>, Error> {
         }
     }
     Ok(out)
-}
-
-/// The effective settings as pretty JSON (they hold no secrets).
-fn toml_like(settings: &Settings) -> String {
-    serde_json::to_string_pretty(settings).unwrap_or_default()
 }

@@ -43,7 +43,7 @@ pub struct Cli {
     /// More detail in the logs: -v the job's debug lines, -vv trace (RUST_LOG wins).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
-    /// Warnings and errors only, and no progress bars (RUST_LOG wins).
+    /// Only warnings, errors and the final summary; no progress bars (RUST_LOG wins).
     #[arg(short, long, global = true)]
     pub quiet: bool,
     #[command(subcommand)]

@@ -52,7 +52,8 @@ fn main() -> ExitCode {
                     .map(str::trim)
                     .filter(|l| !l.is_empty())
                     .collect();
-                eprintln!("error: {}", lines.join(" | "));
+                let line = hfharvest::telemetry::escape_controls(&lines.join(" | "));
+                eprintln!("error: {line}");
                 let code = e
                     .downcast_ref::<hfharvest::Error>()
                     .map_or(Exit::Failed as u8, hfharvest::Error::exit_code);

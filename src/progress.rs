@@ -95,7 +95,7 @@ impl Progress {
     /// A note after the bar's figures: `browser, 2 sessions`, `rows 300/4497`.
     pub fn set_message(&self, message: &str) {
         if let Some(bar) = lock(&self.bar).as_ref() {
-            bar.span.pb_set_message(message);
+            bar.span.pb_set_message(&printable(message));
         }
     }
 
@@ -143,9 +143,17 @@ pub struct Lane {
 impl Lane {
     pub fn set(&self, message: &str) {
         if let Some(span) = &self.span {
-            span.pb_set_message(message);
+            span.pb_set_message(&printable(message));
         }
     }
+}
+
+/// Text from outside (a model id) without the control characters that would move the
+/// cursor or recolour the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
 }
 
 fn bar_span(stage: &'static str) -> Span {
@@ -217,7 +225,7 @@ pub fn waiting(what: impl Into<String>, left: Duration) -> Waiting {
     }
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let until = Instant::now() + left;
-    let what = what.into();
+    let what = printable(&what.into());
     let newest = lock(&BARS).last().map(|(_, waits)| waits.clone());
     let (waits, own_line) = match newest {
         Some(waits) => (waits, None),

@@ -39,7 +39,7 @@ use crate::run::{check_secs, InvalidSetting};
 
 mod console;
 
-pub use console::one_line;
+pub use console::escape_controls;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
 #[serde(rename_all = "lowercase")]

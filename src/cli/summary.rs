@@ -250,7 +250,7 @@ mod tests {
         assert!(text.contains("300 rows, 14 inherited"), "{text}");
         assert!(text.contains("against run r0"), "{text}");
         assert!(
-            text.contains("dataset.csv      ./data/runs/r1/dataset.csv"),
+            text.contains("dataset.csv       ./data/runs/r1/dataset.csv"),
             "{text}"
         );
         assert!(!text.contains("publish"), "{text}");

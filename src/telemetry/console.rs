@@ -165,13 +165,16 @@ impl EventFields {
 }
 
 /// One line: line breaks become ` | `, long URLs are shortened, a long value is cut.
-pub fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     let joined = text
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(" | ");
+    // Control characters from outside (a model id, a page's text) are shown escaped,
+    // never sent to the terminal, where they could move the cursor or recolour it.
+    let joined = escape_controls(&joined);
     let shortened = joined
         .split(' ')
         .map(short_url)
@@ -183,6 +186,19 @@ pub fn one_line(text: &str) -> String {
     let mut cut: String = shortened.chars().take(MAX_VALUE_CHARS).collect();
     cut.push('…');
     cut
+}
+
+/// The text with every control character written as an escape (`\u{1b}`).
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `https://huggingface.co/api/models?limit=1000&expand[]=…` → `huggingface.co/api/models?…`.
@@ -228,6 +244,14 @@ mod tests {
         // Short and without a query: as it is.
         assert_eq!(short_url("http://127.0.0.1:4444"), "http://127.0.0.1:4444");
         assert_eq!(short_url("not-a-url"), "not-a-url");
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(
+            one_line("evil\u{1b}[2Jmodel\ttab"),
+            "evil\\u{1b}[2Jmodel\\ttab"
+        );
     }
 
     #[test]

@@ -167,6 +167,7 @@ async fn put_run(
         tool_version: "bench".into(),
         config_digest: "bench".into(),
         started_at: started.into(),
+        snapshot_at: None,
         finished_at: Some(started.into()),
         stages: vec![],
         error: None,

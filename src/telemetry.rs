@@ -355,6 +355,7 @@ pub fn init(settings: &TelemetrySettings, verbosity: Verbosity) -> TelemetryGuar
     };
     if let Some(meter) = &meter {
         opentelemetry::global::set_meter_provider(meter.clone());
+        let _ = METER_PROVIDER.set(meter.clone());
     }
     let otel_layer = tracer.as_ref().map(|t| {
         tracing_opentelemetry::layer()
@@ -503,6 +504,24 @@ fn build_metrics(meter: Meter) -> Metrics {
             .f64_gauge("hfharvest.model.score")
             .with_description("Leaderboard scores (0-100) of the top models of the last run.")
             .build(),
+    }
+}
+
+/// The meter provider, once telemetry is on, so the run can flush early.
+static METER_PROVIDER: OnceLock<SdkMeterProvider> = OnceLock::new();
+
+/// Send what the instruments hold now, without waiting: on a thread of its own, since
+/// the flush blocks until the exporter, which may need the runtime, is done.
+pub fn flush_metrics_soon() {
+    if let Some(provider) = METER_PROVIDER.get() {
+        let provider = provider.clone();
+        let _ = std::thread::Builder::new()
+            .name("otel-flush".into())
+            .spawn(move || {
+                if let Err(e) = provider.force_flush() {
+                    tracing::debug!(error = %e, "early metrics flush failed");
+                }
+            });
     }
 }
 

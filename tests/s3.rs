@@ -121,6 +121,8 @@ async fn start_fake(models: usize) -> FakeHf {
     FakeHf::start(FakeConfig {
         models,
         render_delay: Duration::from_millis(100),
+        // The app's data must fit Chromium's storage quota (tests/leaderboard.rs).
+        formatted_decimals: Some(4),
         ..FakeConfig::default()
     })
     .await
@@ -489,4 +491,53 @@ async fn wrong_credentials_and_a_missing_bucket_fail_fast_saying_which() {
         0,
         "nothing was collected before the check"
     );
+}
+
+/// The longest ids we accept (256 bytes, most of which the key encoding triples), and a
+/// real Hub id that once failed a 10,000-model night here.
+fn long_ids() -> Vec<String> {
+    vec![
+        "quant-lab-1/Joseph717171-Hermes-3-Llama-3.1-8B_TIES_with_Base_Embeds_Initialized_to_Special_Instruct_Toks_dtypeF32-GGUF".into(),
+        format!("{}/{}", "o".repeat(40), ".".repeat(215)),
+        format!("{}/{}", "o.".repeat(20), &".a".repeat(108)[..215]),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_longest_ids_are_checkpointed_in_s3_and_on_disk() {
+    let ids = long_ids();
+    assert!(ids[1..].iter().all(|id| id.len() == 256));
+    let fake = start_fake(10).await;
+    let s3 = S3Server::start().await;
+    let cli = cli_for(&fake, &s3);
+    for out in ["s3://harvest/long", "./data"] {
+        let mut args = vec!["scores", "--run-id", "long", "--out", out];
+        args.extend(["--leaderboard-source", "datasets", "--models"]);
+        args.extend(ids.iter().map(String::as_str));
+        cli.run(&args).await.assert_ok();
+    }
+    for folder in [s3.dir("long/runs/long"), cli.out().join("runs/long")] {
+        let rows = read_csv(&folder.join("leaderboard.csv"));
+        let got: Vec<&str> = rows.iter().map(|r| r["model_id"].as_str()).collect();
+        assert_eq!(got, ids, "{}", folder.display());
+        let checkpoints = files_under(&folder.join("checkpoints/scores"));
+        assert_eq!(checkpoints.len(), ids.len(), "{checkpoints:?}");
+        for path in checkpoints {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(name.len() <= 101, "{name}");
+        }
+    }
+    // A rerun resumes from them: the ids are read from inside the objects.
+    let rerun = cli
+        .run(&[
+            "scores",
+            "--run-id",
+            "long",
+            "--out",
+            "s3://harvest/long",
+            "--models",
+            &ids[1],
+        ])
+        .await;
+    rerun.assert_ok();
 }

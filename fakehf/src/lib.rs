@@ -38,9 +38,14 @@ pub struct FakeConfig {
     /// Mix the odd models (unicode id, GGUF-only, sparse list item, bare) into the top 20.
     pub odd_models: bool,
     pub realdata: PathBuf,
-    /// How long the leaderboard app waits before drawing its table, as the real one
-    /// renders after its data arrives.
+    /// How long the leaderboard app waits before asking for its data (invented: the
+    /// real one's load takes seconds).
     pub render_delay: Duration,
+    /// Round the leaderboard JSON API's floats to this many decimals. `None` sends them
+    /// in full, as the real API does; the real app then overflows Chromium's storage
+    /// quota and shows only the error. Browser tests use `Some(4)`, as the real app was
+    /// checked here.
+    pub formatted_decimals: Option<i32>,
 }
 
 impl Default for FakeConfig {
@@ -51,6 +56,7 @@ impl Default for FakeConfig {
             odd_models: true,
             realdata: realdata_dir(),
             render_delay: Duration::from_millis(300),
+            formatted_decimals: None,
         }
     }
 }
@@ -196,7 +202,11 @@ impl FakeHf {
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
-        let leaderboard = Arc::new(Leaderboard::load(&config.realdata, config.render_delay)?);
+        let leaderboard = Arc::new(Leaderboard::load(
+            &config.realdata,
+            config.render_delay,
+            config.formatted_decimals,
+        )?);
         let app = hub::router(state.clone()).merge(leaderboard::router(leaderboard.clone()));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -250,8 +260,14 @@ impl FakeHf {
         format!("{}/api/leaderboard/formatted", self.url())
     }
 
-    /// The leaderboard page (the Space) on this fake.
+    /// The leaderboard app's own origin on this fake (the real one's is
+    /// `https://open-llm-leaderboard-open-llm-leaderboard.hf.space/`).
     pub fn page_url(&self) -> String {
+        format!("{}/", self.url())
+    }
+
+    /// The Space page that wraps the app in an iframe, as huggingface.co shows it.
+    pub fn space_url(&self) -> String {
         format!(
             "{}/spaces/open-llm-leaderboard/open_llm_leaderboard",
             self.url()

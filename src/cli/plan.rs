@@ -25,8 +25,8 @@ fn describe(stage: Stage, settings: &Settings) -> String {
                     .unwrap_or_default()
             ),
             SourceKind::Browser => format!(
-                "leaderboard scores with {} browser session(s) into leaderboard.csv",
-                settings.leaderboard.browser_sessions
+                "leaderboard scores with {} browser session(s), {} models a search, into leaderboard.csv",
+                settings.leaderboard.browser_sessions, settings.leaderboard.batch_size
             ),
         },
         Stage::Prepare => "dataset.csv and quality.json".into(),

@@ -20,6 +20,8 @@ pub struct ModelsOutcome {
     pub models: Vec<ModelId>,
     /// True when an earlier attempt of this run had already written `models.csv`.
     pub resumed: bool,
+    /// When this attempt started; a resumed run's manifest keeps the first attempt's.
+    pub snapshot_at: String,
     pub stats: HarvestStats,
     pub seconds: f64,
 }
@@ -45,6 +47,7 @@ pub async fn collect_models(
     cancel: &CancellationToken,
 ) -> Result<ModelsOutcome, HubError> {
     let started = Instant::now();
+    let snapshot_at = chrono::Utc::now().to_rfc3339();
     let outcome = tokio::select! {
         outcome = harvest_or_resume(run, settings, http, token) => outcome?,
         _ = cancel.cancelled() => return Err(HubError::Interrupted),
@@ -63,6 +66,7 @@ pub async fn collect_models(
     let outcome = ModelsOutcome {
         models,
         resumed,
+        snapshot_at,
         stats,
         seconds: started.elapsed().as_secs_f64(),
     };

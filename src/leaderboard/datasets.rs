@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 use url::Url;
 
 use super::rows::{classify, index_by_name, Lookup, ScoreRow};
@@ -73,14 +72,12 @@ impl ScoreSource for DatasetsSource {
             _ = cancel.cancelled() => return Err(LeaderboardError::Interrupted),
         };
         sink.progress().set_message("");
-        for model in models {
-            if cancel.is_cancelled() {
-                return Err(LeaderboardError::Interrupted);
-            }
-            let span = tracing::info_span!("model", model.id = %model);
-            sink.record(model, rows.lookup(model))
-                .instrument(span)
-                .await?;
+        // Every answer is known at once: they are checkpointed concurrently.
+        let answers: Vec<(ModelId, Lookup)> =
+            models.iter().map(|m| (m.clone(), rows.lookup(m))).collect();
+        tokio::select! {
+            written = sink.record_many(answers) => written?,
+            _ = cancel.cancelled() => return Err(LeaderboardError::Interrupted),
         }
         Ok(SourceStats {
             requests: self.http.stats().requests(),
@@ -95,25 +92,14 @@ struct LoadedRows {
 }
 
 impl LoadedRows {
-    /// What the page's search would show for this model, classified.
+    /// The model's own rows, classified.
     fn lookup(&self, model: &ModelId) -> Lookup {
-        let wanted = model.normalized();
-        let mut seen: Vec<ScoreRow> = self.by_name.get(&wanted).cloned().unwrap_or_default();
-        if seen.is_empty() {
-            // No row of its own: report the near misses the search box would show.
-            let mut near: Vec<&String> = self
-                .by_name
-                .keys()
-                .filter(|name| name.contains(&wanted))
-                .collect();
-            near.sort();
-            seen = near
-                .into_iter()
-                .take(20)
-                .flat_map(|name| self.by_name[name].iter().take(1).cloned())
-                .collect();
-        }
-        classify(model, seen)
+        let own = self
+            .by_name
+            .get(&model.normalized())
+            .cloned()
+            .unwrap_or_default();
+        classify(model, own)
     }
 }
 

@@ -11,7 +11,7 @@ mod source;
 mod stage;
 
 pub use browser::BrowserError;
-pub use rows::{classify, Lookup, ScoreRow};
+pub use rows::{classify, round2, Lookup, ScoreRow};
 pub use settings::{DatasetsApi, LeaderboardSettings, SourceKind};
 pub use source::{ScoreSource, SourceStats};
 pub use stage::{collect_scores, drive, ScoresOutcome};
@@ -36,6 +36,24 @@ pub enum LeaderboardError {
     Browser(#[from] BrowserError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(
+        "the leaderboard page failed {in_a_row} times in a row, so the stage stopped \
+         (the models answered so far are kept): {last}"
+    )]
+    PageBroken { in_a_row: u32, last: String },
+    #[error(
+        "{errors} of {looked_up} lookups ended in error ({percent:.1}%), over \
+         leaderboard.max_error_ratio ({max_percent:.1}%); a rerun of this run id asks for \
+         them again. For example, {example}"
+    )]
+    TooManyErrors {
+        errors: u64,
+        looked_up: u64,
+        percent: f64,
+        max_percent: f64,
+        /// One model's error, as its `detail` says it.
+        example: String,
+    },
     #[error("no checkpoint for {model} after the stage")]
     MissingCheckpoint { model: ModelId },
     #[error("writing {file}: {source}")]
@@ -57,7 +75,11 @@ impl LeaderboardError {
             Self::Http(e) => e.is_retryable(),
             Self::Store(e) => e.is_retryable(),
             Self::Browser(e) => e.is_retryable(),
-            Self::Interrupted | Self::Write { .. } | Self::MissingCheckpoint { .. } => true,
+            Self::Interrupted
+            | Self::Write { .. }
+            | Self::MissingCheckpoint { .. }
+            | Self::PageBroken { .. }
+            | Self::TooManyErrors { .. } => true,
             Self::BadData { .. } | Self::Read(_) => false,
         }
     }
@@ -71,7 +93,9 @@ pub enum MatchStatus {
     Found,
     /// No row for the model.
     NotFound,
-    /// Rows came back, but none for exactly this model (e.g. only `…-Instruct`).
+    /// Rows came back, but none for exactly this model (e.g. only `…-Instruct`). Only
+    /// older runs have it, from a substring search; lookups now match ids exactly, so a
+    /// model without its own row is `not_found`.
     Mismatch,
     /// The lookup failed (page changed, timeout); `detail` says how.
     Error,

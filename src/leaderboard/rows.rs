@@ -35,8 +35,24 @@ pub struct ScoreRow {
     pub base_model: String,
 }
 
+/// A score to the two decimals the leaderboard app shows: JavaScript's `toFixed(2)`,
+/// which rounds the number's exact value, a tie away from zero. (`(v * 100).round()`
+/// would not: `29.235` is stored just below it, and shows as `29.23`.)
 pub fn round2(v: f64) -> f64 {
-    (v * 100.0).round() / 100.0
+    if !v.is_finite() {
+        return v;
+    }
+    // Rust prints a float's exact decimal digits; a tie is `…d5` followed by zeros only.
+    let exact = format!("{:.40}", v.abs());
+    let (_, decimals) = exact.split_once('.').unwrap_or((&exact, ""));
+    let tie = decimals.get(2..3) == Some("5") && decimals[3..].bytes().all(|b| b == b'0');
+    let shown: f64 = if tie {
+        let up = (v.abs() * 100.0).floor() + 1.0;
+        (up / 100.0).copysign(v)
+    } else {
+        format!("{v:.2}").parse().unwrap_or(v)
+    };
+    shown
 }
 
 /// A column header reduced to its letters and digits, lowercased: `Average ⬆️` →
@@ -53,6 +69,9 @@ pub fn header_key(header: &str) -> String {
 /// The fields a table or dataset column can fill, by [`header_key`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
+    /// The app's rank of a row: unique per row, so it keys rows read over several
+    /// scroll positions. Not kept in a [`ScoreRow`].
+    Rank,
     EvalName,
     Name,
     Sha,
@@ -77,6 +96,7 @@ pub enum Column {
 impl Column {
     pub fn from_header(header: &str) -> Option<Self> {
         Some(match header_key(header).as_str() {
+            "rank" => Self::Rank,
             "evalname" => Self::EvalName,
             "fullname" | "model" | "modelname" => Self::Name,
             "modelsha" | "sha" => Self::Sha,
@@ -88,12 +108,12 @@ impl Column {
             "average" => Self::Average,
             "ifeval" => Self::Ifeval,
             "bbh" => Self::Bbh,
-            "mathlvl5" | "mathlevel5" => Self::MathLvl5,
+            "math" | "mathlvl5" | "mathlevel5" => Self::MathLvl5,
             "gpqa" => Self::Gpqa,
             "musr" => Self::Musr,
             "mmlupro" => Self::MmluPro,
-            "paramsb" => Self::ParamsB,
-            "hublicense" => Self::HubLicense,
+            "paramsb" | "parameters" => Self::ParamsB,
+            "hublicense" | "license" => Self::HubLicense,
             "submissiondate" => Self::SubmissionDate,
             "basemodel" => Self::BaseModel,
             _ => return None,
@@ -102,11 +122,18 @@ impl Column {
 }
 
 /// Columns without which a row is not worth reading.
-pub const REQUIRED: [(Column, &str); 2] =
-    [(Column::Name, "Model"), (Column::Average, "Average ⬆️")];
+pub const REQUIRED: [(Column, &str); 2] = [(Column::Name, "Model"), (Column::Average, "Average")];
 
+/// A number as a source shows it: `33.03`, or with the app's units, `33.03 %`,
+/// `7.242B`, `2.11 kg`; `-` or anything else is no number.
 fn number(text: &str) -> Option<f64> {
-    text.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+    let text = text.trim();
+    let bare = ["%", "kg", "B"]
+        .iter()
+        .find_map(|unit| text.strip_suffix(unit))
+        .unwrap_or(text)
+        .trim();
+    bare.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 fn boolean(text: &str) -> Option<bool> {
@@ -123,6 +150,7 @@ impl ScoreRow {
         let text = text.trim();
         let score = || number(text).map(round2);
         match column {
+            Column::Rank => {}
             Column::EvalName => self.eval_name = text.into(),
             Column::Name => self.name = text.into(),
             Column::Sha => self.sha = text.into(),
@@ -296,37 +324,25 @@ impl Lookup {
     }
 }
 
-/// Decide from the rows a search returned: `found` only for rows whose name equals the
-/// model id (case-insensitive), so `Llama-3.1-8B` never takes `Llama-3.1-8B-Instruct`'s
-/// scores; `mismatch` when rows came back for other names; else `not_found`.
-pub fn classify(model: &ModelId, seen: Vec<ScoreRow>) -> Lookup {
-    let (own, others): (Vec<_>, Vec<_>) = seen.into_iter().partition(|r| model.same_model(&r.name));
-    if !own.is_empty() {
-        return Lookup {
-            status: MatchStatus::Found,
-            detail: format!("{} evaluation(s)", own.len()),
-            rows: own,
-        };
-    }
-    if others.is_empty() {
+/// Decide from a model's own rows: `found` with them, else `not_found`. A source gives
+/// only rows whose name is the model's id (case-insensitive, as the Hub treats ids), so
+/// `Llama-3.1-8B` never takes `Llama-3.1-8B-Instruct`'s scores.
+pub fn classify(model: &ModelId, own: Vec<ScoreRow>) -> Lookup {
+    let own: Vec<ScoreRow> = own
+        .into_iter()
+        .filter(|r| model.same_model(&r.name))
+        .collect();
+    if own.is_empty() {
         return Lookup {
             status: MatchStatus::NotFound,
             rows: vec![],
             detail: "no leaderboard row".into(),
         };
     }
-    let mut names: Vec<&str> = others.iter().map(|r| r.name.as_str()).collect();
-    names.sort_unstable();
-    names.dedup();
-    let shown: Vec<&str> = names.iter().take(5).copied().collect();
     Lookup {
-        status: MatchStatus::Mismatch,
-        rows: vec![],
-        detail: format!(
-            "search showed only other models: {}{}",
-            shown.join(", "),
-            if names.len() > 5 { ", …" } else { "" }
-        ),
+        status: MatchStatus::Found,
+        detail: format!("{} evaluation(s)", own.len()),
+        rows: own,
     }
 }
 
@@ -356,9 +372,8 @@ mod tests {
         let id = ModelId::parse("meta-llama/Llama-3.1-8B").unwrap();
         let seen = vec![row("meta-llama/Llama-3.1-8B-Instruct", 27.9)];
         let lookup = classify(&id, seen);
-        assert_eq!(lookup.status, MatchStatus::Mismatch);
+        assert_eq!(lookup.status, MatchStatus::NotFound);
         assert!(lookup.rows.is_empty());
-        assert!(lookup.detail.contains("Llama-3.1-8B-Instruct"));
 
         let seen = vec![
             row("meta-llama/Llama-3.1-8B-Instruct", 27.9),
@@ -372,12 +387,46 @@ mod tests {
     }
 
     #[test]
+    fn scores_round_as_the_app_shows_them() {
+        // Stored just below the half: toFixed(2) shows 29.23.
+        assert_eq!(round2(29.235), 29.23);
+        // Exactly half (x.125 is exact in binary): away from zero.
+        assert_eq!(round2(12.125), 12.13);
+        assert_eq!(round2(-12.125), -12.13);
+        assert_eq!(round2(33.0279214705869), 33.03);
+        assert_eq!(round2(8.0), 8.0);
+    }
+
+    #[test]
+    fn cells_as_the_app_shows_them() {
+        let mut row = ScoreRow::default();
+        row.set(Column::Ifeval, "33.03 %");
+        row.set(Column::Bbh, "-");
+        row.set(Column::ParamsB, "7.242B");
+        row.set(Column::ChatTemplate, "Yes");
+        row.set(Column::Average, " 8.91 ");
+        assert_eq!(row.ifeval, Some(33.03));
+        assert_eq!(row.bbh, None);
+        assert_eq!(row.params_b, Some(7.242));
+        assert_eq!(row.chat_template, Some(true));
+        assert_eq!(row.average, Some(8.91));
+        row.set(Column::Gpqa, "NaN");
+        assert_eq!(row.gpqa, None);
+    }
+
+    #[test]
     fn headers_tolerate_decorations() {
         assert_eq!(Column::from_header("Average ⬆️"), Some(Column::Average));
         assert_eq!(Column::from_header(" MATH Lvl 5 "), Some(Column::MathLvl5));
         assert_eq!(Column::from_header("#Params (B)"), Some(Column::ParamsB));
         assert_eq!(Column::from_header("MMLU-PRO"), Some(Column::MmluPro));
         assert_eq!(Column::from_header("IFEval Raw"), None);
+        // The app's own labels (LB/utils/columnUtils.js).
+        assert_eq!(Column::from_header("MATH"), Some(Column::MathLvl5));
+        assert_eq!(Column::from_header("Parameters"), Some(Column::ParamsB));
+        assert_eq!(Column::from_header("License"), Some(Column::HubLicense));
+        assert_eq!(Column::from_header("Rank"), Some(Column::Rank));
+        assert_eq!(Column::from_header("CO₂ Cost"), None);
         assert_eq!(Column::from_header("Hub ❤️"), None);
     }
 

@@ -23,10 +23,20 @@ impl SourceKind {
     }
 }
 
+/// The columns the browser asks the app for (its `columns=` URL parameter, read in
+/// LeaderboardContext.js): the six scores and what tells a model's rows apart.
+const APP_COLUMNS: &str = "evaluations.ifeval.normalized_score,evaluations.bbh.normalized_score,\
+evaluations.math.normalized_score,evaluations.gpqa.normalized_score,evaluations.musr.normalized_score,\
+evaluations.mmlu_pro.normalized_score,model.architecture,model.precision,metadata.params_billions,\
+metadata.hub_license,metadata.submission_date,metadata.base_model,model.has_chat_template";
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct LeaderboardSettings {
     pub source: SourceKind,
+    /// Stop the run (exit 1) when more than this share of the models looked up ended in
+    /// `error`; below it the run completes and a rerun asks for those models again.
+    pub max_error_ratio: f64,
     /// WebDriver URL (the Selenium sidecar). Unset: start a local chromedriver if one is
     /// on PATH, else use `http://localhost:4444`.
     pub webdriver: Option<String>,
@@ -34,20 +44,36 @@ pub struct LeaderboardSettings {
     pub webdriver_ready_timeout_secs: f64,
     /// Browser sessions run in parallel.
     pub browser_sessions: usize,
-    /// The leaderboard page (the Space). `?<search_param>=<model id>` filters it.
+    /// Models looked up with one search (the app takes `;`-separated alternatives).
+    pub batch_size: usize,
+    /// The leaderboard app: its own origin, or a page that wraps it in a frame.
     pub page_url: String,
-    pub search_param: String,
-    /// The app's frame inside the page; empty when the table is on the page itself.
+    /// The app's state after `#` when it is opened: empty `precision` and `types` lists
+    /// turn off the default filters that hide rows, and `columns` names what to read.
+    pub app_params: String,
+    /// The app's frame inside the page; empty when the page is the app itself.
     pub iframe_selector: String,
-    pub table_selector: String,
-    /// The app's search box. Once a session shows the app, the next model is searched by
-    /// typing here, with no page load; empty (or no such box) loads the page per model.
+    /// The app's search box (a React input: set through the native value setter).
     pub search_input_selector: String,
-    /// Longest wait for the frame and for the table, per model.
+    /// The table's scroll container (the table is virtualised: only rows in view exist).
+    pub table_selector: String,
+    /// A link in each model row; its title names the model.
+    pub row_link_selector: String,
+    /// Placeholders shown while the app loads: never read as an empty table.
+    pub skeleton_selector: String,
+    /// What the app shows when no row matches.
+    pub no_results_text: String,
+    /// Where the app shows an error instead of the table (with no search box and no table).
+    pub error_selector: String,
+    /// Longest wait for the app, and for a search's rows, per batch.
     pub page_timeout_secs: f64,
+    /// Page-level failures (the app shows an error, a header is missing, no answer in
+    /// time) in a row after which the stage stops, instead of spending the timeout on
+    /// every remaining model.
+    pub max_page_errors_in_a_row: u32,
     /// New sessions a browser worker may start after its session dies.
     pub max_session_restarts: u32,
-    /// Keep one browser session per worker across models. `false` opens a browser per
+    /// Keep one browser session per worker across batches. `false` opens a browser per
     /// model, as the original tool did; it exists to benchmark against.
     pub reuse_sessions: bool,
     /// Where the datasets source reads: `formatted` (the app's JSON API, one request)
@@ -69,15 +95,22 @@ impl Default for LeaderboardSettings {
     fn default() -> Self {
         Self {
             source: SourceKind::Datasets,
+            max_error_ratio: 0.1,
             webdriver: None,
             webdriver_ready_timeout_secs: 120.0,
             browser_sessions: 1,
-            page_url: "https://huggingface.co/spaces/open-llm-leaderboard/open_llm_leaderboard".into(),
-            search_param: "search".into(),
-            iframe_selector: "iframe".into(),
-            table_selector: "table".into(),
-            search_input_selector: r#"input[type="search"]"#.into(),
-            page_timeout_secs: 30.0,
+            batch_size: 25,
+            page_url: "https://open-llm-leaderboard-open-llm-leaderboard.hf.space/".into(),
+            app_params: format!("precision=&types=&columns={APP_COLUMNS}"),
+            iframe_selector: String::new(),
+            search_input_selector: "input.MuiInputBase-input".into(),
+            table_selector: ".MuiTableContainer-root".into(),
+            row_link_selector: r#"a[title$=" on Hugging Face Hub"]"#.into(),
+            skeleton_selector: ".MuiSkeleton-root".into(),
+            no_results_text: "No models found".into(),
+            error_selector: "p.MuiTypography-body1".into(),
+            page_timeout_secs: 60.0,
+            max_page_errors_in_a_row: 3,
             max_session_restarts: 5,
             reuse_sessions: true,
             datasets_api: DatasetsApi::Formatted,
@@ -93,6 +126,24 @@ impl LeaderboardSettings {
         let bad = |key: &str, why: &str| InvalidSetting::err(format!("leaderboard.{key}"), why);
         if !(1..=32).contains(&self.browser_sessions) {
             return bad("browser_sessions", "must be between 1 and 32");
+        }
+        if !(1..=200).contains(&self.batch_size) {
+            return bad("batch_size", "must be between 1 and 200");
+        }
+        if !(0.0..=1.0).contains(&self.max_error_ratio) {
+            return bad("max_error_ratio", "must be between 0 and 1");
+        }
+        if self.max_page_errors_in_a_row == 0 {
+            return bad("max_page_errors_in_a_row", "must be >= 1");
+        }
+        for (key, value) in [
+            ("search_input_selector", &self.search_input_selector),
+            ("table_selector", &self.table_selector),
+            ("row_link_selector", &self.row_link_selector),
+        ] {
+            if scraper::Selector::parse(value).is_err() {
+                return bad(key, "must be a CSS selector");
+            }
         }
         check_secs(
             "leaderboard.webdriver_ready_timeout_secs",

@@ -13,11 +13,14 @@ use tokio_util::sync::CancellationToken;
 use super::browser::BrowserSource;
 use super::datasets::DatasetsSource;
 use super::source::{ScoreSource, SourceStats};
-use super::{LeaderboardError, LeaderboardRecord, LeaderboardSettings, Lookup, SourceKind};
+use super::{
+    LeaderboardError, LeaderboardRecord, LeaderboardSettings, Lookup, MatchStatus, SourceKind,
+};
 use crate::csvout;
 use crate::http::HttpSettings;
+use crate::hub::read_models_csv;
 use crate::progress::Progress;
-use crate::run::artifact::LEADERBOARD_CSV;
+use crate::run::artifact::{LEADERBOARD_CSV, MODELS_CSV};
 use crate::run::{ModelId, Stage};
 use crate::store::{Answer, Checkpoint, CheckpointSink, Checkpoints, RunStore};
 
@@ -113,7 +116,36 @@ pub async fn collect_scores(
         SourceKind::Browser => Box::new(BrowserSource::new(settings)),
     };
     let driven = drive(source.as_ref(), run, Stage::Scores, models, cancel).await?;
-    let counts = assemble(run, models, &driven.checkpoints).await?;
+    let order = run_models(run, models, &driven.checkpoints).await?;
+    let counts = assemble(run, &order, &driven.checkpoints).await?;
+    let errors = counts
+        .get(MatchStatus::Error.outcome())
+        .copied()
+        .unwrap_or(0);
+    let looked_up: u64 = counts.values().sum();
+    let ratio = errors as f64 / looked_up.max(1) as f64;
+    if errors > 0 && ratio > settings.max_error_ratio {
+        let example = order
+            .iter()
+            .filter_map(|m| driven.checkpoints.get(&m.normalized()))
+            .find(|c| c.lookup.status == MatchStatus::Error)
+            .map(|c| format!("{}: {}", c.model_id, c.lookup.detail))
+            .unwrap_or_default();
+        return Err(LeaderboardError::TooManyErrors {
+            errors,
+            looked_up,
+            percent: ratio * 100.0,
+            max_percent: settings.max_error_ratio * 100.0,
+            example,
+        });
+    }
+    if errors > 0 {
+        tracing::warn!(
+            errors,
+            looked_up,
+            "some lookups ended in error; a rerun of this run id asks for them again"
+        );
+    }
     let outcome = ScoresOutcome {
         counts,
         resumed: driven.resumed,
@@ -123,6 +155,47 @@ pub async fn collect_scores(
     };
     tracing::info!(counts = ?outcome.counts, resumed = outcome.resumed, seconds = outcome.seconds, "scores stage done");
     Ok(outcome)
+}
+
+/// Every model of the run, in order: `models.csv`'s, then those asked for here that it
+/// lacks, then any other an earlier `scores` of this run answered. So `leaderboard.csv`
+/// only ever grows: a `scores` for a few models never replaces it by a subset.
+async fn run_models(
+    run: &RunStore,
+    asked: &[ModelId],
+    checkpoints: &HashMap<String, Checkpoint<Lookup>>,
+) -> Result<Vec<ModelId>, LeaderboardError> {
+    let mut order: Vec<ModelId> = match run.get(MODELS_CSV).await? {
+        Some(body) => read_models_csv(&body, &run.key(MODELS_CSV))?
+            .iter()
+            .filter_map(|r| ModelId::parse(&r.model_id).ok())
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut seen: HashSet<String> = order.iter().map(ModelId::normalized).collect();
+    for model in asked {
+        if seen.insert(model.normalized()) {
+            order.push(model.clone());
+        }
+    }
+    let mut others: Vec<&ModelId> = checkpoints
+        .values()
+        .map(|c| &c.model_id)
+        .filter(|m| !seen.contains(&m.normalized()))
+        .collect();
+    others.sort();
+    order.extend(others.into_iter().cloned());
+    if let Some(model) = asked
+        .iter()
+        .find(|m| !checkpoints.contains_key(&m.normalized()))
+    {
+        return Err(LeaderboardError::MissingCheckpoint {
+            model: model.clone(),
+        });
+    }
+    // Only models this run has answered: `models.csv` may list more than were asked.
+    order.retain(|m| checkpoints.contains_key(&m.normalized()));
+    Ok(order)
 }
 
 /// Write `leaderboard.csv` from the checkpoints: models in the given order, each

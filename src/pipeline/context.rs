@@ -29,7 +29,8 @@ impl RunContext {
             .await
             .map_err(Error::Preflight)?;
         Ok(Self {
-            run: RunStore::new(store, RunLayout::new(run_id)),
+            run: RunStore::new(store, RunLayout::new(run_id))
+                .with_concurrency(settings.output.concurrency),
             hf_token: crate::hub::token_from_env(),
             settings,
             cancel,

@@ -6,29 +6,38 @@ use std::time::Instant;
 
 use opentelemetry::KeyValue;
 
-use crate::error::Result;
+use crate::error::Error;
 use crate::prepare::DatasetRow;
 use crate::run::{Manifest, RunId};
 
-/// Counters start at zero, so dashboards see the series (and `rate()` works) before
-/// the first retry, wait or restart.
+/// Counters start at zero, and that zero is sent at once, so each pod's series begins
+/// at 0 and `increase()` counts everything the pod adds after.
 pub fn start_counters() {
     let metrics = crate::telemetry::metrics();
     metrics.http_retries.add(0, &[]);
     metrics.rate_limit_waits.add(0, &[]);
     metrics.session_restarts.add(0, &[]);
+    crate::telemetry::flush_metrics_soon();
 }
 
-pub fn record_run(run_id: &RunId, started: Instant, result: &Result<Manifest>) {
+/// `manifest` is what the run got to (none when it never started, e.g. the lock was
+/// held): its stages' counts are recorded even when the run failed, so the dashboards
+/// show how far a failed run got.
+pub fn record_run(
+    run_id: &RunId,
+    started: Instant,
+    failure: Option<&Error>,
+    manifest: Option<&Manifest>,
+) {
     let metrics = crate::telemetry::metrics();
     metrics
         .run_duration
         .record(started.elapsed().as_secs_f64(), &[]);
-    let (status, error_type) = match result {
-        Ok(_) => ("complete", ""),
-        Err(e) => ("failed", e.metric_label()),
+    let (status, error_type) = match failure {
+        None => ("complete", ""),
+        Some(e) => ("failed", e.metric_label()),
     };
-    if result.is_ok() {
+    if failure.is_none() {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
@@ -46,17 +55,27 @@ pub fn record_run(run_id: &RunId, started: Instant, result: &Result<Manifest>) {
             ),
         ],
     );
-    if let Ok(manifest) = result {
-        for stage in &manifest.stages {
-            for (outcome, n) in &stage.outcomes {
-                metrics.run_models.record(
-                    *n,
-                    &[
-                        KeyValue::new("stage", stage.stage.as_str()),
-                        KeyValue::new("outcome", outcome.clone()),
-                    ],
-                );
+    for stage in manifest.map(|m| m.stages.as_slice()).unwrap_or_default() {
+        let mut counts: Vec<(&str, u64)> = stage
+            .stage
+            .outcome_words()
+            .iter()
+            .map(|word| (*word, stage.outcomes.get(*word).copied().unwrap_or(0)))
+            .collect();
+        // A word of an older or newer tool: recorded as it is.
+        for (word, n) in &stage.outcomes {
+            if !counts.iter().any(|(w, _)| w == word) {
+                counts.push((word.as_str(), *n));
             }
+        }
+        for (outcome, n) in counts {
+            metrics.run_models.record(
+                n,
+                &[
+                    KeyValue::new("stage", stage.stage.as_str()),
+                    KeyValue::new("outcome", outcome.to_owned()),
+                ],
+            );
         }
     }
 }

@@ -47,47 +47,129 @@ pub async fn run(ctx: &RunContext, stages: Stages) -> Result<Manifest> {
         metrics::start_counters();
         let ttl = std::time::Duration::from_secs_f64(ctx.settings.output.lock_ttl_secs);
         let lock = RunLock::acquire(ctx.run.store().clone(), ctx.run_id(), ttl, &ctx.cancel).await;
-        let result = match lock {
-            Ok(lock) => {
-                let result = run_locked(ctx, stages).await;
-                lock.release().await;
-                result
+        let lock = match lock {
+            Ok(lock) => lock,
+            Err(e) => {
+                let refused = Error::from(e);
+                metrics::record_run(ctx.run_id(), started, Some(&refused), None);
+                return Err(refused);
             }
-            Err(e) => Err(e.into()),
         };
-        metrics::record_run(ctx.run_id(), started, &result);
-        result
+        // The stages stop on SIGTERM, and also when another run takes the lock.
+        let locked = RunContext {
+            cancel: ctx.cancel.child_token(),
+            ..ctx.clone()
+        };
+        let stop_on_loss = {
+            let (lost, stop) = (lock.lost(), locked.cancel.clone());
+            tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
+                lost.cancelled().await;
+                stop.cancel();
+            }))
+        };
+        let (manifest, result) = run_locked(&locked, stages, &lock).await;
+        drop(stop_on_loss);
+        lock.release().await;
+        metrics::record_run(
+            ctx.run_id(),
+            started,
+            result.as_ref().err(),
+            manifest.as_ref(),
+        );
+        match (result, manifest) {
+            (Ok(()), Some(manifest)) => Ok(manifest),
+            (Err(e), _) => Err(e),
+            (Ok(()), None) => Err(Error::Interrupted),
+        }
     }
     .instrument(span)
     .await
 }
 
-async fn run_locked(ctx: &RunContext, stages: Stages) -> Result<Manifest> {
-    let publish = stages == Stages::All;
-    let mut manifest = Manifest::start(
-        ctx.run_id().as_str(),
-        ctx.settings.digest(),
-        chrono::Utc::now().to_rfc3339(),
-    );
-    ctx.run.save_manifest(&manifest).await?;
-    let result = run_stages(ctx, stages, &mut manifest).await;
+/// The run under its lock: the manifest as far as it got, and how it ended. A run id
+/// that already completed is refused before anything is written; any other is
+/// continued, its manifest extended.
+async fn run_locked(
+    ctx: &RunContext,
+    stages: Stages,
+    lock: &RunLock,
+) -> (Option<Manifest>, Result<()>) {
+    let removed = ctx.run.store().remove_leftovers().await;
+    match removed {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(files = n, "removed temporary files a killed run left"),
+        Err(e) => tracing::warn!(error = %e, "could not remove leftover temporary files"),
+    }
+    let mut manifest = match ctx.run.manifest().await {
+        Ok(Some(done)) if done.status == RunStatus::Complete => {
+            return (
+                None,
+                Err(Error::usage(
+                    format!("--run-id {}", ctx.run_id()),
+                    format!(
+                        "run {} is complete, and a complete run's data is never rewritten; \
+                         use a new --run-id (or none, for a timestamp). `prepare` and \
+                         `report` can still rebuild its derived files",
+                        ctx.run_id()
+                    ),
+                )),
+            );
+        }
+        Ok(Some(earlier)) => Manifest {
+            status: RunStatus::Running,
+            finished_at: None,
+            error: None,
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            config_digest: ctx.settings.digest(),
+            ..earlier
+        },
+        Ok(None) => Manifest::start(
+            ctx.run_id().as_str(),
+            ctx.settings.digest(),
+            chrono::Utc::now().to_rfc3339(),
+        ),
+        Err(e) => return (None, Err(e.into())),
+    };
+    let result = run_and_record(ctx, stages, &mut manifest, lock).await;
+    (Some(manifest), result)
+}
+
+async fn run_and_record(
+    ctx: &RunContext,
+    stages: Stages,
+    manifest: &mut Manifest,
+    lock: &RunLock,
+) -> Result<()> {
+    let whole_run = stages == Stages::All;
+    ctx.run.save_manifest(manifest).await?;
+    let result = run_stages(ctx, stages, manifest).await;
+    if lock.is_lost() {
+        // Another run holds the output now: write nothing more, not even the manifest.
+        return Err(Error::Store(crate::store::StoreError::Locked(format!(
+            "another run took over {}/lock.json while run {} held it; this run stopped \
+             (what it wrote stays, and a rerun of the same run id resumes)",
+            ctx.run.describe(),
+            ctx.run_id()
+        ))));
+    }
     manifest.finished_at = Some(chrono::Utc::now().to_rfc3339());
     match &result {
-        Ok(()) => manifest.status = RunStatus::Complete,
+        Ok(()) if whole_run => manifest.status = RunStatus::Complete,
+        Ok(()) => manifest.status = RunStatus::Partial,
         Err(e) => {
             manifest.status = RunStatus::Failed;
             manifest.error = Some(e.to_string());
         }
     }
-    let saved = ctx.run.save_manifest(&manifest).await;
+    let saved = ctx.run.save_manifest(manifest).await;
     result?;
     saved?;
-    if publish {
-        latest::publish(&ctx.run, &manifest)
+    if whole_run {
+        latest::publish(&ctx.run, manifest)
             .instrument(stage_span(Stage::Publish))
             .await?;
     }
-    Ok(manifest)
+    Ok(())
 }
 
 async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -> Result<()> {
@@ -129,7 +211,7 @@ async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -
     )
     .instrument(stage_span(Stage::Scores))
     .await?;
-    manifest.stages.push(StageSummary {
+    manifest.record(StageSummary {
         stage: Stage::Scores,
         seconds: scores.seconds,
         outcomes: scores.outcomes(),
@@ -144,14 +226,14 @@ async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -
 /// `dataset.csv` + `quality.json`, then `report.html`.
 async fn prepare_and_report(ctx: &RunContext, manifest: &mut Manifest) -> Result<()> {
     let prepared = prepare_stage(ctx).await?;
-    manifest.stages.push(StageSummary {
+    manifest.record(StageSummary {
         stage: Stage::Prepare,
         seconds: prepared.seconds,
         outcomes: prepared.outcomes(),
     });
     ctx.run.save_manifest(manifest).await?;
     let report = report_stage(ctx).await?;
-    manifest.stages.push(StageSummary {
+    manifest.record(StageSummary {
         stage: Stage::Report,
         seconds: report.seconds,
         outcomes: [("models".to_owned(), report.models)].into(),
@@ -233,5 +315,90 @@ async fn cancellable<T, E: Into<Error>>(
     tokio::select! {
         result = work => result.map_err(Into::into),
         _ = ctx.cancel.cancelled() => Err(Error::Interrupted),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+    use bytes::Bytes;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::run::{RunId, RunLayout};
+    use crate::store::local::LocalStore;
+    use crate::store::{RunStore, Store, StoreError, Version};
+
+    /// A bucket that takes the lock, then refuses every other write, as S3 does when a
+    /// token expires or a policy changes mid-run.
+    #[derive(Debug)]
+    struct DeniesWrites(LocalStore);
+
+    #[async_trait]
+    impl Store for DeniesWrites {
+        fn describe(&self) -> String {
+            "s3://bucket/denied".into()
+        }
+        async fn put(&self, key: &str, _: Bytes) -> Result<(), StoreError> {
+            Err(StoreError::Access(format!("writing {key}: access denied")))
+        }
+        async fn put_file(&self, key: &str, _: &Path) -> Result<(), StoreError> {
+            Err(StoreError::Access(format!("writing {key}: access denied")))
+        }
+        async fn put_if_absent(
+            &self,
+            key: &str,
+            body: Bytes,
+        ) -> Result<Option<Version>, StoreError> {
+            self.0.put_if_absent(key, body).await
+        }
+        async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
+            self.0.get(key).await
+        }
+        async fn get_versioned(&self, key: &str) -> Result<Option<(Bytes, Version)>, StoreError> {
+            self.0.get_versioned(key).await
+        }
+        async fn put_if_match(
+            &self,
+            key: &str,
+            body: Bytes,
+            version: &Version,
+        ) -> Result<Option<Version>, StoreError> {
+            self.0.put_if_match(key, body, version).await
+        }
+        async fn delete_if_match(&self, key: &str, version: &Version) -> Result<bool, StoreError> {
+            self.0.delete_if_match(key, version).await
+        }
+        async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+            self.0.list(prefix).await
+        }
+        async fn delete(&self, key: &str) -> Result<(), StoreError> {
+            self.0.delete(key).await
+        }
+    }
+
+    /// Access refused during a run is a failed run (exit 1, which the chart retries), not
+    /// a configuration error (exit 2, which it does not): only the check before anything
+    /// ran is that.
+    #[tokio::test]
+    async fn access_denied_mid_run_is_a_failed_run_not_a_usage_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(DeniesWrites(LocalStore::open(dir.path()).unwrap()));
+        let ctx = RunContext {
+            settings: Settings::default(),
+            run: RunStore::new(store, RunLayout::new(RunId::parse("r").unwrap())),
+            hf_token: None,
+            cancel: CancellationToken::new(),
+        };
+        let error = run(&ctx, Stages::ModelsOnly).await.unwrap_err();
+        assert!(error.to_string().contains("access denied"), "{error}");
+        assert_eq!(error.exit_code(), 1, "{error}");
+        assert_eq!(
+            Error::Preflight(StoreError::Access("x".into())).exit_code(),
+            2
+        );
     }
 }

@@ -120,6 +120,7 @@ mod tests {
             tool_version: "0".into(),
             config_digest: "x".into(),
             started_at: started.into(),
+            snapshot_at: None,
             finished_at: None,
             stages: vec![],
             error: None,

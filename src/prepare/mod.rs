@@ -21,7 +21,7 @@ pub use join::{prepare, PrepareInputs, Prepared};
 use crate::csvout::{self, CsvReadError};
 use crate::hub::read_models_csv;
 use crate::leaderboard::LeaderboardRecord;
-use crate::run::artifact::{DATASET_CSV, LEADERBOARD_CSV, MODELS_CSV, QUALITY_JSON};
+use crate::run::artifact::{DATASET_CSV, LEADERBOARD_CSV, MANIFEST_JSON, MODELS_CSV, QUALITY_JSON};
 use crate::store::{RunStore, StoreError};
 
 /// How the prepare stage failed.
@@ -38,6 +38,8 @@ pub enum PrepareError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("prepare: {location}: {message}")]
+    Input { location: String, message: String },
     #[error("prepare: writing {file}: {message}")]
     Write { file: &'static str, message: String },
 }
@@ -101,13 +103,22 @@ pub async fn prepare_run(run: &RunStore) -> Result<PrepareOutcome, PrepareError>
             None
         }
     };
+    // Every time-based column counts from the run's snapshot, never from now, so the
+    // same run prepares to the same bytes whenever prepare runs.
     let manifest = run.manifest().await?;
     let started_at = manifest.as_ref().map(|m| m.started_at.clone());
-    let as_of = started_at
-        .as_deref()
-        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-        .map(|t| t.to_utc())
-        .unwrap_or_else(chrono::Utc::now);
+    let as_of = match manifest.as_ref().map(|m| m.as_of().to_owned()) {
+        Some(as_of) => chrono::DateTime::parse_from_rfc3339(&as_of)
+            .map(|t| t.to_utc())
+            .map_err(|e| PrepareError::Input {
+                location: run.location(MANIFEST_JSON),
+                message: format!("snapshot time {as_of:?}: {e}"),
+            })?,
+        None => {
+            tracing::warn!("the run has no manifest; ages count from now");
+            chrono::Utc::now()
+        }
+    };
     let previous =
         history::previous_complete_run(run.store().as_ref(), run.run_id(), started_at.as_deref())
             .await?;

@@ -8,6 +8,7 @@
 //! ```
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use sha2::{Digest, Sha256};
 
 use super::{ModelId, RunId, Stage};
 
@@ -70,13 +71,43 @@ impl RunLayout {
 /// `/`, `%`, unicode and leading dots cannot escape the folder or collide.
 const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_');
 
+/// The longest file name (before `.json`) a key segment gets. File systems and MinIO
+/// cap a segment at 255 bytes, and s3s-fs refused about 140 percent-encoded characters
+/// (a 10,000-model run failed on one); every name we write stays well under both.
+pub const MAX_KEY_STEM: usize = 96;
+
+/// Marks a shortened name: the encoder never writes `~` itself (it encodes it as `%7E`).
+const HASHED: char = '~';
+
+/// A model's checkpoint file name: its id percent-encoded, so `/`, `%`, unicode and
+/// leading dots cannot escape the folder or collide. An id too long for that is cut to
+/// a readable prefix plus `~` and a hash of the whole id; the id itself is always in
+/// the object, which is where readers take it from.
 pub fn encode_model_key(model: &ModelId) -> String {
-    utf8_percent_encode(model.as_str(), KEY_ENCODE).to_string()
+    let encoded = utf8_percent_encode(model.as_str(), KEY_ENCODE).to_string();
+    if encoded.len() <= MAX_KEY_STEM {
+        return encoded;
+    }
+    let digest = Sha256::digest(model.as_str().as_bytes());
+    let hash: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let mut cut = MAX_KEY_STEM - 1 - hash.len();
+    // Never cut inside a `%XX` triple.
+    let bytes = encoded.as_bytes();
+    if bytes[cut - 1] == b'%' {
+        cut -= 1;
+    } else if bytes[cut - 2] == b'%' {
+        cut -= 2;
+    }
+    format!("{}{HASHED}{hash}", &encoded[..cut])
 }
 
-/// The model id a checkpoint key names, or `None` for a key that is not one of ours.
+/// The model id a checkpoint key names, when the name is not shortened; `None` for a
+/// shortened name or a key that is not one of ours.
 pub fn decode_model_key(key: &str) -> Option<ModelId> {
     let file = key.rsplit('/').next()?.strip_suffix(".json")?;
+    if file.contains(HASHED) {
+        return None;
+    }
     let id = percent_decode_str(file).decode_utf8().ok()?;
     ModelId::parse(&id).ok()
 }
@@ -101,6 +132,27 @@ mod tests {
             let file = key.rsplit('/').next().unwrap();
             assert!(!file.contains('/') && !file.starts_with('.'), "{file}");
             assert_eq!(decode_model_key(&key), Some(id));
+        }
+    }
+
+    #[test]
+    fn long_ids_get_short_distinct_names() {
+        let layout = RunLayout::new(RunId::parse("r1").unwrap());
+        // The longest ids we accept, in characters the encoder triples.
+        let long = format!("{}/{}", "o".repeat(40), ".".repeat(215));
+        let longer = format!("{}/{}x", "o".repeat(40), ".".repeat(214));
+        let real = "quant-lab-1/Joseph717171-Hermes-3-Llama-3.1-8B_TIES_with_Base_Embeds_Initialized_to_Special_Instruct_Toks_dtypeF32-GGUF";
+        let mut names = std::collections::HashSet::new();
+        for raw in [long.as_str(), longer.as_str(), real] {
+            let id = ModelId::parse(raw).unwrap();
+            let key = layout.checkpoint(Stage::Scores, &id);
+            let file = key.rsplit('/').next().unwrap();
+            assert!(file.len() <= MAX_KEY_STEM + ".json".len(), "{file}");
+            assert!(file.contains('~'), "{file}");
+            assert!(!file.contains("%.") && !file.ends_with("%.json"), "{file}");
+            assert_eq!(decode_model_key(&key), None);
+            assert!(names.insert(file.to_owned()), "{file} twice");
+            assert_eq!(encode_model_key(&id), encode_model_key(&id), "stable");
         }
     }
 }

@@ -11,7 +11,11 @@ use super::Stage;
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
     Running,
+    /// Every stage of a `run` is done. Only `run` makes a run complete, and a complete
+    /// run's data is never rewritten.
     Complete,
+    /// The stages a command asked for (`models`, `scores`) are done, not the whole run.
+    Partial,
     Failed,
 }
 
@@ -20,6 +24,7 @@ impl RunStatus {
         match self {
             Self::Running => "running",
             Self::Complete => "complete",
+            Self::Partial => "partial",
             Self::Failed => "failed",
         }
     }
@@ -43,7 +48,12 @@ pub struct Manifest {
     pub status: RunStatus,
     pub tool_version: String,
     pub config_digest: String,
+    /// When the first attempt of this run started.
     pub started_at: String,
+    /// When the Hub was read: the time every time-based column counts from, so the
+    /// same run always prepares to the same bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_at: Option<String>,
     pub finished_at: Option<String>,
     pub stages: Vec<StageSummary>,
     pub error: Option<String>,
@@ -58,6 +68,7 @@ impl Manifest {
             tool_version: env!("CARGO_PKG_VERSION").into(),
             config_digest,
             started_at,
+            snapshot_at: None,
             finished_at: None,
             stages: Vec::new(),
             error: None,
@@ -66,6 +77,19 @@ impl Manifest {
 
     pub fn stage(&self, stage: Stage) -> Option<&StageSummary> {
         self.stages.iter().find(|s| s.stage == stage)
+    }
+
+    /// Record how a stage went, replacing what an earlier attempt recorded for it.
+    pub fn record(&mut self, summary: StageSummary) {
+        match self.stages.iter_mut().find(|s| s.stage == summary.stage) {
+            Some(existing) => *existing = summary,
+            None => self.stages.push(summary),
+        }
+    }
+
+    /// The time every time-based column counts from: the snapshot, else the start.
+    pub fn as_of(&self) -> &str {
+        self.snapshot_at.as_deref().unwrap_or(&self.started_at)
     }
 }
 

@@ -40,6 +40,20 @@ impl Stage {
     }
 }
 
+impl Stage {
+    /// The words a stage counts its models (or rows) by, in the manifest and the
+    /// metrics; a stage that had none of one still reports it as 0.
+    pub const fn outcome_words(self) -> &'static [&'static str] {
+        match self {
+            Self::Models => &["collected", "resumed", "quarantined"],
+            Self::Scores => &["found", "not_found", "mismatch", "error", "resumed"],
+            Self::Prepare => &["rows", "dropped", "fixed", "found", "inherited"],
+            Self::Report => &["models"],
+            Self::Publish => &[],
+        }
+    }
+}
+
 impl fmt::Display for Stage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -7,13 +7,23 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use futures::{stream, StreamExt, TryStreamExt};
 use opentelemetry::KeyValue;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use tracing::Instrument;
 
 use super::{RunStore, StoreError};
 use crate::progress::Progress;
-use crate::run::{decode_model_key, ModelId, Stage};
+use crate::run::{ModelId, Stage};
+
+/// A checkpoint object: a `.json` file directly in the stage's folder, not a temporary
+/// or hidden file.
+fn is_checkpoint_key(folder: &str, key: &str) -> bool {
+    key.strip_prefix(folder).is_some_and(|name| {
+        !name.contains('/') && !name.starts_with('.') && name.ends_with(".json")
+    })
+}
 
 /// What a stage checkpoints for each model.
 pub trait Answer: Serialize + DeserializeOwned + Send + Sync + 'static {
@@ -57,17 +67,28 @@ impl<T: Serialize + DeserializeOwned> Checkpoints<T> {
     /// Every checkpoint already in the store, by normalised model id. A checkpoint that
     /// does not parse is damage from outside (they are written whole): it is skipped
     /// with a warning, and its model is answered again.
+    ///
+    /// The model id comes from inside each object: a long id's file name is shortened.
+    /// Objects are read `concurrency` at a time, so a resume over S3 is not one round
+    /// trip per model in a row.
     pub async fn load(&self) -> Result<HashMap<String, Checkpoint<T>>, StoreError> {
         let store = self.run.store();
-        let keys = store
-            .list(&self.run.layout().checkpoints(self.stage))
-            .await?;
+        let folder = self.run.layout().checkpoints(self.stage);
+        let keys: Vec<String> = store
+            .list(&folder)
+            .await?
+            .into_iter()
+            .filter(|k| is_checkpoint_key(&folder, k))
+            .collect();
+        let mut bodies = stream::iter(keys)
+            .map(|key| async move {
+                let body = store.get(&key).await;
+                (key, body)
+            })
+            .buffer_unordered(self.run.concurrency());
         let mut out = HashMap::new();
-        for key in keys {
-            if decode_model_key(&key).is_none() {
-                continue;
-            }
-            let Some(body) = store.get(&key).await? else {
+        while let Some((key, body)) = bodies.next().await {
+            let Some(body) = body? else {
                 continue;
             };
             match serde_json::from_slice::<Checkpoint<T>>(&body) {
@@ -143,6 +164,24 @@ impl<A: Answer> CheckpointSink<A> {
         );
         self.progress.inc(1);
         Ok(())
+    }
+
+    /// Record many answers known at once (a source that read every row in one go):
+    /// written `concurrency` at a time, each still its own object, so a crash part-way
+    /// keeps exactly the ones written.
+    pub async fn record_many(
+        &self,
+        answers: impl IntoIterator<Item = (ModelId, A)>,
+    ) -> Result<(), StoreError> {
+        stream::iter(answers.into_iter().map(Ok::<_, StoreError>))
+            .try_for_each_concurrent(
+                self.checkpoints.run.concurrency(),
+                |(model, answer)| async move {
+                    let span = tracing::info_span!("model", model.id = %model);
+                    self.record(&model, answer).instrument(span).await
+                },
+            )
+            .await
     }
 
     /// The stage's progress, for a source to say more than the count (its sessions,

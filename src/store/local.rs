@@ -1,12 +1,19 @@
 //! The local-folder store (the default, `./data`). Writes go to a temporary file in the
 //! same folder and are renamed into place, so a crash never leaves a torn file.
 
+use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use sha2::{Digest, Sha256};
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, Version};
+
+/// Temporary files end so, and start with `.`: listings skip them, and
+/// [`Store::remove_leftovers`] removes the ones a killed writer left.
+const TEMP_SUFFIX: &str = ".tmp";
 
 #[derive(Debug, Clone)]
 pub struct LocalStore {
@@ -39,26 +46,73 @@ impl LocalStore {
         }
         Ok(self.root.join(key))
     }
+}
 
-    fn temp_path(path: &Path) -> PathBuf {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("object");
-        path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+/// A new, uniquely named temporary file beside `path`, holding `body`, synced.
+fn temp_beside(path: &Path, body: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("object");
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)?;
+    temp.write_all(body)?;
+    temp.as_file().sync_all()?;
+    Ok(temp)
+}
+
+/// Make a rename or a link in `path`'s folder durable.
+fn sync_parent(path: &Path) -> std::io::Result<()> {
+    match path.parent() {
+        Some(dir) => File::open(dir)?.sync_all(),
+        None => Ok(()),
     }
 }
 
-fn write_temp(path: &Path, body: &[u8]) -> std::io::Result<PathBuf> {
-    use std::io::Write;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+/// Write `body` to `path` whole: a reader sees the old file or the new one.
+fn write_atomically(path: &Path, body: &[u8]) -> std::io::Result<()> {
+    temp_beside(path, body)?
+        .persist(path)
+        .map_err(|e| e.error)?;
+    sync_parent(path)
+}
+
+fn version_of(body: &[u8]) -> Version {
+    let digest = Sha256::digest(body);
+    Version(digest.iter().take(16).map(|b| format!("{b:02x}")).collect())
+}
+
+/// Hold an exclusive lock on `path`'s folder for a compare-and-swap, across processes
+/// (`flock` on the folder itself, so no lock file is left behind).
+fn cas_guard(path: &Path) -> std::io::Result<File> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let guard = File::open(dir)?;
+    guard.lock()?;
+    Ok(guard)
+}
+
+fn read_if_exists(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(body) => Ok(Some(body)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
     }
-    let temp = LocalStore::temp_path(path);
-    let mut file = std::fs::File::create(&temp)?;
-    file.write_all(body)?;
-    file.sync_all()?;
-    Ok(temp)
+}
+
+async fn blocking<T: Send + 'static>(
+    op: &'static str,
+    shown: String,
+    work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StoreError::io(op, &shown, e))?
+        .map_err(|e| StoreError::io(op, &shown, e))
 }
 
 #[async_trait]
@@ -69,51 +123,38 @@ impl Store for LocalStore {
 
     async fn put(&self, key: &str, body: Bytes) -> Result<(), StoreError> {
         let path = self.path(key)?;
-        let shown = path.display().to_string();
-        tokio::task::spawn_blocking(move || {
-            let temp = write_temp(&path, &body)?;
-            std::fs::rename(&temp, &path)
+        blocking("write", path.display().to_string(), move || {
+            write_atomically(&path, &body)
         })
         .await
-        .map_err(|e| StoreError::io("write", &shown, e))?
-        .map_err(|e| StoreError::io("write", &shown, e))
     }
 
     async fn put_file(&self, key: &str, source: &Path) -> Result<(), StoreError> {
         let path = self.path(key)?;
-        let shown = path.display().to_string();
         let source = source.to_path_buf();
-        tokio::task::spawn_blocking(move || {
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            let temp = LocalStore::temp_path(&path);
-            std::fs::copy(&source, &temp)?;
-            std::fs::File::open(&temp)?.sync_all()?;
-            std::fs::rename(&temp, &path)
+        blocking("write", path.display().to_string(), move || {
+            let body = std::fs::read(&source)?;
+            write_atomically(&path, &body)
         })
         .await
-        .map_err(|e| StoreError::io("write", &shown, e))?
-        .map_err(|e| StoreError::io("write", &shown, e))
     }
 
-    async fn put_if_absent(&self, key: &str, body: Bytes) -> Result<bool, StoreError> {
+    async fn put_if_absent(&self, key: &str, body: Bytes) -> Result<Option<Version>, StoreError> {
         let path = self.path(key)?;
-        let shown = path.display().to_string();
-        // A hard link fails if the target exists, and the linked file is already complete.
-        tokio::task::spawn_blocking(move || {
-            let temp = write_temp(&path, &body)?;
-            let linked = std::fs::hard_link(&temp, &path);
-            std::fs::remove_file(&temp)?;
-            match linked {
-                Ok(()) => Ok(true),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-                Err(e) => Err(e),
-            }
-        })
+        // A link that fails if the target exists; the linked file is already complete.
+        blocking(
+            "create",
+            path.display().to_string(),
+            move || match temp_beside(&path, &body)?.persist_noclobber(&path) {
+                Ok(_) => {
+                    sync_parent(&path)?;
+                    Ok(Some(version_of(&body)))
+                }
+                Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(None),
+                Err(e) => Err(e.error),
+            },
+        )
         .await
-        .map_err(|e| StoreError::io("create", &shown, e))?
-        .map_err(|e| StoreError::io("create", &shown, e))
     }
 
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
@@ -123,6 +164,51 @@ impl Store for LocalStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(StoreError::io("read", path.display().to_string(), e)),
         }
+    }
+
+    async fn get_versioned(&self, key: &str) -> Result<Option<(Bytes, Version)>, StoreError> {
+        Ok(self.get(key).await?.map(|body| {
+            let version = version_of(&body);
+            (body, version)
+        }))
+    }
+
+    async fn put_if_match(
+        &self,
+        key: &str,
+        body: Bytes,
+        version: &Version,
+    ) -> Result<Option<Version>, StoreError> {
+        let path = self.path(key)?;
+        let expected = version.clone();
+        blocking("write", path.display().to_string(), move || {
+            let _guard = cas_guard(&path)?;
+            match read_if_exists(&path)? {
+                Some(current) if version_of(&current) == expected => {
+                    write_atomically(&path, &body)?;
+                    Ok(Some(version_of(&body)))
+                }
+                _ => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn delete_if_match(&self, key: &str, version: &Version) -> Result<bool, StoreError> {
+        let path = self.path(key)?;
+        let expected = version.clone();
+        blocking("delete", path.display().to_string(), move || {
+            let _guard = cas_guard(&path)?;
+            match read_if_exists(&path)? {
+                Some(current) if version_of(&current) == expected => {
+                    std::fs::remove_file(&path)?;
+                    sync_parent(&path)?;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        })
+        .await
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
@@ -142,6 +228,36 @@ impl Store for LocalStore {
             Err(e) => Err(StoreError::io("delete", path.display().to_string(), e)),
         }
     }
+
+    async fn remove_leftovers(&self) -> Result<u64, StoreError> {
+        let root = self.root.clone();
+        blocking("clean", self.describe(), move || remove_temp_files(&root)).await
+    }
+}
+
+/// Remove every temporary file under `root`.
+fn remove_temp_files(root: &Path) -> std::io::Result<u64> {
+    let mut removed = 0;
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if entry.file_type()?.is_dir() {
+                stack.push(entry.path());
+            } else if name.starts_with('.') && name.ends_with(TEMP_SUFFIX) {
+                std::fs::remove_file(entry.path())?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
 }
 
 /// Keys under `prefix`; the walk starts at the prefix's folder so a big store is not scanned whole.
@@ -207,17 +323,81 @@ mod tests {
         assert_eq!(store.get("runs/a/none").await.unwrap(), None);
         assert_eq!(store.list("runs/a/").await.unwrap(), vec!["runs/a/x.json"]);
         assert_eq!(store.list("runs/").await.unwrap().len(), 2);
-        assert!(store
+        let mine = store
             .put_if_absent("lock", Bytes::from_static(b"me"))
             .await
-            .unwrap());
-        assert!(!store
+            .unwrap()
+            .expect("created");
+        assert!(store
             .put_if_absent("lock", Bytes::from_static(b"you"))
             .await
-            .unwrap());
+            .unwrap()
+            .is_none());
         assert_eq!(store.get("lock").await.unwrap().unwrap(), "me");
-        store.delete("lock").await.unwrap();
+        // Compare-and-swap: only from the version read.
+        let (_, read) = store.get_versioned("lock").await.unwrap().unwrap();
+        assert_eq!(read, mine);
+        let next = store
+            .put_if_match("lock", Bytes::from_static(b"me again"), &mine)
+            .await
+            .unwrap()
+            .expect("still mine");
+        assert!(store
+            .put_if_match("lock", Bytes::from_static(b"stale"), &mine)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(!store.delete_if_match("lock", &mine).await.unwrap());
+        assert!(store.delete_if_match("lock", &next).await.unwrap());
         store.delete("lock").await.unwrap();
         assert!(store.put("../escape", Bytes::new()).await.is_err());
+        // Nothing temporary is left, and nothing temporary is listed.
+        assert_eq!(store.remove_leftovers().await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_killed_writers_temp_files_are_removed_by_the_next_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).unwrap();
+        store
+            .put(
+                "runs/a/checkpoints/scores/x.json",
+                Bytes::from_static(b"{}"),
+            )
+            .await
+            .unwrap();
+        // What a writer killed between its write and its rename leaves.
+        let folder = dir.path().join("runs/a/checkpoints/scores");
+        std::fs::write(folder.join(".y.json.Ab12Cd.tmp"), b"{half").unwrap();
+        std::fs::write(dir.path().join(".lock.json.Zz99.tmp"), b"").unwrap();
+        assert_eq!(
+            store.list("runs/").await.unwrap(),
+            vec!["runs/a/checkpoints/scores/x.json"]
+        );
+        assert_eq!(store.remove_leftovers().await.unwrap(), 2);
+        assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 1);
+    }
+
+    #[tokio::test]
+    async fn two_writers_of_one_key_in_one_process_do_not_collide() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(LocalStore::open(dir.path()).unwrap());
+        let writers = (0..16u8).map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .put("runs/a/same.json", Bytes::from(vec![i; 64 * 1024]))
+                    .await
+            })
+        });
+        for writer in writers {
+            writer.await.unwrap().unwrap();
+        }
+        let body = store.get("runs/a/same.json").await.unwrap().unwrap();
+        assert_eq!(body.len(), 64 * 1024);
+        assert!(
+            body.iter().all(|b| *b == body[0]),
+            "one writer's whole body"
+        );
     }
 }

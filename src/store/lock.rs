@@ -1,15 +1,16 @@
 //! One run at a time per output: `lock.json` at the store's root, created with a
-//! conditional create (`If-None-Match: *` on S3, a hard link on disk), carrying its
-//! owner and an expiry that the running job keeps pushing forward.
+//! conditional create (`If-None-Match: *` on S3, a no-clobber link on disk), carrying
+//! its owner and an expiry that the running job keeps pushing forward.
 //!
-//! A second run refuses with the holder's name. A crashed run's lock is taken over
-//! once it has expired. A retry of the *same* run (the CronJob's next pod) waits for
-//! the crashed pod's lock to expire rather than failing. Known gap: two runs that both
-//! find the same expired lock at the same instant may both delete it; only the first
-//! create then wins, but the loser may already have deleted the winner's fresh lock.
-//! The CronJob's `concurrencyPolicy: Forbid` keeps that from arising in production.
+//! Every later write of the lock is conditional on the version last seen (`If-Match`
+//! on the ETag; a compare-and-swap on disk): a renewal, a release, and the takeover of
+//! an expired lock. So of two runs that find the same expired lock, only one takes it;
+//! and a run whose lock was taken finds out at its next renewal, and stops.
+//!
+//! A second run refuses with the holder's name. A retry of the *same* run (the
+//! CronJob's next pod) waits for the crashed pod's lock to expire rather than failing.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -17,7 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, Version};
 use crate::run::{artifact, RunId};
 
 pub const LOCK_KEY: &str = artifact::LOCK_JSON;
@@ -37,8 +38,10 @@ pub struct LockFile {
 #[derive(Debug)]
 pub struct RunLock {
     store: Arc<dyn Store>,
-    token: String,
+    /// The version of `lock.json` this run last wrote.
+    version: Arc<Mutex<Version>>,
     stop_renewing: CancellationToken,
+    lost: CancellationToken,
     renewer: tokio::task::JoinHandle<()>,
 }
 
@@ -62,7 +65,7 @@ impl RunLock {
         cancel: &CancellationToken,
     ) -> Result<Self, StoreError> {
         let token = format!("{:032x}", rand::random::<u128>());
-        let give_up = tokio::time::Instant::now() + ttl * 2;
+        let give_up = tokio::time::Instant::now() + ttl.saturating_mul(2);
         let where_ = || format!("{}/{LOCK_KEY}", store.describe());
         loop {
             let now = Utc::now();
@@ -70,20 +73,13 @@ impl RunLock {
                 run_id: run_id.to_string(),
                 owner: owner(),
                 acquired_at: now,
-                expires_at: now + ttl,
+                expires_at: expiry(now, ttl),
                 token: token.clone(),
             };
-            if store.put_if_absent(LOCK_KEY, encode(&mine)).await? {
-                let stop_renewing = CancellationToken::new();
-                let renewer = tokio::spawn(renew(store.clone(), mine, ttl, stop_renewing.clone()));
-                return Ok(Self {
-                    store,
-                    token,
-                    stop_renewing,
-                    renewer,
-                });
+            if let Some(version) = store.put_if_absent(LOCK_KEY, encode(&mine)).await? {
+                return Ok(Self::held(store, mine, version, ttl));
             }
-            let Some(body) = store.get(LOCK_KEY).await? else {
+            let Some((body, version)) = store.get_versioned(LOCK_KEY).await? else {
                 continue; // released between our create and our read: try again
             };
             let held: LockFile = serde_json::from_slice(&body).map_err(|e| {
@@ -94,7 +90,13 @@ impl RunLock {
             })?;
             if held.expires_at <= Utc::now() {
                 tracing::warn!(holder = %held.owner, run = %held.run_id, expired = %held.expires_at, "taking over an expired run lock");
-                store.delete(LOCK_KEY).await?;
+                // Replace exactly the lock we read: of two runs that found it, one wins.
+                if let Some(version) = store
+                    .put_if_match(LOCK_KEY, encode(&mine), &version)
+                    .await?
+                {
+                    return Ok(Self::held(store, mine, version, ttl));
+                }
                 continue;
             }
             let refuse = || {
@@ -129,24 +131,55 @@ impl RunLock {
         }
     }
 
+    fn held(store: Arc<dyn Store>, lock: LockFile, version: Version, ttl: Duration) -> Self {
+        let version = Arc::new(Mutex::new(version));
+        let stop_renewing = CancellationToken::new();
+        let lost = CancellationToken::new();
+        let renewer = tokio::spawn(renew(
+            store.clone(),
+            lock,
+            version.clone(),
+            ttl,
+            stop_renewing.clone(),
+            lost.clone(),
+        ));
+        Self {
+            store,
+            version,
+            stop_renewing,
+            lost,
+            renewer,
+        }
+    }
+
+    /// Cancelled when another run took the lock: this run must stop writing.
+    pub fn lost(&self) -> CancellationToken {
+        self.lost.clone()
+    }
+
+    pub fn is_lost(&self) -> bool {
+        self.lost.is_cancelled()
+    }
+
     /// Stop renewing and delete the lock if it is still ours. The renewer is waited for
     /// first: a renewal still in flight would otherwise write the lock back after the
     /// delete, and hold the output for another time-to-live.
     pub async fn release(self) {
         self.stop_renewing.cancel();
         let _ = self.renewer.await;
-        match self.store.get(LOCK_KEY).await {
-            Ok(Some(body)) => {
-                let ours = serde_json::from_slice::<LockFile>(&body)
-                    .map(|l| l.token == self.token)
-                    .unwrap_or(false);
-                if ours {
-                    if let Err(e) = self.store.delete(LOCK_KEY).await {
-                        tracing::warn!(error = %e, "could not release the run lock; it expires on its own");
-                    }
-                }
+        if self.lost.is_cancelled() {
+            return;
+        }
+        let version = self
+            .version
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        match self.store.delete_if_match(LOCK_KEY, &version).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!("the run lock had changed hands by its release; left as it is")
             }
-            Ok(None) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "could not release the run lock; it expires on its own")
             }
@@ -154,32 +187,51 @@ impl RunLock {
     }
 }
 
-/// Push the expiry forward every third of the time-to-live while the run goes on.
-async fn renew(store: Arc<dyn Store>, mut lock: LockFile, ttl: Duration, stop: CancellationToken) {
+/// `now + ttl`, saturating: a huge time-to-live never overflows.
+fn expiry(now: DateTime<Utc>, ttl: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(ttl)
+        .ok()
+        .and_then(|d| now.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Push the expiry forward every third of the time-to-live while the run goes on, each
+/// time only over the version this run wrote last. If that version is gone, another
+/// run has the lock: say so, and mark the lock lost.
+async fn renew(
+    store: Arc<dyn Store>,
+    mut lock: LockFile,
+    version: Arc<Mutex<Version>>,
+    ttl: Duration,
+    stop: CancellationToken,
+    lost: CancellationToken,
+) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(ttl / 3) => {}
             _ = stop.cancelled() => return,
         }
-        let still_ours = match store.get(LOCK_KEY).await {
-            Ok(Some(body)) => serde_json::from_slice::<LockFile>(&body)
-                .map(|l| l.token == lock.token)
-                .unwrap_or(false),
-            Ok(None) => false,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not renew the run lock; retrying");
-                continue;
+        let held_until = lock.expires_at;
+        lock.expires_at = expiry(Utc::now(), ttl);
+        let current = version.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        match store.put_if_match(LOCK_KEY, encode(&lock), &current).await {
+            Ok(Some(next)) => *version.lock().unwrap_or_else(|p| p.into_inner()) = next,
+            Ok(None) => {
+                tracing::error!(
+                    "the run lock was taken over by another run; this run no longer holds the output and stops"
+                );
+                lost.cancel();
+                return;
             }
-        };
-        if !still_ours {
-            tracing::error!(
-                "the run lock was taken over by another run; this run no longer holds the output"
-            );
-            return;
-        }
-        lock.expires_at = Utc::now() + ttl;
-        if let Err(e) = store.put(LOCK_KEY, encode(&lock)).await {
-            tracing::warn!(error = %e, "could not renew the run lock; retrying");
+            Err(e) if Utc::now() < held_until => {
+                lock.expires_at = held_until;
+                tracing::warn!(error = %e, "could not renew the run lock; retrying");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not renew the run lock before it ran out; this run stops");
+                lost.cancel();
+                return;
+            }
         }
     }
 }
@@ -204,20 +256,38 @@ mod tests {
             self.inner.describe()
         }
         async fn put(&self, key: &str, body: Bytes) -> Result<(), StoreError> {
-            if key != LOCK_KEY {
-                return self.inner.put(key, body).await;
-            }
-            self.renewing.notify_one();
-            self.go_on.notified().await;
-            let written = self.inner.put(key, body).await;
-            self.written.notify_one();
-            written
+            self.inner.put(key, body).await
         }
         async fn put_file(&self, key: &str, path: &std::path::Path) -> Result<(), StoreError> {
             self.inner.put_file(key, path).await
         }
-        async fn put_if_absent(&self, key: &str, body: Bytes) -> Result<bool, StoreError> {
+        async fn put_if_absent(
+            &self,
+            key: &str,
+            body: Bytes,
+        ) -> Result<Option<Version>, StoreError> {
             self.inner.put_if_absent(key, body).await
+        }
+        async fn get_versioned(&self, key: &str) -> Result<Option<(Bytes, Version)>, StoreError> {
+            self.inner.get_versioned(key).await
+        }
+        async fn put_if_match(
+            &self,
+            key: &str,
+            body: Bytes,
+            version: &Version,
+        ) -> Result<Option<Version>, StoreError> {
+            if key != LOCK_KEY {
+                return self.inner.put_if_match(key, body, version).await;
+            }
+            self.renewing.notify_one();
+            self.go_on.notified().await;
+            let written = self.inner.put_if_match(key, body, version).await;
+            self.written.notify_one();
+            written
+        }
+        async fn delete_if_match(&self, key: &str, version: &Version) -> Result<bool, StoreError> {
+            self.inner.delete_if_match(key, version).await
         }
         async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
             self.inner.get(key).await
@@ -289,5 +359,76 @@ mod tests {
             .unwrap()
             .release()
             .await;
+    }
+
+    /// A lock that has run out, as a crashed run leaves it.
+    fn expired_lock(run: &str) -> Bytes {
+        let past = Utc::now() - chrono::Duration::seconds(60);
+        encode(&LockFile {
+            run_id: run.into(),
+            owner: "gone:1".into(),
+            acquired_at: past,
+            expires_at: past,
+            token: "dead".into(),
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn of_two_runs_that_find_one_expired_lock_only_one_takes_it() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let store: Arc<dyn Store> = Arc::new(LocalStore::open(dir.path()).unwrap());
+            store.put(LOCK_KEY, expired_lock("crashed")).await.unwrap();
+            let cancel = CancellationToken::new();
+            let ttl = Duration::from_secs(60);
+            let (a, b) = (RunId::parse("a").unwrap(), RunId::parse("b").unwrap());
+            let (first, second) = tokio::join!(
+                RunLock::acquire(store.clone(), &a, ttl, &cancel),
+                RunLock::acquire(store.clone(), &b, ttl, &cancel)
+            );
+            assert!(
+                first.is_ok() != second.is_ok(),
+                "exactly one run takes the expired lock: {first:?} / {second:?}"
+            );
+            for lock in [first, second].into_iter().flatten() {
+                lock.release().await;
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_lock_taken_by_another_run_is_lost_at_the_next_renewal() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(LocalStore::open(dir.path()).unwrap());
+        let ttl = Duration::from_millis(300);
+        let lock = RunLock::acquire(
+            store.clone(),
+            &RunId::parse("mine").unwrap(),
+            ttl,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        assert!(!lock.is_lost());
+        // Another run writes its own lock over ours (say, after ours looked expired).
+        let now = Utc::now();
+        let theirs = LockFile {
+            run_id: "theirs".into(),
+            owner: "elsewhere:2".into(),
+            acquired_at: now,
+            expires_at: now + chrono::Duration::seconds(600),
+            token: "theirs".into(),
+        };
+        store.put(LOCK_KEY, encode(&theirs)).await.unwrap();
+        tokio::time::timeout(ttl * 2, lock.lost().cancelled())
+            .await
+            .expect("the renewal finds the lock gone");
+        lock.release().await;
+        let left: LockFile =
+            serde_json::from_slice(&store.get(LOCK_KEY).await.unwrap().unwrap()).unwrap();
+        assert_eq!(
+            left.token, "theirs",
+            "the release leaves the other run's lock alone"
+        );
     }
 }

@@ -71,13 +71,36 @@ pub trait Store: Send + Sync + Debug {
     async fn put(&self, key: &str, body: Bytes) -> Result<(), StoreError>;
     /// Write a whole object from a local file (large outputs such as CSVs).
     async fn put_file(&self, key: &str, path: &Path) -> Result<(), StoreError>;
-    /// Create an object only if no object has that key; `false` if one exists.
-    async fn put_if_absent(&self, key: &str, body: Bytes) -> Result<bool, StoreError>;
+    /// Create an object only if no object has that key: its version tag, or `None` if
+    /// one exists.
+    async fn put_if_absent(&self, key: &str, body: Bytes) -> Result<Option<Version>, StoreError>;
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError>;
+    /// An object with its version tag (the S3 ETag), for a conditional write after.
+    async fn get_versioned(&self, key: &str) -> Result<Option<(Bytes, Version)>, StoreError>;
+    /// Replace an object only if it is still at `version` (S3 `If-Match`): the new
+    /// version, or `None` if it changed or is gone.
+    async fn put_if_match(
+        &self,
+        key: &str,
+        body: Bytes,
+        version: &Version,
+    ) -> Result<Option<Version>, StoreError>;
+    /// Delete an object only if it is still at `version`; `false` if it changed. A store
+    /// that cannot check (s3s-fs ignores `If-Match` on DELETE) deletes it.
+    async fn delete_if_match(&self, key: &str, version: &Version) -> Result<bool, StoreError>;
     /// All keys under a prefix, sorted.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Remove temporary files a killed writer left behind; only while holding the run
+    /// lock, when no other writer can be mid-write. Object stores have none.
+    async fn remove_leftovers(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
 }
+
+/// An object's version tag: the S3 ETag, or a content hash on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version(pub String);
 
 /// Open the store named by `output.dir`: `s3://bucket/prefix` or a local folder, with
 /// a span per call and the bytes written counted. An S3 store is checked before it is
@@ -109,6 +132,8 @@ pub struct OutputSettings {
     /// renews it every third of this; a crashed job's lock can be taken over once it
     /// has run out.
     pub lock_ttl_secs: f64,
+    /// Objects read or written at once when a stage has many (checkpoints).
+    pub concurrency: usize,
 }
 
 impl Default for OutputSettings {
@@ -117,6 +142,7 @@ impl Default for OutputSettings {
             dir: "./data".into(),
             run_id: None,
             lock_ttl_secs: 600.0,
+            concurrency: run_store::DEFAULT_CONCURRENCY,
         }
     }
 }

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use tracing::Instrument;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, Version};
 
 #[derive(Debug)]
 pub(super) struct Observed {
@@ -52,17 +52,49 @@ impl Store for Observed {
         published(len);
         Ok(())
     }
-    async fn put_if_absent(&self, key: &str, body: Bytes) -> Result<bool, StoreError> {
+    async fn put_if_absent(&self, key: &str, body: Bytes) -> Result<Option<Version>, StoreError> {
         let len = body.len() as u64;
         let created = self
             .inner
             .put_if_absent(key, body)
             .instrument(store_span("create", key))
             .await?;
-        if created {
+        if created.is_some() {
             published(len);
         }
         Ok(created)
+    }
+    async fn get_versioned(&self, key: &str) -> Result<Option<(Bytes, Version)>, StoreError> {
+        self.inner
+            .get_versioned(key)
+            .instrument(store_span("get", key))
+            .await
+    }
+    async fn put_if_match(
+        &self,
+        key: &str,
+        body: Bytes,
+        version: &Version,
+    ) -> Result<Option<Version>, StoreError> {
+        let len = body.len() as u64;
+        let replaced = self
+            .inner
+            .put_if_match(key, body, version)
+            .instrument(store_span("put", key))
+            .await?;
+        if replaced.is_some() {
+            published(len);
+        }
+        Ok(replaced)
+    }
+    async fn delete_if_match(&self, key: &str, version: &Version) -> Result<bool, StoreError> {
+        self.inner
+            .delete_if_match(key, version)
+            .instrument(store_span("delete", key))
+            .await
+    }
+    async fn remove_leftovers(&self) -> Result<u64, StoreError> {
+        self.inner.remove_leftovers().await
     }
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
         self.inner.get(key).instrument(store_span("get", key)).await

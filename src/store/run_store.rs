@@ -14,11 +14,29 @@ use crate::run::{Manifest, RunId, RunLayout};
 pub struct RunStore {
     store: Arc<dyn Store>,
     layout: RunLayout,
+    concurrency: usize,
 }
+
+/// Requests in flight at once when a stage reads or writes many small objects.
+pub const DEFAULT_CONCURRENCY: usize = 32;
 
 impl RunStore {
     pub fn new(store: Arc<dyn Store>, layout: RunLayout) -> Self {
-        Self { store, layout }
+        Self {
+            store,
+            layout,
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
+
+    /// How many objects to read or write at once (`output.concurrency`).
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
     }
 
     /// The whole store, for keys outside this run (other runs, `latest.json`).

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
@@ -20,7 +21,7 @@ use aws_sdk_s3::Client;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, Version};
 use crate::run::{check_secs, InvalidSetting};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -174,6 +175,37 @@ impl S3Store {
         }
     }
 
+    /// An object and its ETag; `None` when there is no such key.
+    async fn get_object(&self, key: &str) -> Result<Option<(Bytes, Version)>, StoreError> {
+        let got = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(self.object_key(key))
+            .send()
+            .await;
+        let output = match got {
+            Ok(output) => output,
+            Err(SdkError::ServiceError(e)) if e.err().is_no_such_key() => return Ok(None),
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => {
+                if e.err().code() == Some("NoSuchBucket") {
+                    return Err(self.error("reading", key, SdkError::ServiceError(e)));
+                }
+                return Ok(None);
+            }
+            Err(e) => return Err(self.error("reading", key, e)),
+        };
+        let version = Version(output.e_tag().unwrap_or_default().to_owned());
+        let body = output.body.collect().await.map_err(|e| {
+            StoreError::io(
+                "reading",
+                format!("s3://{}/{}", self.bucket, self.object_key(key)),
+                e,
+            )
+        })?;
+        Ok(Some((body.into_bytes(), version)))
+    }
+
     /// An error that names the operation, the bucket and key, and what went wrong in
     /// words: wrong credentials, a missing bucket, an unreachable endpoint.
     fn error<E, R>(&self, op: &'static str, key: &str, err: SdkError<E, R>) -> StoreError
@@ -263,7 +295,7 @@ impl Store for S3Store {
         Ok(())
     }
 
-    async fn put_if_absent(&self, key: &str, body: Bytes) -> Result<bool, StoreError> {
+    async fn put_if_absent(&self, key: &str, body: Bytes) -> Result<Option<Version>, StoreError> {
         let sent = self
             .client
             .put_object()
@@ -274,47 +306,57 @@ impl Store for S3Store {
             .send()
             .await;
         match sent {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e))
-                if matches!(e.raw().status().as_u16(), 412 | 409)
-                    || matches!(
-                        e.err().code(),
-                        Some("PreconditionFailed" | "ConditionalRequestConflict")
-                    ) =>
-            {
-                Ok(false)
-            }
+            Ok(output) => Ok(Some(Version(output.e_tag().unwrap_or_default().to_owned()))),
+            Err(e) if precondition_failed(&e) => Ok(None),
             Err(e) => Err(self.error("creating", key, e)),
         }
     }
 
-    async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
-        let got = self
+    async fn get_versioned(&self, key: &str) -> Result<Option<(Bytes, Version)>, StoreError> {
+        self.get_object(key).await
+    }
+
+    async fn put_if_match(
+        &self,
+        key: &str,
+        body: Bytes,
+        version: &Version,
+    ) -> Result<Option<Version>, StoreError> {
+        let sent = self
             .client
-            .get_object()
+            .put_object()
             .bucket(&self.bucket)
             .key(self.object_key(key))
+            .if_match(&version.0)
+            .body(ByteStream::from(body))
             .send()
             .await;
-        let output = match got {
-            Ok(output) => output,
-            Err(SdkError::ServiceError(e)) if e.err().is_no_such_key() => return Ok(None),
-            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => {
-                if e.err().code() == Some("NoSuchBucket") {
-                    return Err(self.error("reading", key, SdkError::ServiceError(e)));
-                }
-                return Ok(None);
-            }
-            Err(e) => return Err(self.error("reading", key, e)),
-        };
-        let body = output.body.collect().await.map_err(|e| {
-            StoreError::io(
-                "reading",
-                format!("s3://{}/{}", self.bucket, self.object_key(key)),
-                e,
-            )
-        })?;
-        Ok(Some(body.into_bytes()))
+        match sent {
+            Ok(output) => Ok(Some(Version(output.e_tag().unwrap_or_default().to_owned()))),
+            // 412 when it changed; 404 when it is gone.
+            Err(e) if precondition_failed(&e) || status(&e) == Some(404) => Ok(None),
+            Err(e) => Err(self.error("writing", key, e)),
+        }
+    }
+
+    async fn delete_if_match(&self, key: &str, version: &Version) -> Result<bool, StoreError> {
+        let sent = self
+            .client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(self.object_key(key))
+            .if_match(&version.0)
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(e) if precondition_failed(&e) || status(&e) == Some(404) => Ok(false),
+            Err(e) => Err(self.error("deleting", key, e)),
+        }
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
+        Ok(self.get_object(key).await?.map(|(body, _)| body))
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
@@ -350,6 +392,24 @@ impl Store for S3Store {
             .map_err(|e| self.error("deleting", key, e))?;
         Ok(())
     }
+}
+
+/// The HTTP status of a service error.
+fn status<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
+    match err {
+        SdkError::ServiceError(e) => Some(e.raw().status().as_u16()),
+        _ => None,
+    }
+}
+
+/// A conditional request whose condition did not hold: 412, or 409 when a concurrent
+/// conditional write won.
+fn precondition_failed<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    matches!(status(err), Some(412 | 409))
+        || matches!(
+            err.code(),
+            Some("PreconditionFailed" | "ConditionalRequestConflict")
+        )
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ KUBE_VERSIONS = ["1.29.0", kubernetes_validate.utils.latest_version() + ".0"]
 
 VALUE_SETS = {
     "default": {},
-    "browser-off": {"config": {"leaderboard": {"source": "datasets"}}},
+    "browser": {"config": {"leaderboard": {"source": "browser"}}},
     "existing-secret": {
         "existingSecret": "hf-and-s3",
         "secretKeys": {
@@ -46,6 +46,21 @@ VALUE_SETS = {
             }
         },
     },
+    "s3-without-persistence": {
+        "config": {"output": {"dir": "s3://datasets/hfharvest"}},
+        "persistence": {"enabled": False},
+    },
+    "existing-claim": {"persistence": {"existingClaim": "hfharvest-runs"}},
+    "claim-with-storage-class": {
+        "persistence": {
+            "storageClass": "fast-ssd",
+            "size": "20Gi",
+            "accessModes": ["ReadWriteOncePod"],
+            "keepOnUninstall": False,
+            "annotations": {"backup.example.com/daily": "true"},
+        },
+        "config": {"output": {"dir": "/var/lib/hfharvest"}},
+    },
     "minio-secret-otel-dashboards": {
         "config": {
             "output": {"dir": "s3://hfharvest/nightly"},
@@ -63,6 +78,7 @@ VALUE_SETS = {
             "resourceAttributes": {"deployment.environment": "prod"},
         },
         "dashboards": {"enabled": True, "namespace": "monitoring"},
+        "prometheusRule": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
         "nodeSelector": {"kubernetes.io/arch": "amd64"},
         "tolerations": [{"key": "batch", "operator": "Exists", "effect": "NoSchedule"}],
     },
@@ -71,6 +87,11 @@ VALUE_SETS = {
 
 def chart() -> helm.Chart:
     return helm.Chart.load(CHART)
+
+
+# Kinds from CustomResourceDefinitions, which kubernetes-validate has no schema for; the
+# PrometheusRule is checked by its own test (promtool and the plain rule file).
+CUSTOM_KINDS = {"PrometheusRule"}
 
 
 def render(values: dict) -> list[dict]:
@@ -112,11 +133,12 @@ def test_every_manifest_is_valid_kubernetes(name: str, kube: str) -> None:
     docs = render(VALUE_SETS[name])
     assert of_kind(docs, "CronJob"), "a CronJob is rendered"
     for doc in docs:
-        kubernetes_validate.validate(doc, kube, strict=True)
+        if doc["kind"] not in CUSTOM_KINDS:
+            kubernetes_validate.validate(doc, kube, strict=True)
 
 
-def test_default_cronjob_has_the_native_selenium_sidecar_and_hardening() -> None:
-    docs = render({})
+def test_the_browser_source_gets_the_native_selenium_sidecar_and_hardening() -> None:
+    docs = render(VALUE_SETS["browser"])
     (cronjob,) = of_kind(docs, "CronJob")
     spec = cronjob["spec"]
     assert spec["concurrencyPolicy"] == "Forbid"
@@ -173,16 +195,32 @@ def test_default_cronjob_has_the_native_selenium_sidecar_and_hardening() -> None
     assert not [d for d in of_kind(docs, "ConfigMap") if "grafana_dashboard" in d["metadata"]["labels"]]
 
 
-def test_browser_off_drops_the_sidecar() -> None:
-    docs = render(VALUE_SETS["browser-off"])
+def test_by_default_the_datasets_source_runs_without_a_sidecar() -> None:
+    """The chart's default source is the binary's: the leaderboard's published data."""
+    docs = render({})
     pod = pod_spec(docs)
     assert "initContainers" not in pod
     assert all(v["name"] != "dshm" for v in pod["volumes"])
     assert "HFHARVEST__LEADERBOARD__WEBDRIVER" not in env_of(job_container(docs))
     assert 'source = "datasets"' in rendered_toml(docs)
     # Switched off explicitly too, with the browser source kept.
-    docs = render({"selenium": {"enabled": False}})
+    docs = render({"config": {"leaderboard": {"source": "browser"}}, "selenium": {"enabled": False}})
     assert "initContainers" not in pod_spec(docs)
+
+
+def test_the_sidecar_follows_the_jobs_browser_settings() -> None:
+    docs = render({"config": {"leaderboard": {"source": "browser", "browser_sessions": 3, "page_timeout_secs": 40}}})
+    (sidecar,) = pod_spec(docs)["initContainers"]
+    env = env_of(sidecar)
+    assert env["SE_NODE_MAX_SESSIONS"]["value"] == "3"
+    assert env["SE_NODE_SESSION_TIMEOUT"]["value"] == str(3 * 40 + 70), "longer than a batch can take"
+    shm = next(v for v in pod_spec(docs)["volumes"] if v["name"] == "dshm")
+    assert shm["emptyDir"]["sizeLimit"] == "3Gi"
+    # Set by hand, they win; too few sessions for the job is refused.
+    docs = render({"config": {"leaderboard": {"source": "browser"}}, "selenium": {"maxSessions": 4, "shmSizeLimit": "6Gi"}})
+    assert env_of(pod_spec(docs)["initContainers"][0])["SE_NODE_MAX_SESSIONS"]["value"] == "4"
+    with pytest.raises(Exception, match="must be at least config.leaderboard.browser_sessions"):
+        render({"config": {"leaderboard": {"source": "browser", "browser_sessions": 3}}, "selenium": {"maxSessions": 2}})
 
 
 def test_existing_secret_renders_no_secret_and_uses_its_key_names() -> None:
@@ -264,6 +302,12 @@ def test_dashboards_are_configmaps_for_the_grafana_sidecar() -> None:
         {"concurrencyPolicy": "Allow"},
         {"job": {"backoffLimit": "three"}},
         {"otel": {"protocol": "http/json"}},
+        {"persistence": {"enabled": False}},
+        {"persistence": {"accessModes": ["ReadOnlyMany"]}},
+        {"persistence": {"size": "lots"}},
+        {"persistence": {"existingclaim": "x"}},
+        {"config": {"output": {"dir": "data"}}},
+        {"prometheusRule": {"enabeld": True}},
     ],
     ids=lambda v: json.dumps(v),
 )
@@ -364,3 +408,125 @@ def test_yamllint_chart_files_and_rendered_manifests(tmp_path: Path) -> None:
             ["yamllint", "-s", "-d", "{" + rules + "}", *map(str, files)], capture_output=True, text=True
         )
         assert ran.returncode == 0, ran.stdout + ran.stderr
+
+
+def data_volume(docs: list[dict]) -> dict:
+    (volume,) = [v for v in pod_spec(docs)["volumes"] if v["name"] == "data"]
+    return volume
+
+
+def test_default_output_is_on_a_claim_that_outlives_the_pod() -> None:
+    docs = render({})
+    (claim,) = of_kind(docs, "PersistentVolumeClaim")
+    volume = data_volume(docs)
+    assert "emptyDir" not in volume, "the output would go with the pod"
+    assert volume["persistentVolumeClaim"] == {"claimName": claim["metadata"]["name"]}
+    assert claim["metadata"]["name"] == "hfharvest-data"
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert claim["spec"]["resources"]["requests"]["storage"] == "8Gi"
+    assert "storageClassName" not in claim["spec"], "the cluster's default StorageClass"
+    assert claim["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep", "helm uninstall keeps the data"
+    (mount,) = [m for m in job_container(docs)["volumeMounts"] if m["name"] == "data"]
+    assert mount["mountPath"] == tomllib.loads(rendered_toml(docs))["output"]["dir"] == "/data"
+    assert not mount.get("readOnly")
+    assert pod_spec(docs)["securityContext"]["fsGroup"] == 65532, "the non-root job can write to it"
+
+
+def test_a_retried_pod_mounts_the_claim_and_resumes_the_run_of_the_pod_before_it() -> None:
+    """Every pod of a Job (and of every Job) mounts the one claim, not a per-pod volume,
+    and takes its run id from the Job's name: a retry finds the previous pod's checkpoints
+    under the same runs/<run-id>/."""
+    docs = render({})
+    (cronjob,) = of_kind(docs, "CronJob")
+    job = cronjob["spec"]["jobTemplate"]["spec"]
+    assert job["backoffLimit"] >= 1 and job["template"]["spec"]["restartPolicy"] == "Never"
+    volume = data_volume(docs)
+    assert set(volume) == {"name", "persistentVolumeClaim"}, "not an ephemeral, per-pod volume"
+    assert "{{" not in volume["persistentVolumeClaim"]["claimName"]
+    env = env_of(job_container(docs))
+    assert env["HFHARVEST__OUTPUT__RUN_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == (
+        "metadata.labels['batch.kubernetes.io/job-name']"
+    )
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid", "one pod at a time on a ReadWriteOnce claim"
+
+
+def test_an_existing_claim_is_mounted_and_none_is_made() -> None:
+    docs = render(VALUE_SETS["existing-claim"])
+    assert not of_kind(docs, "PersistentVolumeClaim")
+    assert data_volume(docs)["persistentVolumeClaim"] == {"claimName": "hfharvest-runs"}
+
+
+def test_claim_settings() -> None:
+    docs = render(VALUE_SETS["claim-with-storage-class"])
+    (claim,) = of_kind(docs, "PersistentVolumeClaim")
+    assert claim["spec"]["storageClassName"] == "fast-ssd"
+    assert claim["spec"]["accessModes"] == ["ReadWriteOncePod"]
+    assert claim["spec"]["resources"]["requests"]["storage"] == "20Gi"
+    assert claim["metadata"]["annotations"] == {"backup.example.com/daily": "true"}
+    (mount,) = [m for m in job_container(docs)["volumeMounts"] if m["name"] == "data"]
+    assert mount["mountPath"] == "/var/lib/hfharvest"
+    # "-": no dynamic provisioning, as common charts spell it.
+    (claim,) = of_kind(render({"persistence": {"storageClass": "-"}}), "PersistentVolumeClaim")
+    assert claim["spec"]["storageClassName"] == ""
+
+
+def test_s3_output_needs_no_claim() -> None:
+    for name in ["s3-irsa", "s3-without-persistence", "minio-secret-otel-dashboards"]:
+        docs = render(VALUE_SETS[name])
+        assert not of_kind(docs, "PersistentVolumeClaim"), name
+        assert all(v["name"] != "data" for v in pod_spec(docs)["volumes"]), name
+
+
+def test_schema_refuses_a_folder_output_without_persistence() -> None:
+    for bad in [{"persistence": {"enabled": False}},
+                {"persistence": {"enabled": False, "existingClaim": "x"}, "config": {"output": {"dir": "/srv"}}}]:
+        with pytest.raises(helm.HelmError, match="s3://"):
+            chart().validate_schema(bad)
+        with pytest.raises(helm.HelmError):
+            chart().render(bad, name="hfharvest", namespace="jobs")
+    chart().validate_schema(VALUE_SETS["s3-without-persistence"])
+
+
+def notes(values: dict) -> str:
+    manifests = chart().render(values, name="hfharvest", namespace="jobs")
+    (text,) = [t for p, t in manifests.items() if p.endswith("NOTES.txt")]
+    return text
+
+
+def test_notes_say_where_the_csvs_are() -> None:
+    text = notes({})
+    assert "PersistentVolumeClaim jobs/hfharvest-data" in text
+    assert '"claimName":"hfharvest-data"' in text
+    assert "kubectl -n jobs cp hfharvest-files:/data/runs ./hfharvest-runs" in text
+    # The helper pod's spec is valid JSON and passes as a restricted pod.
+    overrides = json.loads(re.search(r"--overrides='([^']+)'", text).group(1))
+    assert overrides["spec"]["securityContext"]["runAsNonRoot"] is True
+    assert '"claimName":"hfharvest-runs"' in notes(VALUE_SETS["existing-claim"])
+    text = notes(VALUE_SETS["s3-irsa"])
+    assert "s3://datasets/hfharvest/runs/<run-id>/dataset.csv" in text
+    assert "PersistentVolumeClaim" not in text
+
+
+def rendered_rule(values: dict) -> dict:
+    (rule,) = of_kind(render(values), "PrometheusRule")
+    return rule
+
+
+def test_prometheus_rule_is_off_by_default_and_the_plain_rule_file_when_on(tmp_path: Path) -> None:
+    assert not of_kind(render({}), "PrometheusRule")
+    rule = rendered_rule(VALUE_SETS["minio-secret-otel-dashboards"])
+    assert rule["apiVersion"] == "monitoring.coreos.com/v1"
+    assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert rule["metadata"]["labels"]["app.kubernetes.io/instance"] == "hfharvest"
+    assert rule["metadata"]["namespace"] == "jobs"
+    plain = yaml.safe_load((ROOT / "alerts" / "hfharvest.rules.yml").read_text())
+    assert rule["spec"] == plain, "the chart ships alerts/hfharvest.rules.yml as it is"
+    # What the operator hands Prometheus parses as a rule file.
+    spec = tmp_path / "spec.rules.yml"
+    spec.write_text(yaml.safe_dump(rule["spec"]))
+    ran = subprocess.run(["promtool", "check", "rules", str(spec)], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    other = rendered_rule({"prometheusRule": {"enabled": True, "namespace": "monitoring",
+                                              "annotations": {"team": "data"}}})
+    assert other["metadata"]["namespace"] == "monitoring"
+    assert other["metadata"]["annotations"] == {"team": "data"}

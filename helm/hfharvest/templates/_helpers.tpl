@@ -63,3 +63,34 @@ app.kubernetes.io/part-of: hfharvest
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/* Whether config.output.dir is a folder (so a volume holds it), not s3://. */}}
+{{- define "hfharvest.dataIsFolder" -}}
+{{- if not (hasPrefix "s3://" (toString .Values.config.output.dir)) }}true{{- end }}
+{{- end }}
+
+{{/* The PersistentVolumeClaim the output folder lives on: the user's, or the chart's. */}}
+{{- define "hfharvest.dataClaim" -}}
+{{- .Values.persistence.existingClaim | default (printf "%s-data" (include "hfharvest.fullname" .)) }}
+{{- end }}
+
+{{/* The sidecar's sessions: selenium.maxSessions, else the job's browser_sessions. */}}
+{{- define "hfharvest.selenium.sessions" -}}
+{{- $job := int (default 1 .Values.config.leaderboard.browser_sessions) -}}
+{{- $node := int (default $job .Values.selenium.maxSessions) -}}
+{{- if lt $node $job -}}
+{{- fail (printf "selenium.maxSessions (%d) must be at least config.leaderboard.browser_sessions (%d)" $node $job) -}}
+{{- end -}}
+{{- $node -}}
+{{- end }}
+
+{{/* Seconds before the node drops an idle session: longer than the job's longest batch. */}}
+{{- define "hfharvest.selenium.sessionTimeout" -}}
+{{- $page := int (default 60 .Values.config.leaderboard.page_timeout_secs) -}}
+{{- default (add (mul $page 3) 70) .Values.selenium.sessionTimeout -}}
+{{- end }}
+
+{{/* Shared memory: selenium.shmSizeLimit, else 1Gi per session. */}}
+{{- define "hfharvest.selenium.shm" -}}
+{{- default (printf "%sGi" (include "hfharvest.selenium.sessions" .)) .Values.selenium.shmSizeLimit -}}
+{{- end }}

@@ -178,8 +178,7 @@ impl WebDriverEndpoint {
         Ok(Session {
             driver,
             profile,
-            shown: None,
-            search_box_works: true,
+            app_ready: false,
         })
     }
 }
@@ -188,12 +187,8 @@ impl WebDriverEndpoint {
 pub(super) struct Session {
     pub(super) driver: WebDriver,
     profile: Option<tempfile::TempDir>,
-    /// The lower-cased model names in the table on screen, while the session is inside
-    /// the app with its table drawn; `None` until a lookup succeeds, and after a failure.
-    pub(super) shown: Option<Vec<String>>,
-    /// Cleared when typing into the search box did not filter the table, so later
-    /// models load the page instead of waiting on a box that does nothing.
-    pub(super) search_box_works: bool,
+    /// The app is on screen and ready for the next search.
+    pub(super) app_ready: bool,
 }
 
 impl Session {

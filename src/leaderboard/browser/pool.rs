@@ -1,16 +1,17 @@
-//! The workers: K sessions share the models from one queue. A session that dies is
-//! replaced and its model retried; every session is quit on every path.
+//! The workers: K sessions share the models from one queue, a batch at a time. A
+//! session that dies is replaced and its batch retried; every session is quit on every
+//! path. Page-level failures in a row (across workers) stop the stage.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::driver::{Session, WebDriverEndpoint};
-use super::page::{lookup, Failure};
+use super::page::{look_up_batch, Failure};
 use super::BrowserError;
 use crate::leaderboard::{LeaderboardError, LeaderboardSettings, Lookup};
 use crate::progress::Lane;
@@ -26,33 +27,56 @@ pub(super) async fn look_up_all(
     sink: &CheckpointSink<Lookup>,
     cancel: &CancellationToken,
 ) -> Result<u64, LeaderboardError> {
-    let queue = Arc::new(Mutex::new(models.iter().cloned().collect::<VecDeque<_>>()));
-    let restarts = Arc::new(AtomicU64::new(0));
-    let workers = (0..settings.browser_sessions.min(models.len()).max(1)).map(|i| {
+    // One model a search, and a browser a model, when sessions are not reused: the
+    // original tool's pattern, kept to benchmark against.
+    let batch_size = if settings.reuse_sessions {
+        settings.batch_size
+    } else {
+        1
+    };
+    let shared = Shared {
+        queue: Mutex::new(models.iter().cloned().collect()),
+        restarts: AtomicU64::new(0),
+        page_errors_in_a_row: AtomicU32::new(0),
+        stop: cancel.child_token(),
+    };
+    let sessions = settings
+        .browser_sessions
+        .min(models.len().div_ceil(batch_size))
+        .max(1);
+    let workers = (0..sessions).map(|i| {
         Worker {
             settings,
             endpoint,
-            queue: queue.clone(),
             sink,
             cancel,
-            restarts: restarts.clone(),
+            shared: &shared,
+            batch_size,
             lane: sink.progress().lane(&format!("session {}", i + 1)),
         }
         .run()
     });
     let results = futures::future::join_all(workers).await;
     results.into_iter().collect::<Result<Vec<()>, _>>()?;
-    Ok(restarts.load(Ordering::Relaxed))
+    Ok(shared.restarts.load(Ordering::Relaxed))
+}
+
+struct Shared {
+    queue: Mutex<VecDeque<ModelId>>,
+    restarts: AtomicU64,
+    page_errors_in_a_row: AtomicU32,
+    /// Cancelled when one worker stops the stage, so the others stop taking batches.
+    stop: CancellationToken,
 }
 
 struct Worker<'a> {
     settings: &'a LeaderboardSettings,
     endpoint: &'a WebDriverEndpoint,
-    queue: Arc<Mutex<VecDeque<ModelId>>>,
     sink: &'a CheckpointSink<Lookup>,
     cancel: &'a CancellationToken,
-    restarts: Arc<AtomicU64>,
-    /// This session's line under the stage's bar: its model and how many it has done.
+    shared: &'a Shared,
+    batch_size: usize,
+    /// This session's line under the stage's bar: its batch and how many it has done.
     lane: Lane,
 }
 
@@ -63,93 +87,133 @@ impl Worker<'_> {
         if let Some(session) = session.take() {
             session.quit().await;
         }
+        if result.is_err() {
+            self.shared.stop.cancel();
+        }
         result
     }
 
-    fn next_model(&self) -> Option<ModelId> {
-        self.queue
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop_front()
+    fn next_batch(&self) -> Vec<ModelId> {
+        let mut queue = self.shared.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let n = self.batch_size.min(queue.len());
+        queue.drain(..n).collect()
     }
 
     async fn work(&self, session: &mut Option<Session>) -> Result<(), LeaderboardError> {
         let mut own_restarts = 0u32;
-        let mut done = 0u64;
-        while let Some(model) = self.next_model() {
-            self.lane.set(&format!("{model} ({done} done)"));
-            done += 1;
-            let span = tracing::info_span!("model", model.id = %model);
-            self.one_model(session, &model, &mut own_restarts)
-                .instrument(span)
-                .await?;
+        let (mut batches, mut done) = (0u64, 0usize);
+        loop {
+            if self.cancel.is_cancelled() {
+                return Err(LeaderboardError::Interrupted);
+            }
+            if self.shared.stop.is_cancelled() {
+                return Ok(());
+            }
+            let batch = self.next_batch();
+            if batch.is_empty() {
+                return Ok(());
+            }
+            batches += 1;
+            self.lane.set(&match batch.len() {
+                1 => format!("{} ({done} done)", batch[0]),
+                n => format!(
+                    "batch {batches}: {n} models from {} ({done} done)",
+                    batch[0]
+                ),
+            });
+            self.one_batch(session, &batch, &mut own_restarts).await?;
+            done += batch.len();
+            if !self.settings.reuse_sessions {
+                if let Some(session) = session.take() {
+                    session.quit().await;
+                }
+            }
         }
-        Ok(())
     }
 
-    /// Look one model up, replacing a dead session (at most twice for this model, and
-    /// `max_session_restarts` times in all), and checkpoint the answer.
-    async fn one_model(
+    /// Look a batch up, replacing a dead session (at most twice for this batch, and
+    /// `max_session_restarts` times in all), and checkpoint each answer.
+    async fn one_batch(
         &self,
         session: &mut Option<Session>,
-        model: &ModelId,
+        batch: &[ModelId],
         own_restarts: &mut u32,
     ) -> Result<(), LeaderboardError> {
-        // Up to four bounded waits (rows after an in-app search; frame, table and rows
-        // after a page load) plus the loads themselves.
-        let budget = Duration::from_secs_f64(self.settings.page_timeout_secs * 4.0 + 10.0);
+        // Opening the app, the search and reading every row, each bounded.
+        let budget = Duration::from_secs_f64(self.settings.page_timeout_secs * 3.0 + 10.0);
         let mut tries = 0;
-        let lookup = loop {
+        let answers = loop {
             if self.cancel.is_cancelled() {
                 return Err(LeaderboardError::Interrupted);
             }
             if session.is_none() {
-                self.lane
-                    .set(&format!("{model}: opening a browser session"));
+                self.lane.set("opening a browser session");
                 *session = Some(self.endpoint.open_session(self.settings).await?);
-                self.lane.set(&format!("{model}"));
             }
             let open = session.as_mut().expect("session just opened");
-            let commands = lookup(open, self.settings, model).instrument(tracing::info_span!(
-                "webdriver lookup",
-                model.id = %model,
-                attempt = tries + 1
-            ));
+            let commands =
+                look_up_batch(open, self.settings, batch).instrument(tracing::info_span!(
+                    "webdriver lookup",
+                    models = batch.len(),
+                    attempt = tries + 1
+                ));
             let attempt = tokio::select! {
                 r = tokio::time::timeout(budget, commands) => r,
                 _ = self.cancel.cancelled() => return Err(LeaderboardError::Interrupted),
             };
             let reason = match attempt {
-                Ok(Ok(lookup)) => break lookup,
-                Ok(Err(Failure::Page(reason))) => break Lookup::error(reason),
+                Ok(Ok(answers)) => {
+                    self.shared.page_errors_in_a_row.store(0, Ordering::Relaxed);
+                    break answers;
+                }
+                Ok(Err(Failure::Page(reason))) => {
+                    let in_a_row = self
+                        .shared
+                        .page_errors_in_a_row
+                        .fetch_add(1, Ordering::Relaxed)
+                        + 1;
+                    tracing::warn!(models = batch.len(), reason = %reason, in_a_row, "the leaderboard page failed");
+                    if in_a_row >= self.settings.max_page_errors_in_a_row {
+                        return Err(LeaderboardError::PageBroken {
+                            in_a_row,
+                            last: reason,
+                        });
+                    }
+                    break batch
+                        .iter()
+                        .map(|m| (m.clone(), Lookup::error(reason.clone())))
+                        .collect();
+                }
                 Ok(Err(Failure::Session(reason))) => reason,
                 Err(_) => format!("no answer within {budget:?}"),
             };
-            tracing::warn!(model = %model, reason = %reason, "browser session failed; starting a new one");
+            tracing::warn!(models = batch.len(), reason = %reason, "browser session failed; starting a new one");
             if let Some(dead) = session.take() {
                 dead.quit().await;
             }
-            self.restarts.fetch_add(1, Ordering::Relaxed);
+            self.shared.restarts.fetch_add(1, Ordering::Relaxed);
             crate::telemetry::metrics().session_restarts.add(1, &[]);
             *own_restarts += 1;
             tries += 1;
             if *own_restarts > self.settings.max_session_restarts {
                 return Err(BrowserError::SessionsDied {
                     restarts: *own_restarts,
-                    model: model.clone(),
+                    model: batch[0].clone(),
                     last: reason,
                 }
                 .into());
             }
             if tries >= 2 {
-                break Lookup::error(format!("the browser failed twice on this model: {reason}"));
+                let reason = format!("the browser failed twice on this batch: {reason}");
+                break batch
+                    .iter()
+                    .map(|m| (m.clone(), Lookup::error(reason.clone())))
+                    .collect();
             }
         };
-        self.sink.record(model, lookup).await?;
-        if !self.settings.reuse_sessions {
-            if let Some(session) = session.take() {
-                session.quit().await;
-            }
+        for (model, lookup) in answers {
+            let span = tracing::info_span!("model", model.id = %model);
+            self.sink.record(&model, lookup).instrument(span).await?;
         }
         Ok(())
     }

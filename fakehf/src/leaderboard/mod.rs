@@ -1,0 +1,304 @@
+//! The Open LLM Leaderboard, faked from the real rows in
+//! `realdata/leaderboard/formatted-2025-03-21.csv`:
+//! - the app's JSON API, `GET /api/leaderboard/formatted` (the CSV nested back into the
+//!   API's shape, as `formatted-sample.json` shows it), and the datasets-server API for
+//!   `open-llm-leaderboard/contents`, `GET /rows` ([`data`]);
+//! - the app itself at `/` and the Space page that wraps it in an iframe ([`app`]),
+//!   following the real app's public source point by point (see `app.js`).
+
+mod app;
+mod data;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Map, Value};
+
+/// How the app behaves; tests change it to reproduce what the real one does when its
+/// data fails, or (invented) when its page is redesigned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageMode {
+    Normal,
+    /// The app's data requests answer `status`: all of them (`requests: None`), or the
+    /// next `requests` ones. The real app tries twice, then shows only `HTTP error!
+    /// status: <status>` (App.js:22-29, Leaderboard.js:370-379).
+    DataFails {
+        status: u16,
+        requests: Option<u32>,
+    },
+    /// Invented: a redesign that renames this header (e.g. `Average`) to `Score`.
+    RenamedHeader(String),
+}
+
+pub struct Leaderboard {
+    /// Data requests served (`/api/leaderboard/formatted` and `/rows`).
+    pub data_requests: std::sync::atomic::AtomicU64,
+    /// Data requests failed so far under `PageMode::DataFails`.
+    failed: std::sync::atomic::AtomicU32,
+    formatted: Arc<str>,
+    contents: Vec<Value>,
+    page: Mutex<(PageMode, Duration)>,
+}
+
+/// Round every float of a JSON value to `decimals` places.
+fn round_floats(value: &mut Value, decimals: i32) {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let scale = 10f64.powi(decimals);
+            if let Some(v) = n.as_f64().map(|v| (v * scale).round() / scale) {
+                *value = json!(v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| round_floats(v, decimals)),
+        Value::Object(map) => map.values_mut().for_each(|v| round_floats(v, decimals)),
+        _ => {}
+    }
+}
+
+const BENCHES: [&str; 6] = ["ifeval", "bbh", "math", "gpqa", "musr", "mmlu_pro"];
+
+impl Leaderboard {
+    /// The real rows. `decimals` rounds the JSON API's floats: the real API sends them in
+    /// full (6 M characters), which overflows Chromium's storage quota in the real app;
+    /// the real app was checked here with them rounded to 4 decimals, which fits.
+    pub fn load(
+        realdata: &Path,
+        render_delay: Duration,
+        decimals: Option<i32>,
+    ) -> anyhow::Result<Self> {
+        let path = realdata.join("leaderboard/formatted-2025-03-21.csv");
+        let mut reader =
+            csv::Reader::from_path(&path).with_context(|| format!("reading {}", path.display()))?;
+        let headers = reader.headers()?.clone();
+        let mut formatted = Vec::new();
+        let mut contents = Vec::new();
+        for record in reader.records() {
+            let record = record?;
+            let flat: Vec<(&str, &str)> = headers.iter().zip(record.iter()).collect();
+            let item = nest(&flat);
+            contents.push(contents_row(&item));
+            formatted.push(item);
+        }
+        let mut formatted = Value::Array(formatted);
+        if let Some(decimals) = decimals {
+            round_floats(&mut formatted, decimals);
+        }
+        Ok(Self {
+            data_requests: Default::default(),
+            failed: Default::default(),
+            formatted: Arc::from(formatted.to_string()),
+            contents,
+            page: Mutex::new((PageMode::Normal, render_delay)),
+        })
+    }
+
+    pub fn rows(&self) -> usize {
+        self.contents.len()
+    }
+
+    pub fn set_page(&self, mode: PageMode, render_delay: Duration) {
+        self.failed.store(0, std::sync::atomic::Ordering::Relaxed);
+        *self.page.lock().unwrap_or_else(|p| p.into_inner()) = (mode, render_delay);
+    }
+
+    /// The status a data request fails with now, if it does.
+    fn failure(&self) -> Option<u16> {
+        let PageMode::DataFails { status, requests } = self.page_mode() else {
+            return None;
+        };
+        let failed = self
+            .failed
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        requests.is_none_or(|n| failed < n).then_some(status)
+    }
+
+    fn page_mode(&self) -> PageMode {
+        self.page
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .0
+            .clone()
+    }
+
+    fn render_delay(&self) -> Duration {
+        self.page.lock().unwrap_or_else(|p| p.into_inner()).1
+    }
+}
+
+/// A flat CSV row (nested keys joined with `_`) back into the API's nested object.
+fn nest(flat: &[(&str, &str)]) -> Value {
+    let mut root = Map::new();
+    let mut model = Map::new();
+    let mut evaluations = Map::new();
+    let mut features = Map::new();
+    let mut metadata = Map::new();
+    // The API sends null where the CSV export has an empty cell.
+    let text = |raw: &str| {
+        if raw.is_empty() {
+            Value::Null
+        } else {
+            json!(raw)
+        }
+    };
+    for &(key, raw) in flat {
+        if key == "id" {
+            root.insert("id".into(), json!(raw));
+        } else if let Some(k) = key.strip_prefix("model_") {
+            let v = match k {
+                "average_score" => number(raw),
+                "has_chat_template" => boolean(raw),
+                _ => text(raw),
+            };
+            model.insert(k.into(), v);
+        } else if let Some(rest) = key.strip_prefix("evaluations_") {
+            let bench = BENCHES
+                .iter()
+                .find(|b| rest.starts_with(&format!("{b}_")))
+                .copied()
+                .unwrap_or("");
+            let field = &rest[bench.len() + 1..];
+            let v = if field == "name" {
+                json!(raw)
+            } else {
+                number(raw)
+            };
+            evaluations
+                .entry(bench)
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+                .map(|o| o.insert(field.into(), v));
+        } else if let Some(k) = key.strip_prefix("features_") {
+            features.insert(k.into(), boolean(raw));
+        } else if let Some(k) = key.strip_prefix("metadata_") {
+            let v = match k {
+                "generation" | "hub_hearts" => {
+                    raw.parse::<i64>().map(|n| json!(n)).unwrap_or(Value::Null)
+                }
+                "params_billions" | "co2_cost" => number(raw),
+                _ => text(raw),
+            };
+            metadata.insert(k.into(), v);
+        }
+    }
+    root.insert("model".into(), Value::Object(model));
+    root.insert("evaluations".into(), Value::Object(evaluations));
+    root.insert("features".into(), Value::Object(features));
+    root.insert("metadata".into(), Value::Object(metadata));
+    Value::Object(root)
+}
+
+fn number(raw: &str) -> Value {
+    raw.parse::<f64>().map(|n| json!(n)).unwrap_or(Value::Null)
+}
+
+fn boolean(raw: &str) -> Value {
+    match raw.to_ascii_uppercase().as_str() {
+        "TRUE" => json!(true),
+        "FALSE" => json!(false),
+        _ => Value::Null,
+    }
+}
+
+/// The same evaluation as a row of the `contents` dataset (see the mapping in the README).
+fn contents_row(item: &Value) -> Value {
+    let m = &item["model"];
+    let e = &item["evaluations"];
+    let f = &item["features"];
+    let md = &item["metadata"];
+    let name = m["name"].as_str().unwrap_or_default();
+    let t = match m["type"].as_str().unwrap_or_default() {
+        "pretrained" => "🟢",
+        "continuouslypretrained" => "🟩",
+        "fine-tunedondomain-specificdatasets" => "🔶",
+        "chatmodels" => "💬",
+        "basemergesandmoerges" => "🤝",
+        "multimodal" => "🌸",
+        _ => "❓",
+    };
+    let mut row = Map::new();
+    let mut put = |k: &str, v: Value| {
+        row.insert(k.into(), v);
+    };
+    put("eval_name", item["id"].clone());
+    put("Precision", m["precision"].clone());
+    put("Type", m["type"].clone());
+    put("T", json!(t));
+    put("Weight type", m["weight_type"].clone());
+    put("Architecture", m["architecture"].clone());
+    put(
+        "Model",
+        json!(format!(
+            "<a target=\"_blank\" href=\"https://huggingface.co/{name}\" style=\"color: var(--link-text-color); text-decoration: underline;text-decoration-style: dotted;\">{name}</a>"
+        )),
+    );
+    put("fullname", json!(name));
+    put("Model sha", m["sha"].clone());
+    put("Average ⬆️", m["average_score"].clone());
+    put("Chat Template", m["has_chat_template"].clone());
+    for (bench, column) in [
+        ("ifeval", "IFEval"),
+        ("bbh", "BBH"),
+        ("math", "MATH Lvl 5"),
+        ("gpqa", "GPQA"),
+        ("musr", "MUSR"),
+        ("mmlu_pro", "MMLU-PRO"),
+    ] {
+        put(&format!("{column} Raw"), e[bench]["value"].clone());
+        put(column, e[bench]["normalized_score"].clone());
+    }
+    put("Merged", f["is_merged"].clone());
+    put("Official Providers", f["is_official_provider"].clone());
+    put("Upload To Hub Date", md["upload_date"].clone());
+    put("Submission Date", md["submission_date"].clone());
+    put("Generation", md["generation"].clone());
+    put("Base Model", md["base_model"].clone());
+    put("Hub License", md["hub_license"].clone());
+    put("Hub ❤️", md["hub_hearts"].clone());
+    put("#Params (B)", md["params_billions"].clone());
+    put(
+        "Available on the hub",
+        json!(f["is_not_available_on_hub"].as_bool().map(|b| !b)),
+    );
+    put("MoE", f["is_moe"].clone());
+    put("Flagged", f["is_flagged"].clone());
+    put("CO₂ cost (kg)", md["co2_cost"].clone());
+    Value::Object(row)
+}
+
+pub fn router(board: Arc<Leaderboard>) -> Router {
+    Router::new()
+        .route("/api/leaderboard/formatted", get(data::formatted))
+        .route("/rows", get(data::rows))
+        .route(
+            "/spaces/open-llm-leaderboard/open_llm_leaderboard",
+            get(app::space_page),
+        )
+        .route("/", get(app::app_page))
+        .with_state(board)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The nesting must give back exactly the real API's shape and values.
+    #[test]
+    fn formatted_rows_match_the_real_sample() {
+        let realdata = crate::realdata_dir();
+        let board = Leaderboard::load(&realdata, Duration::ZERO, None).unwrap();
+        assert_eq!(board.rows(), 4576);
+        let ours: Vec<Value> = serde_json::from_str(&board.formatted).unwrap();
+        let sample: Vec<Value> = serde_json::from_str(
+            &std::fs::read_to_string(realdata.join("leaderboard/formatted-sample.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(sample.len(), 60);
+        for (a, b) in ours.iter().zip(&sample) {
+            assert_eq!(a, b, "row {}", b["id"]);
+        }
+    }
+}

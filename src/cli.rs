@@ -1,6 +1,10 @@
 //! The command line: argument parsing, settings from the layers, and the commands.
 
+mod plan;
+mod summary;
+
 use std::path::PathBuf;
+use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -11,8 +15,13 @@ use crate::config::{Override, Settings};
 use crate::error::Error;
 use crate::leaderboard::SourceKind;
 use crate::pipeline::{self, RunContext, Stages};
+use crate::run::artifact::{
+    DATASET_CSV, LEADERBOARD_CSV, MANIFEST_JSON, MODELS_CSV, QUALITY_JSON, REPORT_HTML,
+};
 use crate::run::{ModelId, Stage};
-use crate::telemetry::LogFormat;
+use crate::telemetry::{Console, LogFormat, Verbosity};
+
+pub use summary::RunSummary;
 
 /// Harvest the most-downloaded text-generation models on Hugging Face, with their
 /// Open LLM Leaderboard scores, into CSVs and a report.
@@ -27,9 +36,16 @@ pub struct Cli {
     /// Log format: text on a TTY and JSON otherwise by default.
     #[arg(long, global = true, value_enum, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
-    /// Check the arguments and settings, print the effective settings and exit.
+    /// Check the arguments and settings, print the stages that would run and the
+    /// effective settings (as TOML), and exit.
     #[arg(long, global = true)]
     pub dry_run: bool,
+    /// More detail in the logs: -v the job's debug lines, -vv trace (RUST_LOG wins).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only warnings, errors and the final summary; no progress bars (RUST_LOG wins).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -146,6 +162,22 @@ impl Cli {
     pub fn settings(&self) -> Result<Settings, crate::config::ConfigError> {
         Settings::load(self.config.as_deref(), self.overrides())
     }
+
+    /// The log level and bars the flags ask for.
+    pub fn verbosity(&self) -> Verbosity {
+        Verbosity::from_flags(self.verbose, self.quiet)
+    }
+
+    /// The command's name and the stages it runs, in order.
+    fn plan(&self) -> (&'static str, Vec<Stage>) {
+        match &self.command {
+            Command::Models(_) => ("models", vec![Stage::Models]),
+            Command::Scores(_) => ("scores", vec![Stage::Scores]),
+            Command::Run(_) => ("run", Stage::ALL.to_vec()),
+            Command::Prepare(_) => ("prepare", vec![Stage::Prepare]),
+            Command::Report(_) => ("report", vec![Stage::Report]),
+        }
+    }
 }
 
 fn enum_value<T: serde::Serialize>(v: T) -> Value {
@@ -159,37 +191,82 @@ pub async fn execute(
     settings: Settings,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
+    let (command, mut planned) = cli.plan();
+    planned.retain(|s| *s != Stage::Evals || settings.evals.enabled);
     if cli.dry_run {
-        let shown = toml_like(&settings);
-        println!("{shown}");
+        print!("{}", plan::render(command, &planned, &settings));
         return Ok(());
     }
+    let console = Console::new(&settings.telemetry, cli.verbosity());
     let stages = match &cli.command {
         Command::Models(_) => Stages::ModelsOnly,
         Command::Run(_) => Stages::All,
         Command::Scores(args) => Stages::ScoresOnly(models_from_args(&args.models)?),
-        Command::Prepare(_) => return rerun_stage(Stage::Prepare, settings, cancel).await,
-        Command::Report(_) => return rerun_stage(Stage::Report, settings, cancel).await,
+        Command::Prepare(_) => return rerun_stage(Stage::Prepare, settings, console, cancel).await,
+        Command::Report(_) => return rerun_stage(Stage::Report, settings, console, cancel).await,
     };
+    let started = Instant::now();
+    let began = chrono::Utc::now() - chrono::TimeDelta::seconds(1);
     let ctx = RunContext::open(settings, cancel)
         .await
         .context("opening the output store")?;
     let run_id = ctx.run_id().clone();
     let where_ = ctx.run.describe();
-    pipeline::run(&ctx, stages)
-        .await
-        .with_context(|| format!("run {run_id} (output {where_})"))?;
-    eprintln!(
-        "run {run_id} complete: {where_}/{}",
-        ctx.run.layout().root()
-    );
+    let result = pipeline::run(&ctx, stages).await;
+    let mut summary = RunSummary {
+        run_id: run_id.to_string(),
+        location: format!("{where_}/{}", ctx.run.layout().root()),
+        planned,
+        manifest: None,
+        previous_run: None,
+        files: Vec::new(),
+        seconds: started.elapsed().as_secs_f64(),
+        resume: None,
+    };
+    match &result {
+        Ok(manifest) => {
+            summary.manifest = Some(manifest.clone());
+            summary.previous_run = previous_run(&ctx).await;
+            let files: &[&'static str] = match cli.command {
+                Command::Models(_) => &[MODELS_CSV, MANIFEST_JSON],
+                Command::Scores(_) => &[LEADERBOARD_CSV, MANIFEST_JSON],
+                _ => &[DATASET_CSV, REPORT_HTML, MANIFEST_JSON],
+            };
+            summary.files = files.iter().map(|f| (*f, ctx.run.location(f))).collect();
+        }
+        Err(_) => {
+            // What this attempt recorded before it failed, if it got that far.
+            summary.manifest = ctx.run.manifest().await.ok().flatten().filter(|m| {
+                chrono::DateTime::parse_from_rfc3339(&m.started_at).is_ok_and(|t| t >= began)
+            });
+            let args: Vec<String> = std::env::args().collect();
+            summary.resume = Some(summary::resume_command(&args, run_id.as_str()));
+        }
+    }
+    if console.is_json() {
+        summary.log();
+    } else {
+        eprint!("{}", summary.render());
+    }
+    result.with_context(|| format!("run {run_id} (output {where_})"))?;
     Ok(())
+}
+
+/// The run the deltas were computed against, as `quality.json` records it.
+async fn previous_run(ctx: &RunContext) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Quality {
+        previous_run: Option<String>,
+    }
+    let body = ctx.run.get(QUALITY_JSON).await.ok().flatten()?;
+    serde_json::from_slice::<Quality>(&body).ok()?.previous_run
 }
 
 /// `prepare` / `report`: one stage over an existing run.
 async fn rerun_stage(
     stage: Stage,
     settings: Settings,
+    console: Console,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
     if settings.output.run_id.is_none() {
@@ -211,8 +288,13 @@ async fn rerun_stage(
     let (written, said) = pipeline::rerun_stage(&ctx, stage)
         .await
         .with_context(|| format!("{doing} run {run_id} (output {where_})"))?;
-    eprintln!("{said}");
-    eprintln!("wrote {}", ctx.run.location(written));
+    let location = ctx.run.location(written);
+    if console.is_json() {
+        tracing::info!(run.id = %run_id, file = %location, "{said}");
+    } else {
+        eprintln!("{said}");
+        eprintln!("wrote {location}");
+    }
     Ok(())
 }
 
@@ -252,9 +334,4 @@ fn models_from_args(args: &[String]) -> Result<Vec<ModelId>, Error> {
         }
     }
     Ok(out)
-}
-
-/// The effective settings as pretty JSON (they hold no secrets).
-fn toml_like(settings: &Settings) -> String {
-    serde_json::to_string_pretty(settings).unwrap_or_default()
 }

@@ -37,7 +37,7 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let telemetry = hfharvest::telemetry::init(&settings.telemetry);
+        let telemetry = hfharvest::telemetry::init(&settings.telemetry, cli.verbosity());
         let cancel = CancellationToken::new();
         tokio::spawn(cancel_on_signal(cancel.clone()));
         let result = execute(cli, settings, cancel).await;
@@ -45,7 +45,15 @@ fn main() -> ExitCode {
         match result {
             Ok(()) => ExitCode::from(Exit::Ok as u8),
             Err(e) => {
-                eprintln!("error: {e:#}");
+                // One line, however many lines the causes' messages have.
+                let message = format!("{e:#}");
+                let lines: Vec<&str> = message
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect();
+                let line = hfharvest::telemetry::escape_controls(&lines.join(" | "));
+                eprintln!("error: {line}");
                 let code = e
                     .downcast_ref::<hfharvest::Error>()
                     .map_or(Exit::Failed as u8, hfharvest::Error::exit_code);

@@ -1,5 +1,11 @@
-//! Logging (text on a TTY, JSON lines in containers) and, when an OTLP endpoint is
-//! configured, OpenTelemetry traces and metrics.
+//! Logging (text on a TTY, with progress bars kept below the log lines; JSON lines in
+//! containers) and, when an OTLP endpoint is configured, OpenTelemetry traces and
+//! metrics.
+//!
+//! Each layer has its own filter: the logs follow `RUST_LOG` (or `-v` / `-q`), while
+//! the exported traces keep the job's own spans at info whatever the log level, so
+//! `RUST_LOG=warn` quiets the terminal without blinding the traces. The crates that log
+//! secrets below info are capped at info for every layer.
 //!
 //! Export follows the standard variables: `OTEL_EXPORTER_OTLP_ENDPOINT` (or the
 //! `_TRACES_` / `_METRICS_` variants; none set means telemetry is off),
@@ -21,9 +27,19 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use opentelemetry_sdk::Resource;
 use serde::{Deserialize, Serialize};
+use tracing::Level;
+use tracing_indicatif::filter::IndicatifFilter;
+use tracing_indicatif::IndicatifLayer;
+use tracing_subscriber::filter::{filter_fn, FilterExt, Targets};
+use tracing_subscriber::layer::Filter;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{fmt, prelude::*, EnvFilter};
 
 use crate::run::{check_secs, InvalidSetting};
+
+mod console;
+
+pub use console::escape_controls;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
 #[serde(rename_all = "lowercase")]
@@ -63,6 +79,72 @@ impl Default for TelemetrySettings {
             top_models: 25,
             shutdown_timeout_secs: 5.0,
         }
+    }
+}
+
+/// How much to log, from `-q` / `-v` / `-vv`; `RUST_LOG`, when set, wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verbosity {
+    /// Warnings and errors only, and no progress bars.
+    Quiet,
+    #[default]
+    Normal,
+    /// The job's debug lines too.
+    Verbose,
+    /// The job's trace lines and every crate's debug lines.
+    VeryVerbose,
+}
+
+impl Verbosity {
+    /// From the command line's counts of `-v` and `-q`.
+    pub fn from_flags(verbose: u8, quiet: bool) -> Self {
+        match (quiet, verbose) {
+            (true, _) => Self::Quiet,
+            (false, 0) => Self::Normal,
+            (false, 1) => Self::Verbose,
+            (false, _) => Self::VeryVerbose,
+        }
+    }
+
+    fn directives(self) -> &'static str {
+        match self {
+            Self::Quiet => "warn",
+            Self::Normal => "info",
+            Self::Verbose => "info,hfharvest=debug",
+            Self::VeryVerbose => "debug,hfharvest=trace",
+        }
+    }
+}
+
+/// What stderr gets: decided once, from the settings and whether it is a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Console {
+    /// JSON lines, for machines: no TTY (a container), or `--log-format json`.
+    Json,
+    /// Short text lines for a person; `bars` when stderr is a terminal (and not `-q`):
+    /// progress bars then stay below the log lines instead of periodic progress lines.
+    Text { bars: bool },
+}
+
+impl Console {
+    pub fn new(settings: &TelemetrySettings, verbosity: Verbosity) -> Self {
+        let terminal = std::io::stderr().is_terminal();
+        let json = match settings.log_format {
+            LogFormat::Json => true,
+            LogFormat::Text => false,
+            LogFormat::Auto => !terminal,
+        };
+        if json {
+            Self::Json
+        } else {
+            Self::Text {
+                bars: terminal && verbosity != Verbosity::Quiet,
+            }
+        }
+    }
+
+    pub fn is_json(self) -> bool {
+        self == Self::Json
     }
 }
 
@@ -216,21 +298,50 @@ fn providers() -> Result<(SdkTracerProvider, SdkMeterProvider), String> {
     Ok((tracer, meter))
 }
 
-/// Install logging and, when configured, OTLP traces and metrics. `RUST_LOG` filters
-/// (default `info`). Logs go to stderr. A telemetry set-up error is reported and the
-/// job goes on without it: telemetry must never fail a run.
-pub fn init(settings: &TelemetrySettings) -> TelemetryGuard {
-    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// What the logs show: `RUST_LOG` if set, else the verbosity's level; the crates that
+/// log secrets below info stop at info whatever either says.
+fn log_filter(verbosity: Verbosity) -> EnvFilter {
+    let mut filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(verbosity.directives()));
     for target in SECRET_BEARING_TARGETS {
         if let Ok(directive) = format!("{target}=info").parse() {
             filter = filter.add_directive(directive);
         }
     }
-    let json = match settings.log_format {
-        LogFormat::Json => true,
-        LogFormat::Text => false,
-        LogFormat::Auto => !std::io::stderr().is_terminal(),
-    };
+    filter
+}
+
+/// What the traces keep: the job's own spans and events at info whatever the log level,
+/// plus whatever the logs show (so `RUST_LOG=debug` adds detail to traces too). Spans
+/// that only carry a progress bar are not part of the trace.
+fn export_filter<S>(verbosity: Verbosity) -> impl Filter<S> + Send + Sync + 'static
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+{
+    Targets::new()
+        .with_target("hfharvest", Level::INFO)
+        .or(log_filter(verbosity))
+        .and(filter_fn(|meta| {
+            meta.fields().field("indicatif.pb_show").is_none()
+        }))
+}
+
+/// The text logs also see the job's spans at info when `RUST_LOG` hides them, so a
+/// warning still names its stage.
+fn text_filter<S>(verbosity: Verbosity) -> impl Filter<S> + Send + Sync + 'static
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+{
+    filter_fn(|meta| {
+        meta.is_span() && meta.target().starts_with("hfharvest") && *meta.level() <= Level::INFO
+    })
+    .or(log_filter(verbosity))
+}
+
+/// Install logging and, when configured, OTLP traces and metrics. Logs go to stderr.
+/// A telemetry set-up error is reported and the job goes on without it: telemetry must
+/// never fail a run.
+pub fn init(settings: &TelemetrySettings, verbosity: Verbosity) -> TelemetryGuard {
     let (tracer, meter) = if otlp_configured() {
         match providers() {
             Ok((tracer, meter)) => (Some(tracer), Some(meter)),
@@ -246,18 +357,48 @@ pub fn init(settings: &TelemetrySettings) -> TelemetryGuard {
         opentelemetry::global::set_meter_provider(meter.clone());
         let _ = METER_PROVIDER.set(meter.clone());
     }
-    let otel_layer = tracer
-        .as_ref()
-        .map(|t| tracing_opentelemetry::layer().with_tracer(t.tracer("hfharvest")));
-    let registry = tracing_subscriber::registry().with(filter).with(otel_layer);
-    let result = if json {
-        registry
-            .with(fmt::layer().json().with_writer(std::io::stderr))
-            .try_init()
-    } else {
-        registry
-            .with(fmt::layer().with_writer(std::io::stderr))
-            .try_init()
+    let otel_layer = tracer.as_ref().map(|t| {
+        tracing_opentelemetry::layer()
+            .with_tracer(t.tracer("hfharvest"))
+            .with_filter(export_filter(verbosity))
+    });
+    let registry = tracing_subscriber::registry().with(otel_layer);
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let human = || {
+        fmt::layer()
+            .fmt_fields(console::StageOnly)
+            .event_format(console::HumanFormat { ansi })
+    };
+    let result = match Console::new(settings, verbosity) {
+        Console::Json => registry
+            .with(
+                fmt::layer()
+                    .json()
+                    .with_writer(std::io::stderr)
+                    .with_filter(log_filter(verbosity)),
+            )
+            .try_init(),
+        Console::Text { bars: false } => registry
+            .with(
+                human()
+                    .with_writer(std::io::stderr)
+                    .with_filter(text_filter(verbosity)),
+            )
+            .try_init(),
+        Console::Text { bars: true } => {
+            // Log lines are written through the bars' writer, which lifts the bars,
+            // writes the line and draws them again below it.
+            let bars = IndicatifLayer::new();
+            let writer = bars.get_stderr_writer();
+            registry
+                .with(
+                    human()
+                        .with_writer(writer)
+                        .with_filter(text_filter(verbosity)),
+                )
+                .with(bars.with_filter(IndicatifFilter::new(false)))
+                .try_init()
+        }
     };
     if let Err(e) = result {
         eprintln!("logging already initialised: {e}");

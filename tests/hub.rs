@@ -325,7 +325,17 @@ async fn the_shipped_example_config_is_valid() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/hfharvest.example.toml");
     let ran = cli.run(&["--config", example, "--dry-run", "run"]).await;
     ran.assert_ok();
-    let shown: serde_json::Value = serde_json::from_str(&ran.stdout()).unwrap();
-    assert_eq!(shown["hub"]["limit"], 100);
-    assert_eq!(shown["leaderboard"]["source"], "datasets");
+    // The dry run prints the settings as TOML, in the example file's form.
+    let shown: toml::Table = toml::from_str(&ran.stdout()).unwrap();
+    assert_eq!(shown["hub"]["limit"].as_integer(), Some(100));
+    assert_eq!(shown["leaderboard"]["source"].as_str(), Some("datasets"));
+    // And, as comments, the stages that would run.
+    for stage in ["models", "scores", "prepare", "report", "publish"] {
+        assert!(
+            ran.stdout().contains(&format!("#   {stage:<8} ")),
+            "{stage} in the plan:\n{}",
+            ran.stdout()
+        );
+    }
+    assert_eq!(fake.requests().total(), 0, "nothing ran");
 }

@@ -390,3 +390,47 @@ async fn an_unreachable_collector_neither_fails_nor_holds_up_the_job() {
         );
     }
 }
+
+/// The traces do not follow the log level: with `RUST_LOG=warn` the terminal is quiet,
+/// yet the collector still gets the run, its stages and a span per model.
+#[tokio::test(flavor = "multi_thread")]
+async fn traces_keep_the_jobs_spans_whatever_rust_log_says() {
+    let fake = FakeHf::start(FakeConfig {
+        models: 20,
+        ..FakeConfig::default()
+    })
+    .await
+    .unwrap();
+    let receiver = Receiver::start().await;
+    let cli = cli_with_otel(
+        &fake,
+        &format!("http://127.0.0.1:{}", receiver.grpc),
+        "grpc",
+    )
+    .env("RUST_LOG", "warn");
+    let ran = cli.run(&run_args("quiet-logs")).await;
+    ran.assert_ok();
+    assert!(
+        !ran.stderr().contains("\"level\":\"INFO\""),
+        "RUST_LOG=warn keeps info lines out of the logs: {}",
+        ran.stderr()
+    );
+    wait_for("the run's spans", Duration::from_secs(20), || {
+        receiver
+            .received()
+            .contains("Name           : hfharvest run")
+    })
+    .await;
+    let log = receiver.received();
+    let spans = spans(&log);
+    let count = |name: &str| spans.values().filter(|s| s.name == name).count();
+    assert_eq!(count("hfharvest run"), 1);
+    for stage in ["models", "scores", "prepare", "report", "publish"] {
+        assert_eq!(count(&format!("stage {stage}")), 1, "stage {stage}");
+    }
+    assert_eq!(count("model"), 12, "a span per model");
+    assert!(count("HTTP GET") >= 2, "the HTTP requests");
+    // Bars are drawn from spans of their own, which are not part of the trace.
+    assert_eq!(count("progress"), 0);
+    assert!(!log.contains(TOKEN));
+}

@@ -248,12 +248,14 @@ impl HttpClient {
             attempt += 1;
             self.wait_for_rate_limit_window().await;
             let outcome = self.attempt(url, attempt).await;
-            let (delay, last) = match outcome {
+            let (delay, last, told) = match outcome {
                 Attempt::Done(fetched) => return Ok(fetched),
                 Attempt::Fatal(error) => return Err(error),
-                Attempt::Retry { delay, reason } => {
-                    (delay.unwrap_or_else(|| self.backoff(attempt)), reason)
-                }
+                Attempt::Retry { delay, reason } => (
+                    delay.unwrap_or_else(|| self.backoff(attempt)),
+                    reason,
+                    delay.is_some(),
+                ),
             };
             if attempt >= self.settings.max_attempts || started.elapsed() + delay > budget {
                 return Err(HttpError::Exhausted {
@@ -272,6 +274,13 @@ impl HttpClient {
                 )],
             );
             tracing::warn!(url = %redact(url), attempt, delay_ms = delay.as_millis() as u64, reason = %last, "retrying");
+            let why = if told {
+                "as Retry-After asks"
+            } else {
+                "backing off"
+            };
+            let host = url.host_str().unwrap_or("the server");
+            let _shown = crate::progress::waiting(format!("{last} from {host}, {why}"), delay);
             tokio::time::sleep(delay).await;
         }
     }
@@ -392,10 +401,12 @@ impl HttpClient {
             if until > Instant::now() {
                 self.stats.rate_limit_waits.fetch_add(1, Ordering::Relaxed);
                 crate::telemetry::metrics().rate_limit_waits.add(1, &[]);
+                let left = until - Instant::now();
                 tracing::info!(
-                    wait_ms = (until - Instant::now()).as_millis() as u64,
+                    wait_ms = left.as_millis() as u64,
                     "rate limit window spent; waiting"
                 );
+                let _shown = crate::progress::waiting("the rate-limit window is spent", left);
                 tokio::time::sleep_until(until.into()).await;
             }
         }

@@ -12,6 +12,7 @@ use super::rows::{classify, index_by_name, Lookup, ScoreRow};
 use super::source::{ScoreSource, SourceStats};
 use super::{DatasetsApi, LeaderboardError, LeaderboardSettings};
 use crate::http::{redact, HttpClient, HttpSettings};
+use crate::progress::Progress;
 use crate::run::ModelId;
 use crate::store::CheckpointSink;
 
@@ -39,13 +40,13 @@ impl DatasetsSource {
         })
     }
 
-    async fn load(&self) -> Result<LoadedRows, LeaderboardError> {
+    async fn load(&self, progress: &Progress) -> Result<LoadedRows, LeaderboardError> {
         let settings = &self.settings;
         let http = &self.http;
         let rows = match settings.datasets_api {
             DatasetsApi::Parquet => load_parquet(settings, http, &self.hub_endpoint).await?,
             DatasetsApi::Formatted => load_formatted(settings, http).await?,
-            DatasetsApi::Rows => load_rows(settings, http).await?,
+            DatasetsApi::Rows => load_rows(settings, http, progress).await?,
         };
         tracing::info!(rows = rows.len(), api = ?settings.datasets_api, "leaderboard rows loaded");
         Ok(LoadedRows {
@@ -69,10 +70,13 @@ impl ScoreSource for DatasetsSource {
         sink: &CheckpointSink<Lookup>,
         cancel: &CancellationToken,
     ) -> Result<SourceStats, LeaderboardError> {
+        sink.progress()
+            .set_message("reading the leaderboard's published rows");
         let rows = tokio::select! {
-            loaded = self.load() => loaded?,
+            loaded = self.load(sink.progress()) => loaded?,
             _ = cancel.cancelled() => return Err(LeaderboardError::Interrupted),
         };
+        sink.progress().set_message("");
         // Every answer is known at once: they are checkpointed concurrently.
         let answers: Vec<(ModelId, Lookup)> =
             models.iter().map(|m| (m.clone(), rows.lookup(m))).collect();
@@ -219,6 +223,7 @@ async fn load_formatted(
 async fn load_rows(
     settings: &LeaderboardSettings,
     http: &HttpClient,
+    progress: &Progress,
 ) -> Result<Vec<ScoreRow>, LeaderboardError> {
     let mut rows = Vec::new();
     let mut offset = 0usize;
@@ -258,6 +263,11 @@ async fn load_rows(
             }
         }
         offset += items.len();
+        progress.set_message(&format!(
+            "reading leaderboard rows, batch {} of {}: {offset}/{total}",
+            offset.div_ceil(ROWS_PAGE),
+            total.div_ceil(ROWS_PAGE)
+        ));
         if items.is_empty() || offset >= total {
             return Ok(rows);
         }
@@ -291,7 +301,8 @@ mod tests {
             rows
         };
         let parquet = sorted(load_parquet(&settings, &http, &fake.url()).await.unwrap());
-        let rows = sorted(load_rows(&settings, &http).await.unwrap());
+        let progress = crate::progress::Progress::new("scores", 0);
+        let rows = sorted(load_rows(&settings, &http, &progress).await.unwrap());
         let formatted = sorted(load_formatted(&settings, &http).await.unwrap());
         assert_eq!(parquet.len(), 4576);
         assert_eq!(parquet, rows, "parquet and /rows");

@@ -184,6 +184,12 @@ impl<A: Answer> CheckpointSink<A> {
             .await
     }
 
+    /// The stage's progress, for a source to say more than the count (its sessions,
+    /// the rows it is reading).
+    pub fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
     /// Every checkpoint this sink wrote, by normalised model id.
     pub fn into_written(self) -> HashMap<String, Checkpoint<A>> {
         self.progress.finish();

@@ -117,6 +117,13 @@ impl RunLock {
             // The same run, most likely a crashed pod's: wait for its lock to expire.
             let left = (held.expires_at - Utc::now()).to_std().unwrap_or_default();
             tracing::info!(holder = %held.owner, wait = ?left, "run {run_id} is locked by an earlier attempt; waiting for its lock to expire");
+            let _shown = crate::progress::waiting(
+                format!(
+                    "{LOCK_KEY} is held by an earlier attempt ({}), likely dead, until it expires",
+                    held.owner
+                ),
+                left,
+            );
             tokio::select! {
                 _ = tokio::time::sleep(left.min(ttl) + Duration::from_millis(50)) => {}
                 _ = cancel.cancelled() => return Err(refuse()),

@@ -367,7 +367,7 @@ def test_the_job_accepts_the_rendered_config(name: str, tmp_path: Path) -> None:
     config.write_text(toml)
     ran = hfharvest("--config", str(config), "--dry-run", "run")
     assert ran.returncode == 0, ran.stderr
-    settings = json.loads(ran.stdout)
+    settings = tomllib.loads(ran.stdout)
     rendered = tomllib.loads(toml)
     for section, values in rendered.items():
         for key, value in values.items():

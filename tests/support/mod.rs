@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 pub use fakehf::{FakeConfig, FakeHf, Fault, Route};
 
 /// Variables that would leak the developer's environment into a test run.
-const SCRUBBED_ENV: [&str; 11] = [
+pub const SCRUBBED_ENV: [&str; 11] = [
     "AWS_PROFILE",
     "AWS_ENDPOINT_URL",
     "AWS_SESSION_TOKEN",

@@ -107,6 +107,8 @@ async fn wait_until_ready(url: &str, within: Duration) -> Result<(), BrowserErro
     let client = reqwest::Client::new();
     let status = format!("{url}/status");
     let deadline = tokio::time::Instant::now() + within;
+    // Shown on the progress bar once the first poll finds it not ready.
+    let mut shown = None;
     loop {
         if let Ok(response) = client
             .get(&status)
@@ -126,6 +128,12 @@ async fn wait_until_ready(url: &str, within: Duration) -> Result<(), BrowserErro
                 waited: within,
             });
         }
+        shown.get_or_insert_with(|| {
+            crate::progress::waiting(
+                format!("WebDriver at {url} getting ready"),
+                deadline.saturating_duration_since(tokio::time::Instant::now()),
+            )
+        });
         tokio::time::sleep(POLL).await;
     }
 }

@@ -91,6 +91,11 @@ impl ScoreSource for BrowserSource {
     ) -> Result<SourceStats, LeaderboardError> {
         let endpoint = driver::WebDriverEndpoint::resolve(&self.settings).await?;
         tracing::info!(webdriver = %endpoint.url, local = endpoint.is_local(), sessions = self.settings.browser_sessions, "browser source");
+        let sessions = self.settings.browser_sessions.min(models.len()).max(1);
+        sink.progress().set_message(&match sessions {
+            1 => "browser, 1 session".to_owned(),
+            n => format!("browser, {n} sessions"),
+        });
         let result = pool::look_up_all(&self.settings, &endpoint, models, sink, cancel).await;
         endpoint.shutdown().await;
         let session_restarts = result?;

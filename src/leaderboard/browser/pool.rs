@@ -14,6 +14,7 @@ use super::driver::{Session, WebDriverEndpoint};
 use super::page::{look_up_batch, Failure};
 use super::BrowserError;
 use crate::leaderboard::{LeaderboardError, LeaderboardSettings, Lookup};
+use crate::progress::Lane;
 use crate::run::ModelId;
 use crate::store::CheckpointSink;
 
@@ -43,7 +44,7 @@ pub(super) async fn look_up_all(
         .browser_sessions
         .min(models.len().div_ceil(batch_size))
         .max(1);
-    let workers = (0..sessions).map(|_| {
+    let workers = (0..sessions).map(|i| {
         Worker {
             settings,
             endpoint,
@@ -51,6 +52,7 @@ pub(super) async fn look_up_all(
             cancel,
             shared: &shared,
             batch_size,
+            lane: sink.progress().lane(&format!("session {}", i + 1)),
         }
         .run()
     });
@@ -74,6 +76,8 @@ struct Worker<'a> {
     cancel: &'a CancellationToken,
     shared: &'a Shared,
     batch_size: usize,
+    /// This session's line under the stage's bar: its batch and how many it has done.
+    lane: Lane,
 }
 
 impl Worker<'_> {
@@ -97,6 +101,7 @@ impl Worker<'_> {
 
     async fn work(&self, session: &mut Option<Session>) -> Result<(), LeaderboardError> {
         let mut own_restarts = 0u32;
+        let (mut batches, mut done) = (0u64, 0usize);
         loop {
             if self.cancel.is_cancelled() {
                 return Err(LeaderboardError::Interrupted);
@@ -108,7 +113,16 @@ impl Worker<'_> {
             if batch.is_empty() {
                 return Ok(());
             }
+            batches += 1;
+            self.lane.set(&match batch.len() {
+                1 => format!("{} ({done} done)", batch[0]),
+                n => format!(
+                    "batch {batches}: {n} models from {} ({done} done)",
+                    batch[0]
+                ),
+            });
             self.one_batch(session, &batch, &mut own_restarts).await?;
+            done += batch.len();
             if !self.settings.reuse_sessions {
                 if let Some(session) = session.take() {
                     session.quit().await;
@@ -133,6 +147,7 @@ impl Worker<'_> {
                 return Err(LeaderboardError::Interrupted);
             }
             if session.is_none() {
+                self.lane.set("opening a browser session");
                 *session = Some(self.endpoint.open_session(self.settings).await?);
             }
             let open = session.as_mut().expect("session just opened");

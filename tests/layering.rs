@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// Top-level modules by layer, bottom first. A module may use only lower layers.
 const LAYERS: &[&[&str]] = &[
     // The run's own types.
-    &["run", "csvout", "testdata"],
+    &["run", "csvout", "parquetout", "testdata"],
     &["telemetry", "progress"],
     &["http", "store"],
     // The stages, in data-flow order.
@@ -19,6 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["leaderboard"],
     &["prepare"],
     &["report"],
+    &["publish"],
     &["config"],
     &["error"],
     &["pipeline"],
@@ -30,14 +31,20 @@ const INNER_LAYERS: &[(&str, &[&[&str]])] = &[
     (
         "leaderboard",
         &[
-            &["rows", "settings", "source"],
+            &["rows", "settings", "source", "columns"],
             &["datasets", "browser"],
             &["stage"],
         ],
     ),
     ("browser", &[&["table", "driver"], &["page"], &["pool"]]),
-    ("hub", &[&["params"], &["record"], &["client"], &["stage"]]),
-    ("prepare", &[&["rules"], &["dataset", "history"], &["join"]]),
+    (
+        "hub",
+        &[&["params"], &["record"], &["client", "columns"], &["stage"]],
+    ),
+    (
+        "prepare",
+        &[&["rules"], &["dataset", "history"], &["columns", "join"]],
+    ),
     ("pipeline", &[&["context", "latest", "metrics"]]),
 ];
 

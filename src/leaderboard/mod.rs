@@ -4,6 +4,7 @@
 //! is assembled from the checkpoints.
 
 mod browser;
+mod columns;
 mod datasets;
 mod rows;
 mod settings;
@@ -11,6 +12,7 @@ mod source;
 mod stage;
 
 pub use browser::BrowserError;
+pub use columns::scores_table;
 pub use rows::{classify, round2, Lookup, ScoreRow};
 pub use settings::{DatasetsApi, LeaderboardSettings, SourceKind};
 pub use source::{ScoreSource, SourceStats};

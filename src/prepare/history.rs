@@ -175,6 +175,8 @@ pub async fn baselines(
 pub struct Night {
     pub run_id: String,
     pub date: NaiveDate,
+    /// The run's snapshot time.
+    pub at: chrono::DateTime<chrono::Utc>,
     pub downloads: HashMap<String, u64>,
 }
 
@@ -195,9 +197,16 @@ pub async fn past_nights(
         let Some(counts) = counts_of(store, run).await? else {
             continue;
         };
+        let Some(at) = chrono::DateTime::parse_from_rfc3339(&run.snapshot_at)
+            .ok()
+            .map(|t| t.to_utc())
+        else {
+            continue;
+        };
         out.push(Night {
             run_id: run.run_id.clone(),
             date: run.date().unwrap_or(date),
+            at,
             downloads: counts
                 .models
                 .into_iter()

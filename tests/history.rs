@@ -333,3 +333,74 @@ async fn killed_before_its_history_then_rerun(cli: &Cli, s3: &S3Server, night: u
     let latest = json(&s3.dir(&format!("{PREFIX}/latest.json")));
     assert_eq!(latest["run_id"], run_id(night));
 }
+
+/// Runs made before the history existed get it from `hfharvest history rebuild`, which
+/// writes only what is missing; a history file whose run folder is gone keeps its
+/// index entry, read back from the file.
+#[tokio::test(flavor = "multi_thread")]
+async fn history_rebuild_backfills_from_the_complete_runs() {
+    let fake = FakeHf::start(FakeConfig {
+        models: 30,
+        ..FakeConfig::default()
+    })
+    .await
+    .unwrap();
+    let cli = Cli::new(&fake)
+        .leaderboard_on(&fake)
+        .env("HFHARVEST__LEADERBOARD__SOURCE", "datasets");
+    for (night, id) in [(0, "old1"), (1, "old2")] {
+        fake.set_night(night);
+        cli.run(&["run", "--limit", "10", "--run-id", id])
+            .await
+            .assert_ok();
+    }
+    cli.run(&["models", "--limit", "5", "--run-id", "partial"])
+        .await
+        .assert_ok();
+    let out = cli.out();
+    let history = || {
+        files_under(&out.join("history"))
+            .into_iter()
+            .map(|p| p.strip_prefix(&out).unwrap().display().to_string())
+            .collect::<Vec<_>>()
+    };
+    let written = history();
+    assert_eq!(written.len(), 4, "{written:?}");
+    // As an older version left the output: no history, no index.
+    std::fs::remove_dir_all(out.join("history")).unwrap();
+    std::fs::remove_file(out.join("runs/index.json")).unwrap();
+
+    let rebuilt = cli.run(&["history", "rebuild"]).await;
+    rebuilt.assert_ok();
+    assert!(
+        rebuilt
+            .stderr()
+            .contains("2 complete runs, 4 files written, 0 already there"),
+        "{}",
+        rebuilt.stderr()
+    );
+    assert_eq!(history(), written, "the same files, at the same keys");
+    let index = json(&out.join("runs/index.json"));
+    let ids: Vec<&str> = index["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["old1", "old2"]);
+    // The deltas read it: a prepare of old2 compares with old1.
+    cli.run(&["prepare", "--run-id", "old2"]).await.assert_ok();
+    let quality = json(&out.join("runs/old2/quality.json"));
+    assert_eq!(quality["previous_run"], "old1");
+
+    // Again: nothing to write. Then with old1's folder gone and the index lost, its
+    // entry comes back from its history file.
+    let again = cli.run(&["history", "rebuild"]).await;
+    assert!(again.stderr().contains("0 files written, 4 already there"));
+    std::fs::remove_dir_all(out.join("runs/old1")).unwrap();
+    std::fs::remove_file(out.join("runs/index.json")).unwrap();
+    cli.run(&["history", "rebuild"]).await.assert_ok();
+    let index = json(&out.join("runs/index.json"));
+    assert_eq!(index["runs"].as_array().unwrap().len(), 2);
+    assert_eq!(index["runs"][0]["run_id"], "old1");
+}

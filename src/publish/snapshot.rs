@@ -241,9 +241,12 @@ pub async fn rebuild_history(store: std::sync::Arc<dyn Store>) -> Result<Rebuilt
         }
     }
     let index = update_index(store.as_ref(), true, |index| {
-        entries
-            .iter()
-            .fold(false, |changed, e| index.insert(e.clone()) || changed)
+        // Every entry is inserted: no short-circuit.
+        let mut changed = false;
+        for entry in &entries {
+            changed |= index.insert(entry.clone());
+        }
+        changed
     })
     .await?;
     done.indexed = index.runs.len() as u64;

@@ -62,6 +62,23 @@ pub enum Command {
     Prepare(OutputArgs),
     /// Render report.html for an existing run.
     Report(OutputArgs),
+    /// The history table (history/models, history/scores) of every complete run.
+    #[command(subcommand)]
+    History(HistoryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// Write the history files and runs/index.json entries of the complete runs already
+    /// in the output that lack them (runs made before the history existed).
+    Rebuild(StoreArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct StoreArgs {
+    /// Output location: a folder (default ./data) or s3://bucket/prefix.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -130,11 +147,19 @@ impl Cli {
         if let Some(format) = self.log_format {
             out.push(("telemetry.log_format", enum_value(format)));
         }
+        let history_output;
         let (output, limit, leaderboard) = match &self.command {
             Command::Models(a) => (&a.output, Some(&a.limit), None),
             Command::Scores(a) => (&a.output, None, Some(&a.leaderboard)),
             Command::Run(a) => (&a.output, Some(&a.limit), Some(&a.leaderboard)),
             Command::Prepare(o) | Command::Report(o) => (o, None, None),
+            Command::History(HistoryCommand::Rebuild(a)) => {
+                history_output = OutputArgs {
+                    out: a.out.clone(),
+                    run_id: None,
+                };
+                (&history_output, None, None)
+            }
         };
         if let Some(dir) = &output.out {
             out.push(("output.dir", dir.clone().into()));
@@ -176,6 +201,7 @@ impl Cli {
             Command::Run(_) => ("run", Stage::ALL.to_vec()),
             Command::Prepare(_) => ("prepare", vec![Stage::Prepare]),
             Command::Report(_) => ("report", vec![Stage::Report]),
+            Command::History(_) => ("history rebuild", vec![Stage::Publish]),
         }
     }
 }
@@ -204,6 +230,7 @@ pub async fn execute(
         Command::Scores(args) => Stages::ScoresOnly(models_from_args(&args.models)?),
         Command::Prepare(_) => return rerun_stage(Stage::Prepare, settings, console, cancel).await,
         Command::Report(_) => return rerun_stage(Stage::Report, settings, console, cancel).await,
+        Command::History(HistoryCommand::Rebuild(_)) => return rebuild_history(settings).await,
     };
     let started = Instant::now();
     let began = chrono::Utc::now() - chrono::TimeDelta::seconds(1);
@@ -295,6 +322,20 @@ async fn rerun_stage(
         eprintln!("{said}");
         eprintln!("wrote {location}");
     }
+    Ok(())
+}
+
+/// `history rebuild`: backfill the history from the runs in the output.
+async fn rebuild_history(settings: Settings) -> anyhow::Result<()> {
+    let where_ = settings.output.dir.clone();
+    let done = pipeline::rebuild_history(&settings)
+        .await
+        .with_context(|| format!("rebuilding the history (output {where_})"))?;
+    eprintln!(
+        "history rebuilt: {} complete runs, {} files written, {} already there, {} runs skipped; \
+         {} runs in {where_}/runs/index.json",
+        done.complete_runs, done.written, done.already, done.skipped, done.indexed
+    );
     Ok(())
 }
 

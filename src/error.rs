@@ -7,6 +7,7 @@ use crate::evals::EvalsError;
 use crate::hub::HubError;
 use crate::leaderboard::LeaderboardError;
 use crate::prepare::PrepareError;
+use crate::publish::PublishError;
 use crate::report::ReportError;
 use crate::run::Stage;
 use crate::store::StoreError;
@@ -34,6 +35,10 @@ pub enum Error {
     Prepare(#[from] PrepareError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// The run completed, but its history, index or `latest.json` was not all written
+    /// (exit 1; a rerun of the run id finishes it).
+    #[error(transparent)]
+    Publish(#[from] PublishError),
     /// The store failed during the run (exit 1; what was written stays).
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -68,6 +73,7 @@ impl Error {
             Self::Evals(e) => e.is_retryable(),
             Self::Prepare(e) => e.is_retryable(),
             Self::Report(e) => e.is_retryable(),
+            Self::Publish(e) => e.is_retryable(),
             Self::Store(e) => e.is_retryable(),
             Self::Interrupted => true,
         }
@@ -85,6 +91,7 @@ impl Error {
             Self::Evals(_) => Stage::Evals.as_str(),
             Self::Prepare(_) => Stage::Prepare.as_str(),
             Self::Report(_) => Stage::Report.as_str(),
+            Self::Publish(_) => Stage::Publish.as_str(),
             Self::Store(_) => "store",
             Self::Interrupted => "interrupted",
         }

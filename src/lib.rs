@@ -2,10 +2,11 @@
 //!
 //! Layers, bottom to top; a module uses only those below it (`tests/layering.rs`
 //! checks, and `ARCHITECTURE.md` explains):
-//! - [`run`] and [`csvout`]: the run's own types (ids, layout, manifest, [`run::Stage`]);
+//! - [`run`], [`csvout`] and [`parquetout`]: the run's own types (ids, layout, manifest,
+//!   [`run::Stage`]) and how its tables are written;
 //! - [`telemetry`], [`progress`]; then [`http`], [`store`];
 //! - the stages, in data-flow order: [`hub`] (models) → [`leaderboard`] (scores) →
-//!   [`evals`] → [`prepare`] → [`report`];
+//!   [`evals`] → [`prepare`] → [`report`] → [`publish`] (the history table, the run index, retention);
 //! - [`config`] and [`error`]; [`pipeline`], which runs the stages; [`cli`], the edge.
 
 pub mod cli;
@@ -16,9 +17,11 @@ pub mod evals;
 pub mod http;
 pub mod hub;
 pub mod leaderboard;
+pub mod parquetout;
 pub mod pipeline;
 pub mod prepare;
 pub mod progress;
+pub mod publish;
 pub mod report;
 pub mod run;
 pub mod store;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// Top-level modules by layer, bottom first. A module may use only lower layers.
 const LAYERS: &[&[&str]] = &[
     // The run's own types.
-    &["run", "csvout", "testdata"],
+    &["run", "csvout", "parquetout", "testdata"],
     &["telemetry", "progress"],
     &["http", "store"],
     // The stages, in data-flow order.
@@ -20,6 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["evals"],
     &["prepare"],
     &["report"],
+    &["publish"],
     &["config"],
     &["error"],
     &["pipeline"],
@@ -31,15 +32,21 @@ const INNER_LAYERS: &[(&str, &[&[&str]])] = &[
     (
         "leaderboard",
         &[
-            &["rows", "settings", "source", "canonical"],
+            &["rows", "settings", "source", "canonical", "columns"],
             &["datasets", "browser"],
             &["stage"],
         ],
     ),
     ("browser", &[&["table", "driver"], &["page"], &["pool"]]),
-    ("hub", &[&["params"], &["record"], &["client"], &["stage"]]),
+    (
+        "hub",
+        &[&["params"], &["record"], &["client", "columns"], &["stage"]],
+    ),
     ("evals", &[&["results"], &["source"], &["stage"]]),
-    ("prepare", &[&["rules"], &["dataset", "history"], &["join"]]),
+    (
+        "prepare",
+        &[&["rules"], &["dataset", "history"], &["columns", "join"]],
+    ),
     ("pipeline", &[&["context", "latest", "metrics"]]),
 ];
 

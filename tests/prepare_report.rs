@@ -91,6 +91,8 @@ async fn fake_hub_to_dataset_and_report_viewed_in_chromium() {
         ]
     };
     cli.run(&run("day1")).await.assert_ok();
+    // The next night on the Hub: every model's downloads have moved.
+    fake.set_night(1);
     cli.run(&run("day2")).await.assert_ok();
     let day1 = cli.out().join("runs/day1");
     let day2 = cli.out().join("runs/day2");
@@ -107,18 +109,9 @@ async fn fake_hub_to_dataset_and_report_viewed_in_chromium() {
         .collect();
     assert_eq!(stages, ["models", "scores", "prepare", "report"]);
     assert_eq!(manifest["status"], "complete");
+    assert!(day1.join("dataset.parquet").is_file() && day2.join("dataset.parquet").is_file());
 
-    // Yesterday had fewer downloads and likes; today has a duplicate, a quantisation of a
-    // scored model, and hostile cells.
-    edit_models_csv(&day1.join("models.csv"), |rows| {
-        for (i, row) in rows.iter_mut().enumerate() {
-            let d: i64 = row["downloads"].parse().unwrap_or(0);
-            row.insert(
-                "downloads".into(),
-                (d - 1000 * (i as i64 % 7)).max(0).to_string(),
-            );
-        }
-    });
+    // Today has a duplicate, a quantisation of a scored model, and hostile cells.
     let day2_lb = read_csv(&day2.join("leaderboard.csv"));
     let scored = day2_lb
         .iter()
@@ -168,9 +161,16 @@ async fn fake_hub_to_dataset_and_report_viewed_in_chromium() {
     assert_eq!(gguf["score_source"], format!("inherited:{scored}"));
     assert_eq!(gguf["average"], own["average"]);
     assert!(dataset.iter().any(|r| r["join_status"] == "not_found"));
+    // Against yesterday's night in the history: some rose, some fell; no run is 7 or 30
+    // nights back.
+    for rising in [true, false] {
+        assert!(dataset.iter().any(|r| r["downloads_delta_1d"]
+            .parse::<i64>()
+            .is_ok_and(|d| (d > 0) == rising && d != 0)));
+    }
     assert!(dataset
         .iter()
-        .any(|r| r["downloads_delta_1d"].parse::<i64>().is_ok_and(|d| d > 0)));
+        .all(|r| r["downloads_delta_7d"].is_empty() && r["downloads_delta_30d"].is_empty()));
     for r in &dataset {
         for column in [
             "average",
@@ -369,7 +369,11 @@ async fn view_in_chromium(report: &Path) {
             ("downloads-score", "circle", "Average score (0-100)"),
             ("license", "rect", "Models"),
             ("authors", "rect", "Downloads"),
-            ("movers", "rect", "Change in downloads"),
+            (
+                "trends",
+                "circle",
+                "Downloads (30 days) of the top models, over the last 30 nights",
+            ),
             ("dist-ifeval", "rect", "Score (0-100)"),
             ("dist-mmlu_pro", "rect", "Score (0-100)"),
         ] {
@@ -468,7 +472,8 @@ async fn view_in_chromium(report: &Path) {
             .screenshot(&artifacts_dir().join("report.png"))
             .await
             .unwrap();
-        for (part, anchor) in [("charts", "#chart-movers"), ("table", "#models")] {
+        assert!(browser.find(By::Id("no-movers-7d")).await.is_ok());
+        for (part, anchor) in [("charts", "#chart-trends"), ("table", "#models")] {
             let js = format!("document.querySelector('{anchor}').scrollIntoView();");
             browser.execute(&js, vec![]).await.unwrap();
             browser

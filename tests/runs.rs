@@ -161,7 +161,7 @@ async fn prepare_an_hour_later_gives_the_same_bytes() {
     cli.run(&["run", "--limit", "20", "--run-id", "r"])
         .await
         .assert_ok();
-    let files = ["dataset.csv", "quality.json"];
+    let files = ["dataset.csv", "dataset.parquet", "quality.json"];
     let read = |cli: &Cli| -> Vec<Vec<u8>> {
         files
             .iter()

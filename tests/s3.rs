@@ -5,99 +5,12 @@
 
 mod support;
 
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
+use support::s3::{S3Server, KEY_ID, SECRET};
 use support::*;
-
-const BUCKET: &str = "harvest";
-const KEY_ID: &str = "AKIASENTINELKEYID0042";
-const SECRET: &str = "sentinel-secret-5f2c9d1e-do-not-print";
-
-fn s3s_fs() -> PathBuf {
-    let on_path = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|d| d.join("s3s-fs"))
-        .find(|p| p.exists());
-    on_path.unwrap_or_else(|| {
-        let home = std::env::var_os("HOME").expect("HOME");
-        let installed = Path::new(&home).join(".cargo/bin/s3s-fs");
-        assert!(
-            installed.exists(),
-            "s3s-fs is not installed: run scripts/install-test-deps"
-        );
-        installed
-    })
-}
-
-/// A real S3-compatible server over a folder; each bucket is a sub-folder.
-struct S3Server {
-    root: tempfile::TempDir,
-    port: u16,
-    child: Option<Child>,
-}
-
-impl S3Server {
-    async fn start() -> Self {
-        let root = tempfile::tempdir().unwrap();
-        std::fs::create_dir(root.path().join(BUCKET)).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut server = Self {
-            root,
-            port,
-            child: None,
-        };
-        server.restart().await;
-        server
-    }
-
-    /// (Re)start on the same folder and port.
-    async fn restart(&mut self) {
-        let child = Command::new(s3s_fs())
-            .args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
-            .args(["--access-key", KEY_ID, "--secret-key", SECRET])
-            .arg(self.root.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("s3s-fs starts");
-        self.child = Some(child);
-        let port = self.port;
-        wait_for("s3s-fs to listen", Duration::from_secs(20), || {
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
-        })
-        .await;
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// The folder the server keeps `s3://harvest/<prefix>` in.
-    fn dir(&self, prefix: &str) -> PathBuf {
-        self.root.path().join(BUCKET).join(prefix)
-    }
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 /// A CLI pointed at the fake Hugging Face services and at the S3 server, with fast
 /// retry bounds and no way to reach anything but loopback (no instance metadata).
@@ -196,7 +109,9 @@ async fn a_run_to_s3_writes_what_a_run_to_a_folder_writes() {
         "runs/night1/models.jsonl",
         "runs/night1/leaderboard.csv",
         "runs/night1/dataset.csv",
+        "runs/night1/dataset.parquet",
         "runs/night1/quality.json",
+        "runs/index.json",
         "runs/night1/report.html",
     ] {
         assert!(
@@ -208,6 +123,16 @@ async fn a_run_to_s3_writes_what_a_run_to_a_folder_writes() {
         !objects.contains(&"lock.json".to_owned()),
         "the lock is released"
     );
+    for table in ["models", "scores"] {
+        let written: Vec<&String> = objects
+            .iter()
+            .filter(|o| o.starts_with(&format!("history/{table}/date=")))
+            .collect();
+        assert!(
+            written.len() == 1 && written[0].ends_with("/night1.parquet"),
+            "one history file: {written:?}"
+        );
+    }
     assert_eq!(
         objects
             .iter()

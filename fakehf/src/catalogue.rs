@@ -255,15 +255,45 @@ impl Catalogue {
 
     /// Downloads in the last 30 days: heavy-tailed and strictly decreasing with rank.
     pub fn downloads(&self, rank: usize) -> u64 {
+        self.downloads_on(rank, 0)
+    }
+
+    /// Invented: the nights of the Hub, for tests of the history. On night 0 every
+    /// model has [`Self::downloads`]; each later night a model's 30-day count moves by
+    /// its own steady rate, between -3% and +3% a night (a hash of its id), so some rise,
+    /// some fall, and the download order changes from night to night as it does on the
+    /// real Hub.
+    pub fn downloads_on(&self, rank: usize, night: u32) -> u64 {
         let zipf = 30_000_000.0 / ((rank + 1) as f64).powf(1.05);
-        zipf as u64 + (self.entries.len() - rank) as u64
+        let base = zipf as u64 + (self.entries.len() - rank) as u64;
+        if night == 0 {
+            return base;
+        }
+        let rate = ((fnv(&self.id(rank)) >> 8) % 601) as f64 / 10_000.0 - 0.03;
+        (base as f64 * (1.0 + rate).powi(night as i32)).round() as u64
+    }
+
+    /// The catalogue's ranks in download order on a night (ties by rank): the listing's
+    /// order. Night 0 is the catalogue's own order.
+    pub fn order_on(&self, night: u32) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.entries.len()).collect();
+        if night > 0 {
+            let downloads: Vec<u64> = order.iter().map(|&r| self.downloads_on(r, night)).collect();
+            order.sort_by(|&a, &b| downloads[b].cmp(&downloads[a]).then(a.cmp(&b)));
+        }
+        order
     }
 
     /// The full model object, as `/api/models/{id}` returns it without `expand[]`.
     pub fn model_json(&self, rank: usize) -> Value {
+        self.model_json_on(rank, 0)
+    }
+
+    /// The model object on a night (see [`Self::downloads_on`]).
+    pub fn model_json_on(&self, rank: usize, night: u32) -> Value {
         let id = self.id(rank);
         let h = fnv(&id);
-        let downloads = self.downloads(rank);
+        let downloads = self.downloads_on(rank, night);
         let (facts, relation, base) = match &self.entries[rank] {
             Kind::Real(i) => {
                 let f = &self.real[*i];
@@ -447,7 +477,12 @@ impl Catalogue {
         );
         m.insert("tags".into(), json!(tags));
         m.insert("downloads".into(), json!(downloads));
-        m.insert("downloadsAllTime".into(), json!(downloads * (4 + h % 20)));
+        // Invented: the lifetime count grows by a thirtieth of each night's 30-day count.
+        let earlier: u64 = (1..=night).map(|n| self.downloads_on(rank, n) / 30).sum();
+        m.insert(
+            "downloadsAllTime".into(),
+            json!(self.downloads(rank) * (4 + h % 20) + earlier),
+        );
         m.insert(
             "likes".into(),
             json!(facts.as_ref().map(|f| f.hearts).unwrap_or(h % 7)),

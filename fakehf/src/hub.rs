@@ -300,7 +300,7 @@ fn project(model: Value, keep: &[&str]) -> Value {
 }
 
 fn shape(state: &State, rank: usize, expand: &Option<Vec<String>>, listing: bool) -> Value {
-    let model = state.catalogue.model_json(rank);
+    let model = state.catalogue.model_json_on(rank, state.night());
     let mut model = match expand {
         Some(fields) => {
             let mut keep: Vec<&str> = fields.iter().map(String::as_str).collect();
@@ -379,10 +379,13 @@ async fn list_models(
         });
         pipeline_ok && author_ok && search_ok && library_ok
     };
+    // Positions in tonight's download order; the cursor is a position.
+    let order = state.order();
     let mut body = String::from("[");
     let mut count = 0;
-    let mut rank = offset;
-    while rank < catalogue.len() && count < limit {
+    let mut position = offset;
+    while position < catalogue.len() && count < limit {
+        let rank = order[position];
         if matches(rank) {
             if count > 0 {
                 body.push(',');
@@ -392,11 +395,11 @@ async fn list_models(
             );
             count += 1;
         }
-        rank += 1;
+        position += 1;
     }
     body.push(']');
     let mut response_headers = HeaderMap::new();
-    let more = (rank..catalogue.len()).any(&matches);
+    let more = (position..catalogue.len()).any(|p| matches(order[p]));
     if more {
         let host = headers
             .get("host")
@@ -412,7 +415,7 @@ async fn list_models(
         let link = format!(
             "<http://{host}/api/models?{}&cursor={}>; rel=\"next\"",
             kept.join("&"),
-            encode_cursor(rank)
+            encode_cursor(position)
         );
         if let Ok(v) = HeaderValue::from_str(&link) {
             response_headers.insert("link", v);

@@ -14,8 +14,8 @@ pub mod leaderboard;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -151,6 +151,9 @@ pub(crate) struct State {
     pub latency: Duration,
     pub faults: Mutex<VecDeque<(Route, Fault, usize)>>,
     pub log: RequestLog,
+    /// The Hub's night (see [`FakeHf::set_night`]) and the listing's order on it.
+    pub night: AtomicU32,
+    pub order: RwLock<Arc<Vec<usize>>>,
 }
 
 impl State {
@@ -161,12 +164,22 @@ impl State {
         listing: bool,
         render: impl FnOnce() -> serde_json::Value,
     ) -> Arc<str> {
-        let key = (format!("{listing}:{expand:?}"), rank);
+        let night = self.night();
+        let key = (format!("{listing}:{expand:?}:{night}"), rank);
         let mut cache = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
         cache
             .entry(key)
             .or_insert_with(|| Arc::from(render().to_string()))
             .clone()
+    }
+
+    pub fn night(&self) -> u32 {
+        self.night.load(Ordering::Relaxed)
+    }
+
+    /// Catalogue ranks in the listing's order tonight.
+    pub fn order(&self) -> Arc<Vec<usize>> {
+        self.order.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The next scripted fault for this route, if any.
@@ -203,13 +216,13 @@ impl FakeHf {
     pub async fn start_on(config: FakeConfig, port: u16) -> anyhow::Result<Self> {
         let real = catalogue::load_real_models(&config.realdata)
             .with_context(|| format!("loading real data from {}", config.realdata.display()))?;
+        let catalogue =
+            Catalogue::generate(real, config.models, config.odd_models, config.new_models);
+        let order = RwLock::new(Arc::new(catalogue.order_on(0)));
         let state = Arc::new(State {
-            catalogue: Catalogue::generate(
-                real,
-                config.models,
-                config.odd_models,
-                config.new_models,
-            ),
+            catalogue,
+            night: AtomicU32::new(0),
+            order,
             latency: config.latency,
             rendered: Mutex::new(HashMap::new()),
             faults: Mutex::new(VecDeque::new()),
@@ -254,6 +267,21 @@ impl FakeHf {
             let mut faults = self.state.faults.lock().unwrap_or_else(|p| p.into_inner());
             faults.push_back((route, fault, times));
         }
+    }
+
+    /// Invented, for tests of the history: move the Hub to another night, on which
+    /// download counts (and so the listing's order) differ (see
+    /// [`Catalogue::downloads_on`]). Night 0, the default, is the catalogue as it is.
+    pub fn set_night(&self, night: u32) {
+        let order = Arc::new(self.state.catalogue.order_on(night));
+        *self.state.order.write().unwrap_or_else(|p| p.into_inner()) = order;
+        self.state.night.store(night, Ordering::Relaxed);
+    }
+
+    /// A model's 30-day downloads on a night, as the fake serves them.
+    pub fn downloads_on(&self, model_id: &str, night: u32) -> Option<u64> {
+        let rank = self.state.catalogue.rank_of(model_id)?;
+        Some(self.state.catalogue.downloads_on(rank, night))
     }
 
     pub fn requests(&self) -> &RequestLog {

@@ -1,11 +1,13 @@
 //! Stage 1: metadata for the top-N most-downloaded models from the Hugging Face Hub API.
 
 mod client;
+mod columns;
 pub mod params;
 mod record;
 pub mod stage;
 
 pub use client::{HarvestStats, HubClient, EXPANDED_FIELDS};
+pub use columns::models_table;
 pub use record::{ModelRecord, ParametersSource};
 pub use stage::{collect_models, read_models_csv, ModelsOutcome};
 

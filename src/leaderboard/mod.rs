@@ -5,6 +5,7 @@
 
 mod browser;
 mod canonical;
+mod columns;
 mod datasets;
 mod rows;
 mod settings;
@@ -13,6 +14,7 @@ mod stage;
 
 pub use browser::BrowserError;
 pub use canonical::canonical_row;
+pub use columns::scores_table;
 pub use rows::{classify, round2, Lookup, ScoreRow};
 pub use settings::{DatasetsApi, LeaderboardSettings, SourceKind};
 pub use source::{ScoreSource, SourceStats};

@@ -1,5 +1,6 @@
 //! The run: the stages in order under the run lock, each recorded in the manifest as it
-//! finishes, then `latest.json`. The only module that knows every stage; each stage is
+//! finishes, then the publish step: the run's history files and index entry, then
+//! `latest.json`, then retention. The only module that knows every stage; each stage is
 //! handed just what it needs from the [`RunContext`].
 
 mod context;
@@ -17,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::run::artifact::{DATASET_CSV, REPORT_HTML};
 use crate::run::{Manifest, ModelId, RunStatus, Stage, StageSummary};
 use crate::store::lock::RunLock;
-use crate::{hub, leaderboard, prepare, report};
+use crate::{hub, leaderboard, prepare, publish, report};
 
 /// Which stages a command runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +103,23 @@ async fn run_locked(
     }
     let mut manifest = match ctx.run.manifest().await {
         Ok(Some(done)) if done.status == RunStatus::Complete => {
+            if stages == Stages::All {
+                match unpublished(ctx, &done).await {
+                    Ok(true) => {
+                        tracing::warn!(
+                            run = %ctx.run_id(),
+                            "this run completed, but stopped before its history was written; \
+                             publishing it now"
+                        );
+                        let published = publish_run(ctx, &done)
+                            .instrument(stage_span(Stage::Publish))
+                            .await;
+                        return (Some(done), published);
+                    }
+                    Ok(false) => {}
+                    Err(e) => return (None, Err(e)),
+                }
+            }
             return (
                 None,
                 Err(Error::usage(
@@ -165,9 +183,40 @@ async fn run_and_record(
     result?;
     saved?;
     if whole_run {
-        latest::publish(&ctx.run, manifest)
+        publish_run(ctx, manifest)
             .instrument(stage_span(Stage::Publish))
             .await?;
+    }
+    Ok(())
+}
+
+/// Whether a complete run is missing from the index, so its publish step never ended.
+async fn unpublished(ctx: &RunContext, manifest: &Manifest) -> Result<bool> {
+    let index = crate::store::read_index(ctx.run.store().as_ref()).await?;
+    Ok(index.get(&manifest.run_id).is_none())
+}
+
+/// The publish step of a complete run: its history files and index entry, then
+/// `latest.json` (unless a run with a newer snapshot is already published), then
+/// retention. Each part can be redone: a rerun of the run id finishes what a stopped one
+/// left.
+async fn publish_run(ctx: &RunContext, manifest: &Manifest) -> Result<()> {
+    let published = publish::publish_snapshot(&ctx.run, manifest).await?;
+    let newest = published.index.newest().map(|r| r.run_id.as_str());
+    if newest == Some(manifest.run_id.as_str()) {
+        latest::publish(&ctx.run, manifest).await?;
+    } else {
+        tracing::info!(
+            newest = newest.unwrap_or(""),
+            "a run with a newer snapshot is published; latest.json stays on it"
+        );
+    }
+    if let Some(days) = ctx.settings.output.keep_runs_days {
+        let store = ctx.run.store().as_ref();
+        if let Err(e) = publish::trim_runs(store, days, &published.index, &manifest.run_id).await {
+            // The run and its history are published; old folders wait for the next run.
+            tracing::warn!(error = %e, "retention could not remove old run folders");
+        }
     }
     Ok(())
 }
@@ -186,6 +235,10 @@ async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -
             )
             .instrument(stage_span(Stage::Models))
             .await?;
+            // The first attempt's snapshot time stays: a resumed run keeps its night.
+            manifest
+                .snapshot_at
+                .get_or_insert_with(|| collected.snapshot_at.clone());
             manifest.stages.push(StageSummary {
                 stage: Stage::Models,
                 seconds: collected.seconds,
@@ -306,6 +359,19 @@ pub async fn rerun_stage(ctx: &RunContext, stage: Stage) -> Result<(&'static str
             "only prepare and report run on their own over an existing run",
         )),
     }
+}
+
+/// `hfharvest history rebuild`: backfill the history table and `runs/index.json` from
+/// the complete runs already in the output. Safe beside a running job: it only creates
+/// files that are missing and adds index entries with a compare-and-swap.
+pub async fn rebuild_history(settings: &Settings) -> Result<publish::Rebuilt> {
+    let store = crate::store::open(&settings.output.dir, &settings.s3)
+        .await
+        .map_err(Error::Preflight)?;
+    let rebuilt = publish::rebuild_history(store)
+        .instrument(stage_span(Stage::Publish))
+        .await?;
+    Ok(rebuilt)
 }
 
 /// The settings worth showing on the report (they hold no secrets).

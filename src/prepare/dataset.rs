@@ -104,6 +104,12 @@ pub struct DatasetRow {
     pub likes: Option<u64>,
     /// Against the previous complete run (`quality.json` names it); empty without one.
     pub downloads_delta_1d: Option<i64>,
+    /// Against the complete run 7 (30) nights before, or the last one before that night
+    /// when it is missing (`quality.json` names it); empty without one.
+    #[serde(default)]
+    pub downloads_delta_7d: Option<i64>,
+    #[serde(default)]
+    pub downloads_delta_30d: Option<i64>,
     pub likes_delta_1d: Option<i64>,
     pub join_status: JoinStatus,
     /// `own`, `inherited:<base id>`, or `none`.
@@ -184,6 +190,11 @@ pub struct QualityReport {
     pub rows_out: u64,
     /// The run the deltas are against, if any.
     pub previous_run: Option<String>,
+    /// The runs the 7- and 30-night deltas are against, if any.
+    #[serde(default)]
+    pub previous_run_7d: Option<String>,
+    #[serde(default)]
+    pub previous_run_30d: Option<String>,
     pub coverage: Coverage,
     /// Rows removed from the dataset, and why.
     pub dropped: Vec<QualityIssue>,

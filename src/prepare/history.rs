@@ -1,11 +1,15 @@
-//! History: the previous *complete* run in the store, for day-over-day deltas.
+//! History: the runs the deltas compare with, and the downloads of past nights, read
+//! from `runs/index.json` and the history table, never by listing `runs/` (whose old
+//! folders retention may have removed, and whose checkpoints are many).
 
 use std::collections::HashMap;
 
-use crate::hub::{read_models_csv, ModelRecord};
-use crate::run::artifact::{MANIFEST_JSON, MODELS_CSV};
-use crate::run::{Manifest, RunId, RunStatus, RUNS_PREFIX};
-use crate::store::{Store, StoreError};
+use chrono::NaiveDate;
+
+use crate::hub::ModelRecord;
+use crate::parquetout;
+use crate::run::{snapshot_date, HistoryTable, IndexedRun, RunId, RunIndex};
+use crate::store::{read_index, Store, StoreError};
 
 /// The counts we compare against, by normalised model id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -22,15 +26,28 @@ pub struct PreviousRun {
 
 impl PreviousRun {
     pub fn from_models(run_id: &str, models: &[ModelRecord]) -> Self {
-        let mut by_id = HashMap::with_capacity(models.len());
-        for m in models {
+        Self::from_counts(
+            run_id,
+            models.iter().map(|m| {
+                (
+                    m.model_id.as_str(),
+                    PreviousCounts {
+                        downloads: m.downloads,
+                        likes: m.likes,
+                    },
+                )
+            }),
+        )
+    }
+
+    fn from_counts<'a>(
+        run_id: &str,
+        counts: impl Iterator<Item = (&'a str, PreviousCounts)>,
+    ) -> Self {
+        let mut by_id = HashMap::new();
+        for (id, c) in counts {
             // The first row wins, as in the join's duplicate rule.
-            by_id
-                .entry(m.model_id.trim().to_lowercase())
-                .or_insert(PreviousCounts {
-                    downloads: m.downloads,
-                    likes: m.likes,
-                });
+            by_id.entry(id.trim().to_lowercase()).or_insert(c);
         }
         Self {
             run_id: run_id.to_owned(),
@@ -39,108 +56,163 @@ impl PreviousRun {
     }
 }
 
-/// Pick the run to compare with, from the manifests of other runs: the complete run that
-/// started last, before `current_started` when that is known. Run ids are not compared,
-/// because a user may name runs freely.
-pub fn pick_previous<'a>(
-    manifests: &'a [Manifest],
-    current: &str,
-    current_started: Option<&str>,
-) -> Option<&'a Manifest> {
-    manifests
-        .iter()
-        .filter(|m| m.status == RunStatus::Complete && m.run_id != current)
-        .filter(|m| current_started.is_none_or(|started| started_before(&m.started_at, started)))
-        .max_by(|a, b| {
-            timestamp(&a.started_at)
-                .cmp(&timestamp(&b.started_at))
-                .then_with(|| a.run_id.cmp(&b.run_id))
-        })
+/// The runs the deltas compare with: the previous complete run (`_1d`), and the runs
+/// 7 and 30 nights before (`_7d`, `_30d`), each `None` when there is none.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Baselines {
+    pub day: Option<PreviousRun>,
+    pub week: Option<PreviousRun>,
+    pub month: Option<PreviousRun>,
 }
 
-fn timestamp(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.to_utc())
-}
-
-fn started_before(a: &str, b: &str) -> bool {
-    match (timestamp(a), timestamp(b)) {
-        (Some(a), Some(b)) => a < b,
-        _ => false,
-    }
-}
-
-/// Load the previous complete run's `models.csv`. A run whose files are unreadable is
-/// skipped with a warning: history is an extra, and must not fail today's run.
-pub async fn previous_complete_run(
-    store: &dyn Store,
-    current: &RunId,
-    current_started: Option<&str>,
-) -> Result<Option<PreviousRun>, StoreError> {
-    let keys = store.list(RUNS_PREFIX).await?;
-    let mut manifests = Vec::new();
-    for key in keys
-        .iter()
-        .filter(|k| k.ends_with(&format!("/{MANIFEST_JSON}")) && k.matches('/').count() == 2)
-    {
-        let Some(body) = store.get(key).await? else {
-            continue;
-        };
-        match serde_json::from_slice::<Manifest>(&body) {
-            Ok(m) => manifests.push(m),
-            Err(e) => tracing::warn!(key = %key, error = %e, "ignoring an unreadable manifest"),
+/// The index, or an empty one (with a warning) when it does not parse: history is an
+/// extra, and must not fail today's run.
+async fn index_or_empty(store: &dyn Store) -> Result<RunIndex, StoreError> {
+    match read_index(store).await {
+        Ok(index) => Ok(index),
+        Err(StoreError::Corrupt { location, message }) => {
+            tracing::warn!(%location, %message, "the run index is unreadable; no deltas or trends (`hfharvest history rebuild` makes it anew)");
+            Ok(RunIndex::default())
         }
+        Err(e) => Err(e),
     }
-    let Some(previous) = pick_previous(&manifests, current.as_str(), current_started) else {
+}
+
+/// Read one published run's `models` history file: the columns named, or `None` (with
+/// a warning) when it is missing or unreadable.
+async fn read_night(
+    store: &dyn Store,
+    run: &IndexedRun,
+    columns: &[&str],
+) -> Result<Option<parquetout::ReadTable>, StoreError> {
+    let Some(key) = run.history_key(HistoryTable::Models) else {
+        tracing::warn!(run = %run.run_id, "a run in the index has no usable snapshot time; skipped");
         return Ok(None);
     };
-    let key = format!("{RUNS_PREFIX}{}/{MODELS_CSV}", previous.run_id);
     let Some(body) = store.get(&key).await? else {
-        tracing::warn!(key = %key, "the previous complete run has no models.csv; no deltas");
+        tracing::warn!(%key, "a run in the index has no history file; skipped");
         return Ok(None);
     };
-    match read_models_csv(&body, &key) {
-        Ok(models) => Ok(Some(PreviousRun::from_models(&previous.run_id, &models))),
+    match parquetout::read(&key, body, columns) {
+        Ok(table) => Ok(Some(table)),
         Err(e) => {
-            tracing::warn!(error = %e, "the previous run's models.csv is unreadable; no deltas");
+            tracing::warn!(error = %e, "an unreadable history file; skipped");
             Ok(None)
         }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The counts of one published run.
+async fn counts_of(store: &dyn Store, run: &IndexedRun) -> Result<Option<PreviousRun>, StoreError> {
+    let Some(table) = read_night(store, run, &["model_id", "downloads", "likes"]).await? else {
+        return Ok(None);
+    };
+    let columns = (|| {
+        Ok::<_, parquetout::ParquetError>((
+            table.texts("model_id")?,
+            table.ints("downloads")?,
+            table.ints("likes")?,
+        ))
+    })();
+    let (ids, downloads, likes) = match columns {
+        Ok(columns) => columns,
+        Err(e) => {
+            tracing::warn!(error = %e, "an unreadable history file; skipped");
+            return Ok(None);
+        }
+    };
+    let count = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok());
+    Ok(Some(PreviousRun::from_counts(
+        &run.run_id,
+        ids.iter()
+            .zip(downloads.into_iter().zip(likes))
+            .filter_map(|(id, (d, l))| {
+                Some((
+                    id.as_deref()?,
+                    PreviousCounts {
+                        downloads: count(d),
+                        likes: count(l),
+                    },
+                ))
+            }),
+    )))
+}
 
-    fn manifest(id: &str, status: RunStatus, started: &str) -> Manifest {
-        Manifest {
-            run_id: id.into(),
-            status,
-            tool_version: "0".into(),
-            config_digest: "x".into(),
-            started_at: started.into(),
-            snapshot_at: None,
-            finished_at: None,
-            stages: vec![],
-            error: None,
+/// The runs this one's deltas compare with, from the index and their history files.
+/// `started_at` is this run's start (for the previous run), `as_of` its snapshot time.
+/// Runs after this one never count, so a later `prepare` gives the same bytes.
+pub async fn baselines(
+    store: &dyn Store,
+    current: &RunId,
+    started_at: Option<&str>,
+    as_of: &str,
+) -> Result<Baselines, StoreError> {
+    let index = index_or_empty(store).await?;
+    if index.runs.is_empty() {
+        tracing::info!("no published run in runs/index.json yet; no deltas");
+    }
+    let date = snapshot_date(as_of);
+    let day = index.previous(current.as_str(), started_at);
+    let week = date.and_then(|d| index.nights_before(current.as_str(), d, 7));
+    let month = date.and_then(|d| index.nights_before(current.as_str(), d, 30));
+    let mut loaded: HashMap<&str, Option<PreviousRun>> = HashMap::new();
+    for run in [day, week, month].into_iter().flatten() {
+        if !loaded.contains_key(run.run_id.as_str()) {
+            loaded.insert(&run.run_id, counts_of(store, run).await?);
         }
     }
+    let take = |run: Option<&IndexedRun>| run.and_then(|r| loaded.get(r.run_id.as_str())?.clone());
+    Ok(Baselines {
+        day: take(day),
+        week: take(week),
+        month: take(month),
+    })
+}
 
-    #[test]
-    fn previous_run_is_the_latest_complete_one_before_this_run() {
-        let ms = vec![
-            manifest("a", RunStatus::Complete, "2026-01-01T00:00:00Z"),
-            manifest("b", RunStatus::Complete, "2026-01-02T00:00:00Z"),
-            manifest("c", RunStatus::Failed, "2026-01-03T00:00:00Z"),
-            manifest("d", RunStatus::Running, "2026-01-03T12:00:00Z"),
-            manifest("today", RunStatus::Running, "2026-01-04T00:00:00Z"),
-            manifest("later", RunStatus::Complete, "2026-01-05T00:00:00Z"),
-        ];
-        let pick = |started| pick_previous(&ms, "today", started).map(|m| m.run_id.as_str());
-        assert_eq!(pick(Some("2026-01-04T00:00:00Z")), Some("b"));
-        // Without this run's start time, the latest complete run other than this one.
-        assert_eq!(pick(None), Some("later"));
-        assert_eq!(pick(Some("2025-12-01T00:00:00Z")), None);
+/// One past night of the history: its run, its date and each model's downloads, by
+/// normalised model id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Night {
+    pub run_id: String,
+    pub date: NaiveDate,
+    /// The run's snapshot time.
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub downloads: HashMap<String, u64>,
+}
+
+/// The nights of the last `nights` days up to this run's snapshot (`as_of`), other than
+/// this run and any after it, oldest first: one per night, the last run of each.
+pub async fn past_nights(
+    store: &dyn Store,
+    current: &RunId,
+    as_of: &str,
+    nights: u32,
+) -> Result<Vec<Night>, StoreError> {
+    let Some(date) = snapshot_date(as_of) else {
+        return Ok(Vec::new());
+    };
+    let index = index_or_empty(store).await?;
+    let mut out = Vec::new();
+    for run in index.nights(current.as_str(), date, nights, as_of) {
+        let Some(counts) = counts_of(store, run).await? else {
+            continue;
+        };
+        let Some(at) = chrono::DateTime::parse_from_rfc3339(&run.snapshot_at)
+            .ok()
+            .map(|t| t.to_utc())
+        else {
+            continue;
+        };
+        out.push(Night {
+            run_id: run.run_id.clone(),
+            date: run.date().unwrap_or(date),
+            at,
+            downloads: counts
+                .models
+                .into_iter()
+                .filter_map(|(id, c)| Some((id, c.downloads?)))
+                .collect(),
+        });
     }
+    Ok(out)
 }

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use super::dataset::{Coverage, DatasetRow, JoinStatus, QualityIssue, QualityReport, Scores};
-use super::history::PreviousRun;
+use super::history::{Baselines, PreviousRun};
 use super::rules::{self, SizeClass};
 use crate::hub::{ModelRecord, ParametersSource};
 use crate::leaderboard::{LeaderboardRecord, MatchStatus};
@@ -26,7 +26,8 @@ pub struct PrepareInputs<'a> {
     pub models: &'a [ModelRecord],
     /// `None` when the run has no `leaderboard.csv`.
     pub leaderboard: Option<&'a [LeaderboardRecord]>,
-    pub previous: Option<&'a PreviousRun>,
+    /// The runs the deltas compare with.
+    pub previous: &'a Baselines,
     pub as_of: DateTime<Utc>,
 }
 
@@ -171,7 +172,7 @@ fn parameters_b(
 
 /// Join the inputs. Never fails: every problem becomes a dropped row or a fixed value
 /// in the quality report.
-pub fn prepare(inputs: &PrepareInputs<'_>) -> Prepared {
+pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
     let mut dropped = Vec::new();
     let mut fixed = Vec::new();
     let no_rows: &[LeaderboardRecord] = &[];
@@ -249,9 +250,8 @@ pub fn prepare(inputs: &PrepareInputs<'_>) -> Prepared {
         } else {
             model.license.clone()
         };
-        let (downloads_delta_1d, likes_delta_1d) = inputs
-            .previous
-            .and_then(|p| p.models.get(&key))
+        let counts = |run: &'a Option<PreviousRun>| run.as_ref().and_then(|p| p.models.get(&key));
+        let (downloads_delta_1d, likes_delta_1d) = counts(&inputs.previous.day)
             .map(|prev| {
                 (
                     delta(model.downloads, prev.downloads),
@@ -259,6 +259,10 @@ pub fn prepare(inputs: &PrepareInputs<'_>) -> Prepared {
                 )
             })
             .unwrap_or((None, None));
+        let downloads_delta_7d =
+            counts(&inputs.previous.week).and_then(|prev| delta(model.downloads, prev.downloads));
+        let downloads_delta_30d =
+            counts(&inputs.previous.month).and_then(|prev| delta(model.downloads, prev.downloads));
 
         coverage.models += 1;
         match join_status {
@@ -296,6 +300,8 @@ pub fn prepare(inputs: &PrepareInputs<'_>) -> Prepared {
             downloads_per_day: rules::downloads_per_day(model.downloads),
             likes: model.likes,
             downloads_delta_1d,
+            downloads_delta_7d,
+            downloads_delta_30d,
             likes_delta_1d,
             join_status,
             score_source,
@@ -320,7 +326,9 @@ pub fn prepare(inputs: &PrepareInputs<'_>) -> Prepared {
         models_in: inputs.models.len() as u64,
         leaderboard_rows_in: inputs.leaderboard.map(|l| l.len() as u64).unwrap_or(0),
         rows_out: rows.len() as u64,
-        previous_run: inputs.previous.map(|p| p.run_id.clone()),
+        previous_run: inputs.previous.day.as_ref().map(|p| p.run_id.clone()),
+        previous_run_7d: inputs.previous.week.as_ref().map(|p| p.run_id.clone()),
+        previous_run_30d: inputs.previous.month.as_ref().map(|p| p.run_id.clone()),
         coverage,
         dropped,
         fixed,

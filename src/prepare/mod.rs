@@ -3,8 +3,11 @@
 //!
 //! The rules live in [`rules`] (licence families, size classes, relations, the
 //! canonical-row rule), the join in [`join`], history (deltas against the previous
-//! complete run) in [`history`]. This file reads and writes the store.
+//! complete run and the runs 7 and 30 nights before, read from the history table) in
+//! [`history`], `dataset.parquet`'s columns in [`columns`]. This file reads and writes
+//! the store.
 
+pub mod columns;
 pub mod dataset;
 pub mod history;
 pub mod join;
@@ -15,13 +18,15 @@ use std::time::Instant;
 pub use dataset::{
     read_dataset_csv, Coverage, DatasetRow, JoinStatus, QualityIssue, QualityReport,
 };
-pub use history::PreviousRun;
+pub use history::{Baselines, PreviousRun};
 pub use join::{prepare, PrepareInputs, Prepared};
 
 use crate::csvout::{self, CsvReadError};
 use crate::hub::read_models_csv;
 use crate::leaderboard::LeaderboardRecord;
-use crate::run::artifact::{DATASET_CSV, LEADERBOARD_CSV, MANIFEST_JSON, MODELS_CSV, QUALITY_JSON};
+use crate::run::artifact::{
+    DATASET_CSV, DATASET_PARQUET, LEADERBOARD_CSV, MANIFEST_JSON, MODELS_CSV, QUALITY_JSON,
+};
 use crate::store::{RunStore, StoreError};
 
 /// How the prepare stage failed.
@@ -119,24 +124,35 @@ pub async fn prepare_run(run: &RunStore) -> Result<PrepareOutcome, PrepareError>
             chrono::Utc::now()
         }
     };
-    let previous =
-        history::previous_complete_run(run.store().as_ref(), run.run_id(), started_at.as_deref())
-            .await?;
+    let previous = history::baselines(
+        run.store().as_ref(),
+        run.run_id(),
+        started_at.as_deref(),
+        &as_of.to_rfc3339(),
+    )
+    .await?;
 
     let prepared = prepare(&PrepareInputs {
         run_id: run.run_id().as_str(),
         models: &models,
         leaderboard: leaderboard.as_deref(),
-        previous: previous.as_ref(),
+        previous: &previous,
         as_of,
     });
     let csv = dataset::write_dataset_csv(&prepared.rows)?;
+    let parquet = columns::dataset_table()
+        .write(DATASET_PARQUET, &prepared.rows, &[])
+        .map_err(|e| PrepareError::Write {
+            file: DATASET_PARQUET,
+            message: e.message,
+        })?;
     let quality =
         serde_json::to_vec_pretty(&prepared.quality).map_err(|e| PrepareError::Write {
             file: QUALITY_JSON,
             message: e.to_string(),
         })?;
     run.put(QUALITY_JSON, quality.into()).await?;
+    run.put(DATASET_PARQUET, parquet.into()).await?;
     run.put(DATASET_CSV, csv.into()).await?;
     let q = prepared.quality;
     let outcome = PrepareOutcome {

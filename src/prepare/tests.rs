@@ -65,7 +65,10 @@ fn run(
         run_id: "r2",
         models,
         leaderboard: Some(lb),
-        previous,
+        previous: &Baselines {
+            day: previous.cloned(),
+            ..Baselines::default()
+        },
         as_of: as_of(),
     })
 }
@@ -172,6 +175,48 @@ fn deltas_against_the_previous_run() {
     // No history: no deltas at all.
     let p = run(&[model(1, "org/a")], &[], None);
     assert_eq!(p.rows[0].downloads_delta_1d, None);
+}
+
+#[test]
+fn deltas_over_7_and_30_nights_each_against_their_own_run() {
+    let counts = |run: &str, downloads: u64| {
+        let mut m = model(1, "org/a");
+        m.downloads = Some(downloads);
+        PreviousRun::from_models(run, &[m])
+    };
+    let mut now = model(1, "org/a");
+    now.downloads = Some(5000);
+    let p = prepare(&PrepareInputs {
+        run_id: "d31",
+        models: &[now, model(2, "org/new")],
+        leaderboard: None,
+        previous: &Baselines {
+            day: Some(counts("d30", 4900)),
+            week: Some(counts("d24", 4000)),
+            month: Some(counts("d1", 1000)),
+        },
+        as_of: as_of(),
+    });
+    let a = by_id(&p, "org/a");
+    assert_eq!(
+        (
+            a.downloads_delta_1d,
+            a.downloads_delta_7d,
+            a.downloads_delta_30d
+        ),
+        (Some(100), Some(1000), Some(4000))
+    );
+    let n = by_id(&p, "org/new");
+    assert_eq!((n.downloads_delta_7d, n.downloads_delta_30d), (None, None));
+    let q = &p.quality;
+    assert_eq!(
+        (
+            q.previous_run.as_deref(),
+            q.previous_run_7d.as_deref(),
+            q.previous_run_30d.as_deref()
+        ),
+        (Some("d30"), Some("d24"), Some("d1"))
+    );
 }
 
 #[test]

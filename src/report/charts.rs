@@ -325,28 +325,95 @@ pub fn top_authors(rows: &[DatasetRow], top: usize) -> Result<String, ReportErro
     )
 }
 
-/// The models whose downloads changed most since the previous run, by absolute change.
-pub fn movers(rows: &[DatasetRow], top: usize) -> Option<Result<String, ReportError>> {
+/// The `top` biggest risers, then the `top` biggest fallers, by the change in 30-day
+/// downloads over `nights` nights (`downloads_delta_7d` or `_30d`); `None` when no
+/// model has moved over that span (no run that many nights back yet).
+pub fn risers_and_fallers(
+    rows: &[DatasetRow],
+    nights: u32,
+    top: usize,
+) -> Option<Result<String, ReportError>> {
+    let delta = |r: &DatasetRow| match nights {
+        7 => r.downloads_delta_7d,
+        30 => r.downloads_delta_30d,
+        _ => r.downloads_delta_1d,
+    };
     let mut moved: Vec<(&str, i64)> = rows
         .iter()
-        .filter_map(|r| Some((r.model_id.as_str(), r.downloads_delta_1d?)))
+        .filter_map(|r| Some((r.model_id.as_str(), delta(r)?)))
         .filter(|(_, d)| *d != 0)
         .collect();
     if moved.is_empty() {
         return None;
     }
-    moved.sort_by(|a, b| b.1.abs().cmp(&a.1.abs()).then(a.0.cmp(b.0)));
-    let items: Vec<(String, f64)> = moved
-        .into_iter()
-        .take(top)
-        .map(|(m, d)| (m.to_owned(), d as f64))
+    moved.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let risers = moved.iter().filter(|m| m.1 > 0).take(top);
+    let fallers = moved.iter().rev().filter(|m| m.1 < 0).take(top);
+    let items: Vec<(String, f64)> = risers
+        .chain(fallers)
+        .map(|(m, d)| ((*m).to_owned(), *d as f64))
         .collect();
     Some(horizontal_bars(
-        "movers",
-        "Biggest movers since the last run (change in 30-day downloads)",
+        &format!("movers-{nights}d"),
+        &format!("Biggest risers and fallers over {nights} nights (30-day downloads)"),
         "Change in downloads",
         &items,
     ))
+}
+
+/// One model's downloads, night by night: (days before the run's snapshot, downloads).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub model_id: String,
+    pub points: Vec<(f64, u64)>,
+}
+
+/// Small multiples: each series its own panel, downloads against the night, over the
+/// last `nights` nights up to the run's snapshot (`last`, day 0).
+pub fn downloads_trends(
+    series: &[Series],
+    nights: u32,
+    last: chrono::DateTime<chrono::Utc>,
+) -> Result<String, ReportError> {
+    let columns = 5usize;
+    let panels = series.len().max(1);
+    let rows = panels.div_ceil(columns);
+    // Day 0 is this run; the first night of the window starts at most `nights` days before.
+    let span = f64::from(nights.max(1));
+    svg("trends", (1020, 40 + 190 * rows as u32), |root| {
+        let root = root.titled(
+            &format!("Downloads (30 days) of the top models, over the last {nights} nights"),
+            (FONT, 18),
+        )?;
+        let areas = root.split_evenly((rows, columns));
+        for (area, s) in areas.iter().zip(series) {
+            let hi = s.points.iter().map(|p| p.1).max().unwrap_or(1) as f64;
+            let lo = s.points.iter().map(|p| p.1).min().unwrap_or(0) as f64;
+            let pad = ((hi - lo) * 0.15).max(hi * 0.02).max(1.0);
+            let mut chart = ChartBuilder::on(area)
+                .caption(truncate(short_name(&s.model_id), 26), (FONT, 12))
+                .margin(6)
+                .x_label_area_size(22)
+                .y_label_area_size(44)
+                .build_cartesian_2d(-span..0.5, (lo - pad).max(0.0)..hi + pad)?;
+            chart
+                .configure_mesh()
+                .x_labels(3)
+                .y_labels(4)
+                .x_label_formatter(&|v| {
+                    let at = last + chrono::Duration::seconds((v * 86_400.0).round() as i64);
+                    at.format("%m-%d").to_string()
+                })
+                .y_label_formatter(&|v| human(*v))
+                .label_style((FONT, 10))
+                .draw()?;
+            let points: Vec<(f64, f64)> = s.points.iter().map(|(d, v)| (*d, *v as f64)).collect();
+            chart.draw_series(LineSeries::new(points.iter().copied(), BAR.stroke_width(2)))?;
+            chart.draw_series(points.iter().map(|p| Circle::new(*p, 2, BAR.filled())))?;
+        }
+        root.present()?;
+        Ok(())
+    })
 }
 
 /// A histogram of one benchmark over 10-point bins.

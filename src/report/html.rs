@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::charts::{self, FrontierPoint};
+use super::charts::{self, FrontierPoint, Series};
 use super::ReportError;
 use crate::prepare::dataset::BENCHMARKS;
 use crate::prepare::{DatasetRow, QualityReport};
@@ -16,7 +16,14 @@ pub struct ReportMeta {
     pub run_date: String,
     /// Run parameters to show, as (name, value).
     pub parameters: Vec<(String, String)>,
+    /// The night of the run's snapshot (UTC), and the top models' downloads over the
+    /// nights before it, from the history, this run's last.
+    pub snapshot_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub trends: Vec<Series>,
 }
+
+/// How many nights the trend charts look back over.
+pub const TREND_NIGHTS: u32 = 30;
 
 /// Escape text for HTML content and quoted attribute values.
 pub fn escape(s: &str) -> String {
@@ -141,6 +148,8 @@ fn summary_table(out: &mut String, rows: &[DatasetRow]) {
         ("Downloads (30d)", true),
         ("Likes", true),
         ("Δ downloads", true),
+        ("Δ 7 nights", true),
+        ("Δ 30 nights", true),
         ("Age (days)", true),
     ]);
     out.push_str(r#"<div class="table-wrap"><table id="summary"><thead><tr>"#);
@@ -183,6 +192,8 @@ fn summary_table(out: &mut String, rows: &[DatasetRow]) {
         numeric(out, r.downloads.map(|d| d as f64), 0);
         numeric(out, r.likes.map(|d| d as f64), 0);
         numeric(out, r.downloads_delta_1d.map(|d| d as f64), 0);
+        numeric(out, r.downloads_delta_7d.map(|d| d as f64), 0);
+        numeric(out, r.downloads_delta_30d.map(|d| d as f64), 0);
         numeric(out, r.age_days.map(|d| d as f64), 0);
         out.push_str("</tr>");
     }
@@ -297,11 +308,26 @@ pub fn render(
     );
     figure(&mut out, "license", &charts::license_breakdown(rows)?);
     figure(&mut out, "authors", &charts::top_authors(rows, 15)?);
-    match charts::movers(rows, 15) {
-        Some(svg) => figure(&mut out, "movers", &svg?),
-        None => out.push_str(
-            r#"<p id="no-history">No earlier complete run to compare with, so no movers yet.</p>"#,
+    match meta.snapshot_at {
+        Some(last) if meta.trends.iter().any(|s| s.points.len() > 1) => figure(
+            &mut out,
+            "trends",
+            &charts::downloads_trends(&meta.trends, TREND_NIGHTS, last)?,
         ),
+        _ => out.push_str(
+            r#"<p id="no-history">No earlier complete run in the history, so no trends yet.</p>"#,
+        ),
+    }
+    for nights in [7, 30] {
+        match charts::risers_and_fallers(rows, nights, 8) {
+            Some(svg) => figure(&mut out, &format!("movers-{nights}d"), &svg?),
+            None => {
+                let _ = write!(
+                    out,
+                    r#"<p id="no-movers-{nights}d">No complete run {nights} nights back yet, so no risers and fallers over {nights} nights.</p>"#
+                );
+            }
+        }
     }
     out.push_str("</div>");
     frontier_list(&mut out, &frontier);

@@ -8,7 +8,7 @@ use std::time::Instant;
 pub use html::{escape, render, ReportMeta};
 
 use crate::csvout::CsvReadError;
-use crate::prepare::{self, QualityReport};
+use crate::prepare::{self, DatasetRow, QualityReport};
 use crate::run::artifact::{DATASET_CSV, QUALITY_JSON, REPORT_HTML};
 use crate::store::{RunStore, StoreError};
 
@@ -46,6 +46,41 @@ pub struct ReportOutcome {
     pub seconds: f64,
 }
 
+/// How many of the top models get a trend chart.
+const TOP_TRENDS: usize = 10;
+
+/// The top `top` models' downloads, night by night: each past night of the history,
+/// then this run (day 0), in days from this run's snapshot. A model missing on a night
+/// has no point there.
+pub fn trend_series(
+    rows: &[DatasetRow],
+    nights: &[prepare::history::Night],
+    now: chrono::DateTime<chrono::Utc>,
+    top: usize,
+) -> Vec<charts::Series> {
+    let mut ranked: Vec<&DatasetRow> = rows.iter().filter(|r| r.downloads.is_some()).collect();
+    ranked.sort_by_key(|r| r.rank);
+    ranked
+        .into_iter()
+        .take(top)
+        .map(|r| {
+            let key = r.model_id.trim().to_lowercase();
+            let mut points: Vec<(f64, u64)> = nights
+                .iter()
+                .filter_map(|n| {
+                    let days = (n.at - now).num_seconds() as f64 / 86_400.0;
+                    Some((days, *n.downloads.get(&key)?))
+                })
+                .collect();
+            points.extend(r.downloads.map(|d| (0.0, d)));
+            charts::Series {
+                model_id: r.model_id.clone(),
+                points,
+            }
+        })
+        .collect()
+}
+
 /// Render `report.html` for a prepared run. `parameters` are shown as the run's
 /// parameters (the caller's settings; they hold no secrets).
 pub async fn report_run(
@@ -72,14 +107,37 @@ pub async fn report_run(
         None => None,
     };
     let manifest = run.manifest().await?;
+    let as_of = manifest
+        .as_ref()
+        .map(|m| m.as_of().to_owned())
+        .or_else(|| quality.as_ref().map(|q| q.as_of.clone()));
     let run_date = manifest
         .map(|m| m.started_at)
         .or_else(|| quality.as_ref().map(|q| q.as_of.clone()))
         .unwrap_or_default();
+    let snapshot_at = as_of
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.to_utc());
+    let trends = match (&as_of, snapshot_at) {
+        (Some(as_of), Some(at)) => {
+            let nights = prepare::history::past_nights(
+                run.store().as_ref(),
+                run.run_id(),
+                as_of,
+                html::TREND_NIGHTS,
+            )
+            .await?;
+            trend_series(&rows, &nights, at, TOP_TRENDS)
+        }
+        _ => Vec::new(),
+    };
     let meta = ReportMeta {
         run_id: run.run_id().to_string(),
         run_date,
         parameters,
+        snapshot_at,
+        trends,
     };
     let page = render(&rows, quality.as_ref(), &meta)?;
     let bytes = page.len() as u64;

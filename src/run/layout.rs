@@ -1,8 +1,11 @@
 //! Where a run's files go, relative to the output's root (a folder or a bucket prefix):
 //!
 //! ```text
-//! runs/<run-id>/models.csv, models.jsonl, leaderboard.csv, dataset.csv, report.html,
-//!              quality.json, manifest.json, checkpoints/<stage>/<encoded model id>.json
+//! runs/<run-id>/models.csv, models.jsonl, leaderboard.csv, dataset.csv, dataset.parquet,
+//!              report.html, quality.json, manifest.json,
+//!              checkpoints/<stage>/<encoded model id>.json
+//! runs/index.json  (the published runs; see [`super::history`])
+//! history/<table>/date=YYYY-MM-DD/<run-id>.parquet  (every complete run's snapshot)
 //! latest.json  (points at the newest run that completed every stage)
 //! lock.json    (held by the run in progress)
 //! ```
@@ -25,6 +28,8 @@ pub mod artifact {
     /// Evaluation results that were not used, and why.
     pub const EVALS_SKIPPED_JSON: &str = "evals_skipped.json";
     pub const DATASET_CSV: &str = "dataset.csv";
+    /// `dataset.csv` with typed columns.
+    pub const DATASET_PARQUET: &str = "dataset.parquet";
     pub const QUALITY_JSON: &str = "quality.json";
     pub const REPORT_HTML: &str = "report.html";
     pub const MANIFEST_JSON: &str = "manifest.json";

@@ -1,7 +1,9 @@
 //! The run's own types, at the bottom of the layering: model and run ids, credentials,
-//! the stages, the run's layout and artifact names, the manifest, and the error a
-//! setting gives. Everything above may use these; they use nothing of the crate.
+//! the stages, the run's layout and artifact names, the history's keys and the index of
+//! published runs, the manifest, and the error a setting gives. Everything above may use
+//! these; they use nothing of the crate.
 
+pub mod history;
 mod ids;
 pub mod layout;
 mod manifest;
@@ -9,6 +11,7 @@ mod secret;
 mod setting;
 mod stage;
 
+pub use history::{snapshot_date, HistoryTable, IndexedRun, RunIndex, HISTORY_PREFIX, RUNS_INDEX};
 pub use ids::{InvalidModelId, InvalidRunId, ModelId, RunId};
 pub use layout::{artifact, decode_model_key, encode_model_key, RunLayout, RUNS_PREFIX};
 pub use manifest::{LatestPointer, Manifest, RunStatus, StageSummary};

@@ -229,6 +229,45 @@ impl Store for LocalStore {
         }
     }
 
+    async fn list_folders(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let dir = self.path(prefix.trim_end_matches('/'))?;
+        let prefix = prefix.to_owned();
+        blocking("list", dir.display().to_string(), move || {
+            let mut folders = Vec::new();
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(folders),
+                Err(e) => return Err(e),
+            };
+            for entry in entries {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if entry.file_type()?.is_dir() && !name.starts_with('.') {
+                    folders.push(format!("{prefix}{name}/"));
+                }
+            }
+            folders.sort();
+            Ok(folders)
+        })
+        .await
+    }
+
+    /// The folder goes whole, so no empty folders are left behind.
+    async fn delete_prefix(&self, prefix: &str) -> Result<u64, StoreError> {
+        let dir = self.path(prefix.trim_end_matches('/'))?;
+        let count = self.list(prefix).await?.len() as u64;
+        blocking(
+            "delete",
+            dir.display().to_string(),
+            move || match std::fs::remove_dir_all(&dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+        )
+        .await?;
+        Ok(count)
+    }
+
     async fn remove_leftovers(&self) -> Result<u64, StoreError> {
         let root = self.root.clone();
         blocking("clean", self.describe(), move || remove_temp_files(&root)).await

@@ -3,6 +3,7 @@
 //! run's view of it, and [`checkpoint`] the per-model checkpoints every stage uses.
 
 pub mod checkpoint;
+pub mod index;
 pub mod local;
 pub mod lock;
 mod observed;
@@ -10,6 +11,7 @@ mod run_store;
 pub mod s3;
 
 pub use checkpoint::{Answer, Checkpoint, CheckpointSink, Checkpoints};
+pub use index::{read_index, update_index};
 pub use run_store::RunStore;
 
 use std::fmt::Debug;
@@ -91,6 +93,31 @@ pub trait Store: Send + Sync + Debug {
     /// All keys under a prefix, sorted.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// The folders directly under `prefix` (which ends with `/`), each with its trailing
+    /// `/`, sorted: `runs/` → `runs/a/`, `runs/b/`. One entry per folder, not per object
+    /// (S3's common prefixes), so a store with many checkpoints lists quickly.
+    async fn list_folders(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let mut folders: Vec<String> = self
+            .list(prefix)
+            .await?
+            .iter()
+            .filter_map(|k| {
+                let rest = k.strip_prefix(prefix)?;
+                let (folder, _) = rest.split_once('/')?;
+                Some(format!("{prefix}{folder}/"))
+            })
+            .collect();
+        folders.dedup();
+        Ok(folders)
+    }
+    /// Delete every object under `prefix` (a folder, ending with `/`): how many.
+    async fn delete_prefix(&self, prefix: &str) -> Result<u64, StoreError> {
+        let keys = self.list(prefix).await?;
+        for key in &keys {
+            self.delete(key).await?;
+        }
+        Ok(keys.len() as u64)
+    }
     /// Remove temporary files a killed writer left behind; only while holding the run
     /// lock, when no other writer can be mid-write. Object stores have none.
     async fn remove_leftovers(&self) -> Result<u64, StoreError> {
@@ -134,6 +161,10 @@ pub struct OutputSettings {
     pub lock_ttl_secs: f64,
     /// Objects read or written at once when a stage has many (checkpoints).
     pub concurrency: usize,
+    /// Delete run folders whose snapshot is this many nights or more before the newest
+    /// run's, once a run is published; unset keeps every run. The history is never
+    /// trimmed.
+    pub keep_runs_days: Option<u32>,
 }
 
 impl Default for OutputSettings {
@@ -143,6 +174,7 @@ impl Default for OutputSettings {
             run_id: None,
             lock_ttl_secs: 600.0,
             concurrency: run_store::DEFAULT_CONCURRENCY,
+            keep_runs_days: None,
         }
     }
 }
@@ -155,6 +187,12 @@ impl OutputSettings {
         if let Some(run_id) = &self.run_id {
             RunId::parse(run_id)
                 .map_err(|e| InvalidSetting::new("output.run_id", e.to_string()))?;
+        }
+        if self.keep_runs_days == Some(0) {
+            return InvalidSetting::err(
+                "output.keep_runs_days",
+                "must be at least 1 (leave it unset to keep every run)",
+            );
         }
         check_secs(
             "output.lock_ttl_secs",

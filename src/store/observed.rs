@@ -111,4 +111,16 @@ impl Store for Observed {
             .instrument(store_span("delete", key))
             .await
     }
+    async fn list_folders(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.inner
+            .list_folders(prefix)
+            .instrument(store_span("list", prefix))
+            .await
+    }
+    async fn delete_prefix(&self, prefix: &str) -> Result<u64, StoreError> {
+        self.inner
+            .delete_prefix(prefix)
+            .instrument(store_span("delete", prefix))
+            .await
+    }
 }

@@ -17,6 +17,7 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use aws_sdk_s3::Client;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -391,6 +392,66 @@ impl Store for S3Store {
             .await
             .map_err(|e| self.error("deleting", key, e))?;
         Ok(())
+    }
+
+    async fn list_folders(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let strip = self.object_key("");
+        let mut folders = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(self.object_key(prefix))
+            .delimiter("/")
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.error("listing", prefix, e))?;
+            for common in page.common_prefixes() {
+                if let Some(folder) = common.prefix() {
+                    folders.push(folder.strip_prefix(&strip).unwrap_or(folder).to_owned());
+                }
+            }
+        }
+        folders.sort();
+        Ok(folders)
+    }
+
+    /// `DeleteObjects`, a thousand keys a request.
+    async fn delete_prefix(&self, prefix: &str) -> Result<u64, StoreError> {
+        let keys = self.list(prefix).await?;
+        for chunk in keys.chunks(1000) {
+            let objects = chunk
+                .iter()
+                .map(|k| {
+                    ObjectIdentifier::builder()
+                        .key(self.object_key(k))
+                        .build()
+                        .map_err(|e| StoreError::io("deleting", k, e))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let delete = Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()
+                .map_err(|e| StoreError::io("deleting", prefix, e))?;
+            let output = self
+                .client
+                .delete_objects()
+                .bucket(&self.bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| self.error("deleting", prefix, e))?;
+            if let Some(failed) = output.errors().first() {
+                return Err(StoreError::io(
+                    "deleting",
+                    format!("s3://{}/{}", self.bucket, failed.key().unwrap_or(prefix)),
+                    failed.message().unwrap_or("refused"),
+                ));
+            }
+        }
+        Ok(keys.len() as u64)
     }
 }
 

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod s3;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -203,7 +203,7 @@ async fn main() {
     let mut dropped = 0;
     for _ in 0..5 {
         let t = Instant::now();
-        let prepared = hfharvest::prepare::prepare_run(&run).await.unwrap();
+        let prepared = hfharvest::prepare::prepare_run(&run, 5).await.unwrap();
         prepare_s.push(t.elapsed().as_secs_f64());
         assert_eq!(
             prepared.rows.len() + prepared.dropped as usize,

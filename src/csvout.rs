@@ -56,6 +56,55 @@ pub fn writer<W: std::io::Write>(out: W) -> csv::Writer<W> {
         .from_writer(out)
 }
 
+/// A CSV of `rows` with `extra` columns after the struct's own: the extra cells, from
+/// `cells`, are text and are neutralised like any text cell.
+pub fn write_with_extra<T: Serialize>(
+    rows: &[T],
+    extra: &[String],
+    cells: impl Fn(&T) -> Vec<String>,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut out = writer(Vec::with_capacity(rows.len() * 400));
+    if extra.is_empty() {
+        for row in rows {
+            out.serialize(row)?;
+        }
+        return out.into_inner().map_err(|e| e.into_error().into());
+    }
+    // Each row through serde on its own, then the extra cells appended to its record.
+    let record_of = |row: &T, headers: bool| -> Result<Vec<csv::ByteRecord>, csv::Error> {
+        let mut one = csv::WriterBuilder::new()
+            .has_headers(headers)
+            .from_writer(Vec::new());
+        one.serialize(row)?;
+        let bytes = one
+            .into_inner()
+            .map_err(|e| csv::Error::from(e.into_error()))?;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(bytes.as_slice());
+        reader.byte_records().collect()
+    };
+    for (i, row) in rows.iter().enumerate() {
+        let records = record_of(row, i == 0)?;
+        let mut records = records.into_iter();
+        if i == 0 {
+            if let Some(mut header) = records.next() {
+                for name in extra {
+                    header.push_field(name.as_bytes());
+                }
+                out.write_byte_record(&header)?;
+            }
+        }
+        for mut record in records {
+            for cell in cells(row) {
+                record.push_field(neutralize(&cell).as_bytes());
+            }
+            out.write_byte_record(&record)?;
+        }
+    }
+    out.into_inner().map_err(|e| e.into_error().into())
+}
+
 /// A CSV of ours that does not read back: which file, which row, what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{key} row {row}: {message}")]

@@ -19,7 +19,10 @@ use crate::csvout::{self, CsvReadError};
 use crate::http::HttpSettings;
 use crate::hub::{HubClient, HubSettings};
 use crate::leaderboard::{canonical_row, drive, LeaderboardRecord, MatchStatus};
-use crate::run::artifact::{EVALS_CSV, EVALS_SKIPPED_JSON, LEADERBOARD_CSV, MODELS_JSONL};
+use crate::parquetout::{non_empty, timestamp_ms, Table};
+use crate::run::artifact::{
+    EVALS_CSV, EVALS_PARQUET, EVALS_SKIPPED_JSON, LEADERBOARD_CSV, MODELS_JSONL,
+};
 use crate::run::{ModelId, Secret, Stage};
 use crate::store::{Checkpoint, RunStore};
 
@@ -334,6 +337,34 @@ async fn write_csv(run: &RunStore, rows: &[EvalRow]) -> Result<(), EvalsError> {
         csv.serialize(row).map_err(|e| error(e.to_string()))?;
     }
     let body = csv.into_inner().map_err(|e| error(e.to_string()))?;
+    let parquet = evals_table()
+        .write(EVALS_PARQUET, rows, &[])
+        .map_err(|e| EvalsError::Write {
+            file: EVALS_PARQUET,
+            message: e.message,
+        })?;
+    run.put(EVALS_PARQUET, Bytes::from(parquet)).await?;
     run.put(EVALS_CSV, Bytes::from(body)).await?;
     Ok(())
+}
+
+/// The columns of `evals.parquet`, in `evals.csv`'s order, typed: the value a float,
+/// `verified` a boolean, the date a timestamp, the pull request an integer.
+pub fn evals_table() -> Table<EvalRow> {
+    type R = EvalRow;
+    Table::new()
+        .text("model_id", |r: &R| Some(&r.model_id))
+        .text("benchmark", |r: &R| Some(&r.benchmark))
+        .text("task", |r: &R| non_empty(&r.task))
+        .text("metric", |r: &R| non_empty(&r.metric))
+        .float("value", |r: &R| Some(r.value))
+        .bool("verified", |r: &R| Some(r.verified))
+        .text("source", |r: &R| Some(r.source.as_str()))
+        .timestamp("date", |r: &R| timestamp_ms(&r.date))
+        .text("url", |r: &R| non_empty(&r.url))
+        .text("source_name", |r: &R| non_empty(&r.source_name))
+        .int("pull_request", |r: &R| {
+            r.pull_request.and_then(|p| i64::try_from(p).ok())
+        })
+        .text("filename", |r: &R| non_empty(&r.filename))
 }

@@ -316,9 +316,12 @@ async fn prepare_and_report(ctx: &RunContext, manifest: &mut Manifest) -> Result
 }
 
 async fn prepare_stage(ctx: &RunContext) -> Result<prepare::PrepareOutcome> {
-    let prepared = cancellable(ctx, prepare::prepare_run(&ctx.run))
-        .instrument(stage_span(Stage::Prepare))
-        .await?;
+    let prepared = cancellable(
+        ctx,
+        prepare::prepare_run(&ctx.run, ctx.settings.evals.dataset_columns),
+    )
+    .instrument(stage_span(Stage::Prepare))
+    .await?;
     metrics::record_top_models(&prepared.rows, ctx.settings.telemetry.top_models);
     Ok(prepared)
 }

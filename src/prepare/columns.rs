@@ -48,3 +48,22 @@ pub fn dataset_table() -> Table<DatasetRow> {
         .float("musr", |r: &R| r.musr)
         .float("mmlu_pro", |r: &R| r.mmlu_pro)
 }
+
+/// The run's Hub benchmark columns after the fixed ones: each value and its source.
+pub fn with_hub_columns(
+    table: Table<DatasetRow>,
+    hub: &[super::evals::HubColumn],
+) -> Table<DatasetRow> {
+    let mut table = table;
+    for (i, column) in hub.iter().enumerate() {
+        table = table
+            .float(&column.column, move |r: &DatasetRow| {
+                r.hub.get(i).and_then(|h| h.value)
+            })
+            .text(
+                &format!("{}_source", column.column),
+                move |r: &DatasetRow| r.hub.get(i).and_then(|h| non_empty(&h.source)),
+            );
+    }
+    table
+}

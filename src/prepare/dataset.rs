@@ -128,6 +128,10 @@ pub struct DatasetRow {
     pub gpqa: Option<f64>,
     pub musr: Option<f64>,
     pub mmlu_pro: Option<f64>,
+    /// The run's Hub benchmark columns (`quality.json` names them), after the fixed
+    /// ones: written by [`write_dataset_csv`], not read back.
+    #[serde(skip)]
+    pub hub: Vec<super::evals::HubScore>,
 }
 
 impl DatasetRow {
@@ -202,17 +206,43 @@ pub struct QualityReport {
     pub fixed: Vec<QualityIssue>,
     pub canonical_row_rule: String,
     pub license_mapping: String,
+    /// How many models have any score, and from where.
+    #[serde(default)]
+    pub score_coverage: super::evals::ScoreCoverage,
+    /// The run's most common Hub benchmarks, which are columns of `dataset.csv`.
+    #[serde(default)]
+    pub hub_benchmark_columns: Vec<super::evals::HubColumn>,
+    #[serde(default)]
+    pub eval_choice_rule: String,
+    /// Evaluation results that were not used, and why.
+    #[serde(default)]
+    pub skipped_evals: Vec<crate::evals::SkippedResult>,
 }
 
-pub fn write_dataset_csv(rows: &[DatasetRow]) -> Result<Vec<u8>, PrepareError> {
-    let mut out = csvout::writer(Vec::with_capacity(rows.len() * 400));
-    for row in rows {
-        out.serialize(row).map_err(|e| PrepareError::Write {
-            file: DATASET_CSV,
-            message: format!("{}: {e}", row.model_id),
-        })?;
-    }
-    out.into_inner().map_err(|e| PrepareError::Write {
+/// `dataset.csv`: the fixed columns, then for each Hub column its value and source.
+pub fn write_dataset_csv(
+    rows: &[DatasetRow],
+    hub: &[super::evals::HubColumn],
+) -> Result<Vec<u8>, PrepareError> {
+    let extra: Vec<String> = hub
+        .iter()
+        .flat_map(|c| [c.column.clone(), format!("{}_source", c.column)])
+        .collect();
+    csvout::write_with_extra(rows, &extra, |row: &DatasetRow| {
+        (0..hub.len())
+            .flat_map(|i| {
+                let score = row.hub.get(i);
+                [
+                    score
+                        .and_then(|s| s.value)
+                        .map(|v| v.to_string())
+                        .unwrap_or_default(),
+                    score.map(|s| s.source.clone()).unwrap_or_default(),
+                ]
+            })
+            .collect()
+    })
+    .map_err(|e| PrepareError::Write {
         file: DATASET_CSV,
         message: e.to_string(),
     })

@@ -315,6 +315,7 @@ pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
             gpqa: None,
             musr: None,
             mmlu_pro: None,
+            hub: Vec::new(),
         };
         row.set_scores(round_scores(scores));
         rows.push(row);
@@ -334,6 +335,10 @@ pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
         fixed,
         canonical_row_rule: CANONICAL_ROW_RULE.into(),
         license_mapping: LICENSE_MAPPING.into(),
+        score_coverage: Default::default(),
+        hub_benchmark_columns: Vec::new(),
+        eval_choice_rule: super::evals::EVAL_CHOICE_RULE.into(),
+        skipped_evals: Vec::new(),
     };
     Prepared { rows, quality }
 }

@@ -9,6 +9,7 @@
 
 pub mod columns;
 pub mod dataset;
+pub mod evals;
 pub mod history;
 pub mod join;
 pub mod rules;
@@ -25,7 +26,8 @@ use crate::csvout::{self, CsvReadError};
 use crate::hub::read_models_csv;
 use crate::leaderboard::LeaderboardRecord;
 use crate::run::artifact::{
-    DATASET_CSV, DATASET_PARQUET, LEADERBOARD_CSV, MANIFEST_JSON, MODELS_CSV, QUALITY_JSON,
+    DATASET_CSV, DATASET_PARQUET, EVALS_CSV, EVALS_SKIPPED_JSON, LEADERBOARD_CSV, MANIFEST_JSON,
+    MODELS_CSV, QUALITY_JSON,
 };
 use crate::store::{RunStore, StoreError};
 
@@ -90,7 +92,10 @@ pub fn read_leaderboard_csv(
 
 /// Run the stage over a run in the store: read its CSVs and the previous complete run,
 /// join, and write `dataset.csv` and `quality.json`.
-pub async fn prepare_run(run: &RunStore) -> Result<PrepareOutcome, PrepareError> {
+pub async fn prepare_run(
+    run: &RunStore,
+    hub_columns_wanted: usize,
+) -> Result<PrepareOutcome, PrepareError> {
     let started = Instant::now();
     let models_body = run
         .get(MODELS_CSV)
@@ -132,15 +137,36 @@ pub async fn prepare_run(run: &RunStore) -> Result<PrepareOutcome, PrepareError>
     )
     .await?;
 
-    let prepared = prepare(&PrepareInputs {
+    let mut prepared = prepare(&PrepareInputs {
         run_id: run.run_id().as_str(),
         models: &models,
         leaderboard: leaderboard.as_deref(),
         previous: &previous,
         as_of,
     });
-    let csv = dataset::write_dataset_csv(&prepared.rows)?;
-    let parquet = columns::dataset_table()
+    // The Hub's evaluation results, when the run has them (a `run` with evals on).
+    let evals_rows = match run.get(EVALS_CSV).await? {
+        Some(body) => crate::evals::read_evals_csv(&body, &run.key(EVALS_CSV))?,
+        None => Vec::new(),
+    };
+    let (hub_columns, mut hub_scores) = evals::hub_columns(&evals_rows, hub_columns_wanted);
+    for row in &mut prepared.rows {
+        row.hub = hub_scores
+            .remove(&row.model_id.to_lowercase())
+            .unwrap_or_else(|| vec![evals::HubScore::default(); hub_columns.len()]);
+    }
+    prepared.quality.score_coverage = evals::score_coverage(&prepared.rows, &evals_rows);
+    prepared.quality.hub_benchmark_columns = hub_columns.clone();
+    if let Some(body) = run.get(EVALS_SKIPPED_JSON).await? {
+        match serde_json::from_slice::<crate::evals::SkippedFile>(&body) {
+            Ok(file) => prepared.quality.skipped_evals = file.skipped,
+            Err(e) => {
+                tracing::warn!(key = %run.key(EVALS_SKIPPED_JSON), error = %e, "unreadable; quality.json lists no skipped evaluation results")
+            }
+        }
+    }
+    let csv = dataset::write_dataset_csv(&prepared.rows, &hub_columns)?;
+    let parquet = columns::with_hub_columns(columns::dataset_table(), &hub_columns)
         .write(DATASET_PARQUET, &prepared.rows, &[])
         .map_err(|e| PrepareError::Write {
             file: DATASET_PARQUET,

@@ -291,7 +291,7 @@ fn formula_cells_are_neutralised_in_dataset_csv_and_restored_on_read() {
     let mut m = model(1, "=HYPERLINK(\"evil.example\")");
     m.license = "=HYPERLINK(\"http://evil/licence\",\"click\")".into();
     let p = run(&[m], &[], None);
-    let csv = String::from_utf8(write_dataset_csv(&p.rows).unwrap()).unwrap();
+    let csv = String::from_utf8(write_dataset_csv(&p.rows, &[]).unwrap()).unwrap();
     assert!(csv.contains("'=HYPERLINK"), "{csv}");
     let mut raw = csv::Reader::from_reader(csv.as_bytes());
     for record in raw.records() {

@@ -268,6 +268,54 @@ pub fn render(
     fact(&mut out, "with an average score", scored);
     out.push_str("</div></section>");
 
+    // Scores by source: the leaderboard (archived March 2025) and the Hub's results.
+    if let Some(q) = quality.filter(|q| q.score_coverage.models > 0) {
+        let c = &q.score_coverage;
+        let pct = |n: u64| 100.0 * n as f64 / c.models as f64;
+        out.push_str(r#"<section id="sources"><h2>Scores by source</h2><div class="facts">"#);
+        for (label, n) in [
+            ("any score", c.models - c.none),
+            ("leaderboard v2", c.leaderboard),
+            ("Hub evaluation results", c.hub_eval_results),
+            ("model cards", c.model_card),
+            ("leaderboard only", c.leaderboard_only),
+            ("Hub only", c.hub_only),
+            ("both", c.both),
+            ("none", c.none),
+        ] {
+            fact(&mut out, label, format!("{n} ({:.0}%)", pct(n)));
+        }
+        out.push_str("</div>");
+        if !q.hub_benchmark_columns.is_empty() {
+            out.push_str(
+                "<p>The run's most common Hub benchmarks, as columns of dataset.csv:</p><ul>",
+            );
+            for col in &q.hub_benchmark_columns {
+                let _ = write!(
+                    out,
+                    "<li><code>{}</code>: {}{} ({} models)</li>",
+                    escape(&col.column),
+                    escape(&col.benchmark),
+                    if col.task.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" / {}", escape(&col.task))
+                    },
+                    col.models
+                );
+            }
+            out.push_str("</ul>");
+        }
+        if !q.skipped_evals.is_empty() {
+            let _ = write!(
+                out,
+                "<p>{} evaluation result(s) skipped; quality.json says why.</p>",
+                q.skipped_evals.len()
+            );
+        }
+        out.push_str("</section>");
+    }
+
     out.push_str(r#"<section id="parameters"><h2>Run</h2><dl class="params">"#);
     let mut params: Vec<(String, String)> = vec![
         ("run id".into(), meta.run_id.clone()),

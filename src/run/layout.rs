@@ -27,6 +27,8 @@ pub mod artifact {
     pub const EVALS_CSV: &str = "evals.csv";
     /// Evaluation results that were not used, and why.
     pub const EVALS_SKIPPED_JSON: &str = "evals_skipped.json";
+    /// `evals.csv` with typed columns.
+    pub const EVALS_PARQUET: &str = "evals.parquet";
     pub const DATASET_CSV: &str = "dataset.csv";
     /// `dataset.csv` with typed columns.
     pub const DATASET_PARQUET: &str = "dataset.parquet";

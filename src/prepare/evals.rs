@@ -1,0 +1,189 @@
+//! The Hub's evaluation results in the dataset: one value per model for each of the
+//! run's most common Hub benchmarks (verified over self-reported, then the newest;
+//! never the highest), each with its source, and coverage by source.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::dataset::DatasetRow;
+use crate::evals::{preferred, EvalResult, EvalRow, EvalSource};
+
+pub const EVAL_CHOICE_RULE: &str = "of a model's values for one Hub benchmark (its dataset id and task), \
+from the Hub's evaluation results and its model card: verified over self-reported, then the newest date; \
+ties by source, URL, metric and file name. Never the highest.";
+
+/// One column of `dataset.csv` for a Hub benchmark, and how many models have a value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubColumn {
+    /// `hub_<name>`; its source is in `hub_<name>_source`.
+    pub column: String,
+    pub benchmark: String,
+    pub task: String,
+    pub models: u64,
+}
+
+/// A model's value for one Hub column, and where it came from (`hub-eval-results`,
+/// `model-card`, with `, verified` when it is).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HubScore {
+    pub value: Option<f64>,
+    pub source: String,
+}
+
+/// How many of the run's models have any score, and from where.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreCoverage {
+    pub models: u64,
+    /// With a leaderboard v2 score (their own, or inherited from their base model).
+    pub leaderboard: u64,
+    /// With a value from the Hub's evaluation results.
+    pub hub_eval_results: u64,
+    /// With a value from their model card.
+    pub model_card: u64,
+    /// With a Hub value (evaluation results or card).
+    pub hub: u64,
+    pub leaderboard_only: u64,
+    pub hub_only: u64,
+    pub both: u64,
+    pub none: u64,
+}
+
+fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    out.trim_end_matches('_').to_owned()
+}
+
+/// `hub_gpqa_diamond` for (`Idavidrein/gpqa`, `gpqa_diamond`), `hub_gsm8k` for
+/// (`openai/gsm8k`, `main`), `hub_mmlu_pro` for (`TIGER-Lab/MMLU-Pro`, ``).
+fn column_name(benchmark: &str, task: &str) -> String {
+    let name = slug(benchmark.rsplit('/').next().unwrap_or(benchmark));
+    let task = slug(task);
+    let part = if task.is_empty() || matches!(task.as_str(), "main" | "default") || task == name {
+        name
+    } else if task.starts_with(&name) {
+        task
+    } else {
+        format!("{name}_{task}")
+    };
+    format!("hub_{part}")
+}
+
+fn is_hub(source: EvalSource) -> bool {
+    matches!(source, EvalSource::HubEvalResults | EvalSource::ModelCard)
+}
+
+/// The run's `columns` most common Hub benchmarks (by models with a value), and each
+/// model's preferred value for each, by lower-cased model id.
+pub fn hub_columns(
+    evals: &[EvalRow],
+    columns: usize,
+) -> (Vec<HubColumn>, HashMap<String, Vec<HubScore>>) {
+    let mut by_key: BTreeMap<(String, String), HashMap<String, Vec<EvalResult>>> = BTreeMap::new();
+    for row in evals.iter().filter(|r| is_hub(r.source)) {
+        by_key
+            .entry((row.benchmark.clone(), row.task.clone()))
+            .or_default()
+            .entry(row.model_id.to_lowercase())
+            .or_default()
+            .push(row.result());
+    }
+    let mut keys: Vec<(&(String, String), usize)> =
+        by_key.iter().map(|(k, models)| (k, models.len())).collect();
+    keys.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let mut chosen: Vec<HubColumn> = Vec::new();
+    let mut names = HashSet::new();
+    for ((benchmark, task), models) in keys.into_iter().take(columns) {
+        let mut column = column_name(benchmark, task);
+        if !names.insert(column.clone()) {
+            column = format!("{column}_{}", names.len());
+            names.insert(column.clone());
+        }
+        chosen.push(HubColumn {
+            column,
+            benchmark: benchmark.clone(),
+            task: task.clone(),
+            models: models as u64,
+        });
+    }
+    let mut scores: HashMap<String, Vec<HubScore>> = HashMap::new();
+    for (i, col) in chosen.iter().enumerate() {
+        for (model, results) in &by_key[&(col.benchmark.clone(), col.task.clone())] {
+            let Some(best) = preferred(results) else {
+                continue;
+            };
+            let entry = scores
+                .entry(model.clone())
+                .or_insert_with(|| vec![HubScore::default(); chosen.len()]);
+            entry[i] = HubScore {
+                value: Some(best.value),
+                source: if best.verified {
+                    format!("{}, verified", best.source.as_str())
+                } else {
+                    best.source.as_str().to_owned()
+                },
+            };
+        }
+    }
+    (chosen, scores)
+}
+
+/// Coverage of the dataset's rows by source.
+pub fn score_coverage(rows: &[DatasetRow], evals: &[EvalRow]) -> ScoreCoverage {
+    let mut sources: HashMap<String, HashSet<EvalSource>> = HashMap::new();
+    for row in evals {
+        sources
+            .entry(row.model_id.to_lowercase())
+            .or_default()
+            .insert(row.source);
+    }
+    let mut c = ScoreCoverage {
+        models: rows.len() as u64,
+        ..ScoreCoverage::default()
+    };
+    for row in rows {
+        let of = sources.get(&row.model_id.to_lowercase());
+        let has = |s: EvalSource| of.is_some_and(|set| set.contains(&s));
+        let leaderboard = row.average.is_some();
+        let hub = has(EvalSource::HubEvalResults) || has(EvalSource::ModelCard);
+        c.leaderboard += u64::from(leaderboard);
+        c.hub_eval_results += u64::from(has(EvalSource::HubEvalResults));
+        c.model_card += u64::from(has(EvalSource::ModelCard));
+        c.hub += u64::from(hub);
+        match (leaderboard, hub) {
+            (true, true) => c.both += 1,
+            (true, false) => c.leaderboard_only += 1,
+            (false, true) => c.hub_only += 1,
+            (false, false) => c.none += 1,
+        }
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_names_read_well() {
+        assert_eq!(
+            column_name("Idavidrein/gpqa", "gpqa_diamond"),
+            "hub_gpqa_diamond"
+        );
+        assert_eq!(column_name("openai/gsm8k", "main"), "hub_gsm8k");
+        assert_eq!(
+            column_name("TIGER-Lab/MMLU-Pro", "mmlu_pro"),
+            "hub_mmlu_pro"
+        );
+        assert_eq!(column_name("cais/hle", ""), "hub_hle");
+        assert_eq!(column_name("squad_v2", "squad_v2"), "hub_squad_v2");
+        assert_eq!(column_name("HuggingFaceH4/ifeval", "x"), "hub_ifeval_x");
+    }
+}

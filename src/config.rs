@@ -61,11 +61,16 @@ impl Settings {
         let file = file.map(Path::to_path_buf).or(env_file);
         let defaults = Config::try_from(&Settings::default())
             .map_err(|e| ConfigError::Invalid(format!("built-in defaults: {e}")))?;
-        let known = defaults
+        let mut known = defaults
             .cache
             .clone()
             .into_table()
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        // `config` drops keys whose default is an empty list (`evals.benchmarks`);
+        // they are still keys.
+        if let Ok(serde_json::Value::Object(all)) = serde_json::to_value(Settings::default()) {
+            add_empty_lists(&mut known, &all);
+        }
 
         let mut builder = Config::builder().add_source(defaults);
         let mut origins = Origins::default();
@@ -186,6 +191,32 @@ fn lookup(table: &Map<String, Value>, key: &str) -> bool {
         }
     }
     false
+}
+
+/// Put back the keys whose default is an empty list, which `config` leaves out.
+fn add_empty_lists(
+    known: &mut Map<String, Value>,
+    defaults: &serde_json::Map<String, serde_json::Value>,
+) {
+    for (key, value) in defaults {
+        match value {
+            serde_json::Value::Array(items) if items.is_empty() => {
+                known
+                    .entry(key.clone())
+                    .or_insert_with(|| Value::from(Vec::<Value>::new()));
+            }
+            serde_json::Value::Object(child) => {
+                if let Some(Value {
+                    kind: ValueKind::Table(table),
+                    ..
+                }) = known.get_mut(key)
+                {
+                    add_empty_lists(table, child);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 fn environment() -> Environment {

@@ -107,7 +107,7 @@ async fn fake_hub_to_dataset_and_report_viewed_in_chromium() {
         .iter()
         .map(|s| s["name"].as_str().unwrap())
         .collect();
-    assert_eq!(stages, ["models", "scores", "prepare", "report"]);
+    assert_eq!(stages, ["models", "scores", "evals", "prepare", "report"]);
     assert_eq!(manifest["status"], "complete");
     assert!(day1.join("dataset.parquet").is_file() && day2.join("dataset.parquet").is_file());
 

@@ -262,16 +262,21 @@ async fn spans_and_metrics_reach_a_real_collector_and_feed_the_dashboards() {
     let (run_id, run) = named("hfharvest run")[0];
     assert!(run.parent.is_empty(), "the run is the root span");
     let parent_name = |s: &Span| spans.get(&s.parent).map(|p| p.name.as_str());
-    for stage in ["models", "scores", "prepare", "report", "publish"] {
+    for stage in ["models", "scores", "evals", "prepare", "report", "publish"] {
         let found = named(&format!("stage {stage}"));
         assert_eq!(found.len(), 1, "one span for stage {stage}");
         assert_eq!(&found[0].1.parent, run_id, "stage {stage} under the run");
     }
+    // A span per model in each stage that answers model by model.
     let models = named("model");
-    assert_eq!(models.len(), 12, "a span per model");
-    assert!(models
-        .iter()
-        .all(|(_, s)| parent_name(s) == Some("stage scores")));
+    for stage in ["stage scores", "stage evals"] {
+        let under = models
+            .iter()
+            .filter(|(_, s)| parent_name(s) == Some(stage))
+            .count();
+        assert_eq!(under, 12, "a span per model under {stage}");
+    }
+    assert_eq!(models.len(), 24);
     // model → store call (its checkpoint), and stage → HTTP request, one span per attempt.
     assert!(named("store put")
         .iter()
@@ -425,10 +430,14 @@ async fn traces_keep_the_jobs_spans_whatever_rust_log_says() {
     let spans = spans(&log);
     let count = |name: &str| spans.values().filter(|s| s.name == name).count();
     assert_eq!(count("hfharvest run"), 1);
-    for stage in ["models", "scores", "prepare", "report", "publish"] {
+    for stage in ["models", "scores", "evals", "prepare", "report", "publish"] {
         assert_eq!(count(&format!("stage {stage}")), 1, "stage {stage}");
     }
-    assert_eq!(count("model"), 12, "a span per model");
+    assert_eq!(
+        count("model"),
+        24,
+        "a span per model in scores and in evals"
+    );
     assert!(count("HTTP GET") >= 2, "the HTTP requests");
     // Bars are drawn from spans of their own, which are not part of the trace.
     assert_eq!(count("progress"), 0);

@@ -263,6 +263,7 @@ async fn a_failed_run_says_how_to_resume() {
     .expect("fake Hub starts");
     // The leaderboard's data is not where the settings say: the scores stage fails.
     let cli = Cli::new(&fake)
+        .env("HFHARVEST__LEADERBOARD__DATASETS_API", "formatted")
         .env(
             "HFHARVEST__LEADERBOARD__FORMATTED_URL",
             &format!("{}/no-such-leaderboard", fake.url()),

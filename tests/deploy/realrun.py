@@ -1,0 +1,90 @@
+"""The metrics a real run exports, captured: the job (this repository's binary) runs
+against the fake Hub (`fakehf`'s binary) with its OTLP metrics sent to
+scripts/otlp-to-openmetrics, which writes them as OpenMetrics text with the Prometheus
+names, as a collector with a Prometheus exporter would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _target_dir() -> Path:
+    return Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_port(port: int, within: float) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listened on 127.0.0.1:{port} within {within} s")
+
+
+def capture(workdir: Path) -> Path:
+    """Two runs, a failed one and then a good one, their metrics in one OpenMetrics file."""
+    subprocess.run(
+        ["cargo", "build", "--quiet", "--bin", "hfharvest", "--bin", "fakehf", "--workspace"],
+        cwd=ROOT,
+        check=True,
+    )
+    binaries = _target_dir() / "debug"
+    fake = subprocess.Popen(
+        [str(binaries / "fakehf"), "--models", "300"], stdout=subprocess.PIPE, text=True
+    )
+    receiver = None
+    try:
+        url = fake.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), url
+        port = _free_port()
+        out = workdir / "run.om"
+        receiver = subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "otlp-to-openmetrics"), "--listen", f"127.0.0.1:{port}", "--out", str(out)]
+        )
+        _wait_for_port(port, 30)
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "HF_ENDPOINT": url,
+            "HFHARVEST__LEADERBOARD__FORMATTED_URL": f"{url}/api/leaderboard/formatted",
+            "HFHARVEST__OUTPUT__LOCK_TTL_SECS": "3",
+            "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": f"http://127.0.0.1:{port}/v1/metrics",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "K8S_POD_NAME": "hfharvest-night-pod",
+        }
+        job = [str(binaries / "hfharvest"), "run", "--limit", "60", "--out", str(workdir / "data")]
+        # A night whose browser never comes: the scores stage fails.
+        failed = subprocess.run(
+            job + ["--run-id", "night-failed", "--leaderboard-source", "browser", "--webdriver", "http://127.0.0.1:9"],
+            env={**env, "HFHARVEST__LEADERBOARD__WEBDRIVER_READY_TIMEOUT_SECS": "1"},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert failed.returncode == 1, failed.stderr
+        good = subprocess.run(job + ["--run-id", "night-good"], env=env, capture_output=True, text=True, timeout=300)
+        assert good.returncode == 0, good.stderr
+    finally:
+        if receiver is not None:
+            receiver.send_signal(signal.SIGTERM)
+            receiver.wait(timeout=30)
+        fake.kill()
+        fake.wait()
+    assert out.stat().st_size > 0, "no metrics captured"
+    return out

@@ -7,13 +7,8 @@ use crate::store::{RunStore, StoreError};
 /// Point `latest.json` at this run, listing the files in its folder.
 pub async fn publish(run: &RunStore, manifest: &Manifest) -> Result<(), StoreError> {
     let root = format!("{}/", run.layout().root());
-    let files = run
-        .store()
-        .list(&root)
-        .await?
-        .into_iter()
-        .filter(|k| !k[root.len()..].contains('/'))
-        .collect();
+    // Only the run folder's own files: its checkpoints are in folders below.
+    let files = run.store().list_files(&root).await?;
     let pointer = LatestPointer {
         run_id: manifest.run_id.clone(),
         completed_at: manifest.finished_at.clone().unwrap_or_default(),

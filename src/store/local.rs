@@ -229,6 +229,29 @@ impl Store for LocalStore {
         }
     }
 
+    async fn list_files(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let dir = self.path(prefix.trim_end_matches('/'))?;
+        let prefix = prefix.to_owned();
+        blocking("list", dir.display().to_string(), move || {
+            let mut files = Vec::new();
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(files),
+                Err(e) => return Err(e),
+            };
+            for entry in entries {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if entry.file_type()?.is_file() && !name.starts_with('.') {
+                    files.push(format!("{prefix}{name}"));
+                }
+            }
+            files.sort();
+            Ok(files)
+        })
+        .await
+    }
+
     async fn list_folders(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         let dir = self.path(prefix.trim_end_matches('/'))?;
         let prefix = prefix.to_owned();
@@ -361,6 +384,12 @@ mod tests {
         assert_eq!(store.get("runs/a/x.json").await.unwrap().unwrap(), "2");
         assert_eq!(store.get("runs/a/none").await.unwrap(), None);
         assert_eq!(store.list("runs/a/").await.unwrap(), vec!["runs/a/x.json"]);
+        store
+            .put("runs/a/checkpoints/scores/m.json", Bytes::from_static(b"4"))
+            .await
+            .unwrap();
+        assert_eq!(store.list_files("runs/a/").await.unwrap(), vec!["runs/a/x.json"]);
+        store.delete("runs/a/checkpoints/scores/m.json").await.unwrap();
         assert_eq!(store.list("runs/").await.unwrap().len(), 2);
         let mine = store
             .put_if_absent("lock", Bytes::from_static(b"me"))

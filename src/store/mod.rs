@@ -93,6 +93,16 @@ pub trait Store: Send + Sync + Debug {
     /// All keys under a prefix, sorted.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// The objects directly under `prefix` (which ends with `/`), not those in folders
+    /// below it, sorted: a run's files without its thousands of checkpoints.
+    async fn list_files(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .list(prefix)
+            .await?
+            .into_iter()
+            .filter(|k| k.strip_prefix(prefix).is_some_and(|rest| !rest.contains('/')))
+            .collect())
+    }
     /// The folders directly under `prefix` (which ends with `/`), each with its trailing
     /// `/`, sorted: `runs/` → `runs/a/`, `runs/b/`. One entry per folder, not per object
     /// (S3's common prefixes), so a store with many checkpoints lists quickly.

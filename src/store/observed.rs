@@ -111,6 +111,12 @@ impl Store for Observed {
             .instrument(store_span("delete", key))
             .await
     }
+    async fn list_files(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.inner
+            .list_files(prefix)
+            .instrument(store_span("list", prefix))
+            .await
+    }
     async fn list_folders(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         self.inner
             .list_folders(prefix)

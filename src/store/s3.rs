@@ -394,6 +394,29 @@ impl Store for S3Store {
         Ok(())
     }
 
+    async fn list_files(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let strip = self.object_key("");
+        let mut keys = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(self.object_key(prefix))
+            .delimiter("/")
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.error("listing", prefix, e))?;
+            for object in page.contents() {
+                if let Some(key) = object.key() {
+                    keys.push(key.strip_prefix(&strip).unwrap_or(key).to_owned());
+                }
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
     async fn list_folders(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         let strip = self.object_key("");
         let mut folders = Vec::new();

@@ -318,8 +318,15 @@ async fn list_models(
     let mut count = 0;
     let mut rank = offset;
     while rank < catalogue.len() && count < limit {
+        // Injected bad records come on top of the page's `limit` models (invented).
+        for extra in state.extra_list_items.get(&rank).into_iter().flatten() {
+            if body.len() > 1 {
+                body.push(',');
+            }
+            body.push_str(extra);
+        }
         if matches(rank) {
-            if count > 0 {
+            if body.len() > 1 {
                 body.push(',');
             }
             body.push_str(

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-pub use catalogue::{Catalogue, Odd, ODD_RANKS};
+pub use catalogue::{malformed_items, Catalogue, Odd, ODD_RANKS};
 pub use leaderboard::{Leaderboard, PageMode};
 
 /// `../shared/realdata` next to the workspace, or `HFHARVEST_REALDATA`.
@@ -41,6 +41,10 @@ pub struct FakeConfig {
     /// How long the leaderboard app waits before drawing its table, as the real one
     /// renders after its data arrives.
     pub render_delay: Duration,
+    /// Raw list items served just before the model at each rank (0-based), on top of
+    /// the catalogue: bad records from a Hub stand-in (see [`malformed_items`]).
+    /// Invented: the real Hub has not been seen to list such items.
+    pub extra_list_items: Vec<(usize, serde_json::Value)>,
 }
 
 impl Default for FakeConfig {
@@ -51,6 +55,7 @@ impl Default for FakeConfig {
             odd_models: true,
             realdata: realdata_dir(),
             render_delay: Duration::from_millis(300),
+            extra_list_items: Vec::new(),
         }
     }
 }
@@ -135,6 +140,8 @@ pub(crate) struct State {
     pub latency: Duration,
     pub faults: Mutex<VecDeque<(Route, Fault, usize)>>,
     pub log: RequestLog,
+    /// [`FakeConfig::extra_list_items`], rendered, by rank.
+    pub extra_list_items: HashMap<usize, Vec<String>>,
 }
 
 impl State {
@@ -193,6 +200,13 @@ impl FakeHf {
             rendered: Mutex::new(HashMap::new()),
             faults: Mutex::new(VecDeque::new()),
             log: RequestLog::default(),
+            extra_list_items: config.extra_list_items.iter().fold(
+                HashMap::new(),
+                |mut by_rank: HashMap<usize, Vec<String>>, (rank, item)| {
+                    by_rank.entry(*rank).or_default().push(item.to_string());
+                    by_rank
+                },
+            ),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;

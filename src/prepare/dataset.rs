@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::rules::{LicenseFamily, Relation, SizeClass};
 use super::PrepareError;
 use crate::csvout::{self, CsvReadError};
+use crate::hub::check_read_back;
 use crate::run::artifact::DATASET_CSV;
+use crate::run::{Checked, Quarantined, Stage};
 
 /// How the model's own leaderboard lookup ended, carried through from `leaderboard.csv`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -189,6 +191,12 @@ pub struct QualityReport {
     pub dropped: Vec<QualityIssue>,
     /// Values cleared or corrected in rows that were kept, and why.
     pub fixed: Vec<QualityIssue>,
+    /// Records from outside set aside where they came in, before any join: Hub list
+    /// items and leaderboard rows that are not models, rows of our CSVs that did not
+    /// read back. Each names its source (URL or file), its place there and the check
+    /// it failed.
+    #[serde(default)]
+    pub quarantined: Vec<Quarantined>,
     pub canonical_row_rule: String,
     pub license_mapping: String,
 }
@@ -207,7 +215,13 @@ pub fn write_dataset_csv(rows: &[DatasetRow]) -> Result<Vec<u8>, PrepareError> {
     })
 }
 
-/// Parse a `dataset.csv` body; errors name the key and the row.
-pub fn read_dataset_csv(body: &[u8], key: &str) -> Result<Vec<DatasetRow>, CsvReadError> {
-    csvout::read_rows(body, key)
+/// Parse a `dataset.csv` body for `stage`: a row that does not read, or whose model id
+/// is not one, is set aside with its line; the file fails only when no row reads.
+pub fn read_dataset_csv(
+    body: &[u8],
+    key: &str,
+    stage: Stage,
+) -> Result<Checked<DatasetRow>, CsvReadError> {
+    let read = csvout::read_rows(body, key).usable()?;
+    Ok(check_read_back(read, stage, |r: &DatasetRow| &r.model_id))
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use crate::hub::{read_models_csv, ModelRecord};
 use crate::run::artifact::{MANIFEST_JSON, MODELS_CSV};
-use crate::run::{Manifest, RunId, RunStatus, RUNS_PREFIX};
+use crate::run::{Manifest, RunId, RunStatus, Stage, RUNS_PREFIX};
 use crate::store::{Store, StoreError};
 
 /// The counts we compare against, by normalised model id.
@@ -100,8 +100,11 @@ pub async fn previous_complete_run(
         tracing::warn!(key = %key, "the previous complete run has no models.csv; no deltas");
         return Ok(None);
     };
-    match read_models_csv(&body, &key) {
-        Ok(models) => Ok(Some(PreviousRun::from_models(&previous.run_id, &models))),
+    match read_models_csv(&body, &key, Stage::Prepare) {
+        Ok(models) => Ok(Some(PreviousRun::from_models(
+            &previous.run_id,
+            &models.rows,
+        ))),
         Err(e) => {
             tracing::warn!(error = %e, "the previous run's models.csv is unreadable; no deltas");
             Ok(None)

@@ -10,7 +10,7 @@ use super::history::PreviousRun;
 use super::rules::{self, SizeClass};
 use crate::hub::{ModelRecord, ParametersSource};
 use crate::leaderboard::{LeaderboardRecord, MatchStatus};
-use crate::run::ModelId;
+use crate::run::{ModelId, Quarantined};
 
 pub const CANONICAL_ROW_RULE: &str = "of a model's rows with status found: original weights over adapters; \
 then bfloat16 > float16 > float32 > other > 4-bit; then the latest submission date; then the chat-template run; \
@@ -24,6 +24,8 @@ cc-by-nc*/cc-by-nd*/apple-ascl/qwen = restricted-use; empty/other/unknown/unmapp
 pub struct PrepareInputs<'a> {
     pub run_id: &'a str,
     pub models: &'a [ModelRecord],
+    /// Records set aside before the join, copied into the report as they are.
+    pub quarantined: &'a [Quarantined],
     /// `None` when the run has no `leaderboard.csv`.
     pub leaderboard: Option<&'a [LeaderboardRecord]>,
     pub previous: Option<&'a PreviousRun>,
@@ -324,6 +326,7 @@ pub fn prepare(inputs: &PrepareInputs<'_>) -> Prepared {
         coverage,
         dropped,
         fixed,
+        quarantined: inputs.quarantined.to_vec(),
         canonical_row_rule: CANONICAL_ROW_RULE.into(),
         license_mapping: LICENSE_MAPPING.into(),
     };

@@ -4,6 +4,7 @@ use super::dataset::write_dataset_csv;
 use super::*;
 use crate::hub::{ModelRecord, ParametersSource};
 use crate::leaderboard::{LeaderboardRecord, MatchStatus};
+use crate::run::{Check, Stage};
 
 fn model(rank: u64, id: &str) -> ModelRecord {
     ModelRecord {
@@ -64,6 +65,7 @@ fn run(
     prepare(&PrepareInputs {
         run_id: "r2",
         models,
+        quarantined: &[],
         leaderboard: Some(lb),
         previous,
         as_of: as_of(),
@@ -257,28 +259,62 @@ fn formula_cells_are_neutralised_in_dataset_csv_and_restored_on_read() {
             );
         }
     }
-    let back = read_dataset_csv(csv.as_bytes(), "dataset.csv").unwrap();
-    assert_eq!(back, p.rows);
-    assert_eq!(back[0].license_family, rules::LicenseFamily::Unknown);
+    let back = read_dataset_csv(csv.as_bytes(), "dataset.csv", Stage::Report).unwrap();
+    assert!(back.quarantined.is_empty());
+    assert_eq!(back.rows, p.rows);
+    assert_eq!(back.rows[0].license_family, rules::LicenseFamily::Unknown);
 }
 
 #[test]
-fn leaderboard_csv_errors_name_the_file_and_row() {
+fn leaderboard_csv_rows_that_do_not_read_are_set_aside_with_file_and_line() {
     let mut out = crate::csvout::writer(Vec::new());
     out.serialize(found("org/a", "bfloat16", 12.5)).unwrap();
     out.serialize(found("org/b", "bfloat16", 13.75)).unwrap();
+    out.serialize(found("org/c/d", "bfloat16", 14.0)).unwrap();
     let body = String::from_utf8(out.into_inner().unwrap())
         .unwrap()
         .replace("13.75", "twelve");
+    let read = |body: &str| {
+        read_leaderboard_csv(body.as_bytes(), "runs/x/leaderboard.csv", Stage::Prepare)
+    };
+    let good = read(&body.replace("twelve", "1").replace("org/c/d", "org/c")).unwrap();
+    assert_eq!(good.rows.len(), 3);
+    assert!(good.quarantined.is_empty());
+
+    let checked = read(&body).unwrap();
+    let ids: Vec<&str> = checked.rows.iter().map(|r| r.model_id.as_str()).collect();
+    assert_eq!(ids, ["org/a"]);
+    let q = &checked.quarantined;
+    assert_eq!(q.len(), 2, "{q:?}");
     assert_eq!(
-        read_leaderboard_csv(body.replace("twelve", "1").as_bytes(), "k")
-            .unwrap()
-            .len(),
-        2
+        (
+            q[0].source.as_str(),
+            q[0].position,
+            q[0].id.as_deref(),
+            q[0].check
+        ),
+        (
+            "runs/x/leaderboard.csv",
+            3,
+            Some("org/b"),
+            Check::Unreadable
+        )
     );
-    let err = read_leaderboard_csv(body.as_bytes(), "runs/x/leaderboard.csv").unwrap_err();
     assert!(
-        err.to_string().contains("runs/x/leaderboard.csv row 3"),
+        q[0].detail.contains("twelve") || q[0].detail.contains("float"),
+        "{}",
+        q[0].detail
+    );
+    assert_eq!(
+        (q[1].position, q[1].id.as_deref(), q[1].check),
+        (4, Some("org/c/d"), Check::InvalidId)
+    );
+    assert_eq!(q[1].stage, Stage::Prepare);
+
+    // A file of which not one row reads is not data with a few bad rows.
+    let err = read(&body.replace("12.5", "x").replace("14.0", "x")).unwrap_err();
+    assert!(
+        err.to_string().contains("runs/x/leaderboard.csv row"),
         "{err}"
     );
 }

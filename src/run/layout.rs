@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! runs/<run-id>/models.csv, models.jsonl, leaderboard.csv, dataset.csv, report.html,
-//!              quality.json, manifest.json, checkpoints/<stage>/<encoded model id>.json
+//!              quality.json, quarantine.json, manifest.json, checkpoints/<stage>/<encoded model id>.json
 //! latest.json  (points at the newest run that completed every stage)
 //! lock.json    (held by the run in progress)
 //! ```
@@ -21,6 +21,9 @@ pub mod artifact {
     pub const LEADERBOARD_CSV: &str = "leaderboard.csv";
     pub const DATASET_CSV: &str = "dataset.csv";
     pub const QUALITY_JSON: &str = "quality.json";
+    /// Records from outside that failed their checks, set aside by the stages that met
+    /// them (`run::QuarantineLog`); the prepare stage copies them into `quality.json`.
+    pub const QUARANTINE_JSON: &str = "quarantine.json";
     pub const REPORT_HTML: &str = "report.html";
     pub const MANIFEST_JSON: &str = "manifest.json";
     /// At the output's root: the newest complete run.

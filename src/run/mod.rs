@@ -1,10 +1,11 @@
 //! The run's own types, at the bottom of the layering: model and run ids, credentials,
-//! the stages, the run's layout and artifact names, the manifest, and the error a
-//! setting gives. Everything above may use these; they use nothing of the crate.
+//! the stages, the run's layout and artifact names, the manifest, the records set aside
+//! as invalid (quarantine), and the error a setting gives. Everything above may use these; they use nothing of the crate.
 
 mod ids;
 pub mod layout;
 mod manifest;
+pub mod quarantine;
 mod secret;
 mod setting;
 mod stage;
@@ -12,6 +13,7 @@ mod stage;
 pub use ids::{InvalidModelId, InvalidRunId, ModelId, RunId};
 pub use layout::{artifact, decode_model_key, encode_model_key, RunLayout, RUNS_PREFIX};
 pub use manifest::{LatestPointer, Manifest, RunStatus, StageSummary};
+pub use quarantine::{Check, Checked, QuarantineLog, Quarantined, RecordKind};
 pub use secret::Secret;
 pub use setting::{check_secs, InvalidSetting};
 pub use stage::Stage;

@@ -57,12 +57,41 @@ impl Leaderboard {
             contents.push(contents_row(&item));
             formatted.push(item);
         }
-        Ok(Self {
+        Ok(Self::with_rows(formatted, contents, render_delay))
+    }
+
+    /// As [`Leaderboard::load`], with `extra` rows (in the JSON API's shape) after the
+    /// real ones, in both APIs. Invented: bad rows from a leaderboard stand-in; an item
+    /// that is not an object goes into `/rows` as it is.
+    pub fn load_with(
+        realdata: &Path,
+        render_delay: Duration,
+        extra: &[Value],
+    ) -> anyhow::Result<Self> {
+        let board = Self::load(realdata, render_delay)?;
+        if extra.is_empty() {
+            return Ok(board);
+        }
+        let mut formatted: Vec<Value> = serde_json::from_str(&board.formatted)?;
+        let mut contents = board.contents;
+        for item in extra {
+            contents.push(if item.is_object() {
+                contents_row(item)
+            } else {
+                item.clone()
+            });
+            formatted.push(item.clone());
+        }
+        Ok(Self::with_rows(formatted, contents, render_delay))
+    }
+
+    fn with_rows(formatted: Vec<Value>, contents: Vec<Value>, render_delay: Duration) -> Self {
+        Self {
             data_requests: Default::default(),
             formatted: Arc::from(Value::Array(formatted).to_string()),
             contents,
             page: Mutex::new((PageMode::Normal, render_delay)),
-        })
+        }
     }
 
     pub fn rows(&self) -> usize {
@@ -180,7 +209,8 @@ fn contents_row(item: &Value) -> Value {
             "<a target=\"_blank\" href=\"https://huggingface.co/{name}\" style=\"color: var(--link-text-color); text-decoration: underline;text-decoration-style: dotted;\">{name}</a>"
         )),
     );
-    put("fullname", json!(name));
+    // As the API has it (a string in every real row; an invented bad row's value as is).
+    put("fullname", m["name"].clone());
     put("Model sha", m["sha"].clone());
     put("Average ⬆️", m["average_score"].clone());
     put("Chat Template", m["has_chat_template"].clone());

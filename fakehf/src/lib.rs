@@ -45,6 +45,9 @@ pub struct FakeConfig {
     /// the catalogue: bad records from a Hub stand-in (see [`malformed_items`]).
     /// Invented: the real Hub has not been seen to list such items.
     pub extra_list_items: Vec<(usize, serde_json::Value)>,
+    /// Leaderboard rows (in the JSON API's shape) served after the real ones by both
+    /// leaderboard APIs. Invented, like `extra_list_items`.
+    pub extra_leaderboard_rows: Vec<serde_json::Value>,
 }
 
 impl Default for FakeConfig {
@@ -56,6 +59,7 @@ impl Default for FakeConfig {
             realdata: realdata_dir(),
             render_delay: Duration::from_millis(300),
             extra_list_items: Vec::new(),
+            extra_leaderboard_rows: Vec::new(),
         }
     }
 }
@@ -210,7 +214,11 @@ impl FakeHf {
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
-        let leaderboard = Arc::new(Leaderboard::load(&config.realdata, config.render_delay)?);
+        let leaderboard = Arc::new(Leaderboard::load_with(
+            &config.realdata,
+            config.render_delay,
+            &config.extra_leaderboard_rows,
+        )?);
         let app = hub::router(state.clone()).merge(leaderboard::router(leaderboard.clone()));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {

@@ -10,8 +10,12 @@ mod settings;
 mod source;
 mod stage;
 
+pub use browser::parse_table;
 pub use browser::BrowserError;
-pub use rows::{classify, Lookup, ScoreRow};
+pub use rows::{
+    classify, parse_formatted, parse_rows_page, Lookup, PageFault, ParsedRows, RowFault, RowsPage,
+    ScoreRow,
+};
 pub use settings::{DatasetsApi, LeaderboardSettings, SourceKind};
 pub use source::{ScoreSource, SourceStats};
 pub use stage::{collect_scores, drive, ScoresOutcome};
@@ -32,6 +36,17 @@ pub enum LeaderboardError {
     Http(#[from] HttpError),
     #[error("leaderboard data from {url}: {reason}")]
     BadData { url: String, reason: String },
+    /// The source gave no row that names a model.
+    #[error("leaderboard data from {url}: no usable row ({quarantined} set aside as invalid)")]
+    NoRows { url: String, quarantined: u64 },
+    /// More rows named no model than `leaderboard.max_invalid_ratio` allows.
+    #[error("leaderboard data from {url}: {quarantined} of {seen} rows name no model, more than leaderboard.max_invalid_ratio ({max_ratio}) allows; they are listed in quarantine.json")]
+    TooManyInvalid {
+        url: String,
+        quarantined: u64,
+        seen: u64,
+        max_ratio: f64,
+    },
     #[error("browser: {0}")]
     Browser(#[from] BrowserError),
     #[error(transparent)]
@@ -58,7 +73,10 @@ impl LeaderboardError {
             Self::Store(e) => e.is_retryable(),
             Self::Browser(e) => e.is_retryable(),
             Self::Interrupted | Self::Write { .. } | Self::MissingCheckpoint { .. } => true,
-            Self::BadData { .. } | Self::Read(_) => false,
+            Self::BadData { .. }
+            | Self::NoRows { .. }
+            | Self::TooManyInvalid { .. }
+            | Self::Read(_) => false,
         }
     }
 }

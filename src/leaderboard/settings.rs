@@ -56,6 +56,9 @@ pub struct LeaderboardSettings {
     pub formatted_url: String,
     pub datasets_server_url: String,
     pub dataset: String,
+    /// The share of the datasets source's rows that may name no model (set aside in
+    /// `quarantine.json`) before its data is taken for broken and the stage fails.
+    pub max_invalid_ratio: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +87,7 @@ impl Default for LeaderboardSettings {
             formatted_url: "https://open-llm-leaderboard-open-llm-leaderboard.hf.space/api/leaderboard/formatted".into(),
             datasets_server_url: "https://datasets-server.huggingface.co".into(),
             dataset: "open-llm-leaderboard/contents".into(),
+            max_invalid_ratio: 0.05,
         }
     }
 }
@@ -114,6 +118,12 @@ impl LeaderboardSettings {
             if url::Url::parse(value).is_err() {
                 return bad(key, "must be a URL");
             }
+        }
+        if !(0.0..=1.0).contains(&self.max_invalid_ratio) {
+            return bad("max_invalid_ratio", "must be a number from 0 to 1");
+        }
+        if !(0..=1000).contains(&self.max_session_restarts) {
+            return bad("max_session_restarts", "must be between 0 and 1000");
         }
         if let Some(webdriver) = &self.webdriver {
             if url::Url::parse(webdriver).is_err() {

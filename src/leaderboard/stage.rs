@@ -27,6 +27,8 @@ pub struct ScoresOutcome {
     pub counts: BTreeMap<String, u64>,
     /// Models whose checkpoint an earlier attempt of this run had written.
     pub resumed: u64,
+    /// Leaderboard rows set aside in `quarantine.json` (rows that name no model).
+    pub quarantined: u64,
     pub requests: u64,
     pub session_restarts: u64,
     pub seconds: f64,
@@ -38,6 +40,9 @@ impl ScoresOutcome {
         let mut outcomes = self.counts.clone();
         if self.resumed > 0 {
             outcomes.insert("resumed".into(), self.resumed);
+        }
+        if self.quarantined > 0 {
+            outcomes.insert("quarantined".into(), self.quarantined);
         }
         outcomes
     }
@@ -112,16 +117,22 @@ pub async fn collect_scores(
         SourceKind::Datasets => Box::new(DatasetsSource::new(settings, http)?),
         SourceKind::Browser => Box::new(BrowserSource::new(settings)),
     };
-    let driven = drive(source.as_ref(), run, Stage::Scores, models, cancel).await?;
+    let driven = drive(source.as_ref(), run, Stage::Scores, models, cancel).await;
+    // What the source set aside is kept whether or not it could go on.
+    let quarantined = run
+        .save_quarantine(Stage::Scores, source.quarantined(), false)
+        .await?;
+    let driven = driven?;
     let counts = assemble(run, models, &driven.checkpoints).await?;
     let outcome = ScoresOutcome {
         counts,
+        quarantined,
         resumed: driven.resumed,
         requests: driven.stats.requests,
         session_restarts: driven.stats.session_restarts,
         seconds: started.elapsed().as_secs_f64(),
     };
-    tracing::info!(counts = ?outcome.counts, resumed = outcome.resumed, seconds = outcome.seconds, "scores stage done");
+    tracing::info!(counts = ?outcome.counts, resumed = outcome.resumed, quarantined = outcome.quarantined, seconds = outcome.seconds, "scores stage done");
     Ok(outcome)
 }
 

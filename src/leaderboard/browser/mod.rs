@@ -12,6 +12,9 @@ mod page;
 mod pool;
 mod table;
 
+pub use table::parse_table;
+
+use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -19,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::source::{ScoreSource, SourceStats};
 use super::{LeaderboardError, LeaderboardSettings, Lookup};
-use crate::run::ModelId;
+use crate::run::{ModelId, Quarantined};
 use crate::store::CheckpointSink;
 
 /// Why the browser source could not go on.
@@ -64,12 +67,14 @@ impl BrowserError {
 /// Looks models up in the leaderboard page with real browsers.
 pub struct BrowserSource {
     settings: LeaderboardSettings,
+    quarantined: Mutex<Vec<Quarantined>>,
 }
 
 impl BrowserSource {
     pub fn new(settings: &LeaderboardSettings) -> Self {
         Self {
             settings: settings.clone(),
+            quarantined: Mutex::new(Vec::new()),
         }
     }
 }
@@ -83,6 +88,10 @@ impl ScoreSource for BrowserSource {
         "browser"
     }
 
+    fn quarantined(&self) -> Vec<Quarantined> {
+        std::mem::take(&mut *self.quarantined.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
     async fn answer(
         &self,
         models: &[ModelId],
@@ -91,7 +100,15 @@ impl ScoreSource for BrowserSource {
     ) -> Result<SourceStats, LeaderboardError> {
         let endpoint = driver::WebDriverEndpoint::resolve(&self.settings).await?;
         tracing::info!(webdriver = %endpoint.url, local = endpoint.is_local(), sessions = self.settings.browser_sessions, "browser source");
-        let result = pool::look_up_all(&self.settings, &endpoint, models, sink, cancel).await;
+        let result = pool::look_up_all(
+            &self.settings,
+            &endpoint,
+            models,
+            sink,
+            &self.quarantined,
+            cancel,
+        )
+        .await;
         endpoint.shutdown().await;
         let session_restarts = result?;
         Ok(SourceStats {

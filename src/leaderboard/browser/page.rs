@@ -10,9 +10,10 @@ use url::Url;
 
 use super::driver::Session;
 use super::table::parse_table;
-use crate::leaderboard::rows::{classify, Lookup, ScoreRow};
+use crate::http::redact;
+use crate::leaderboard::rows::{classify, Lookup, ParsedRows};
 use crate::leaderboard::LeaderboardSettings;
-use crate::run::ModelId;
+use crate::run::{ModelId, Quarantined};
 
 const POLL: Duration = Duration::from_millis(50);
 const SET_SEARCH_BOX: &str = r#"
@@ -53,19 +54,37 @@ fn session_failure(what: &str, e: WebDriverError) -> Failure {
 }
 
 /// Open the page filtered to one model, wait for the frame and the table, and read it.
+/// Rows of the table that name no model are returned apart, set aside.
 pub(super) async fn lookup(
     session: &mut Session,
     settings: &LeaderboardSettings,
     model: &ModelId,
-) -> Result<Lookup, Failure> {
+) -> Result<(Lookup, Vec<Quarantined>), Failure> {
     let wait = Duration::from_secs_f64(settings.page_timeout_secs);
     let shown = session.shown.take();
-    let rows = match search_in_app(session, settings, model, shown, wait).await? {
-        Some(rows) => rows,
+    let parsed = match search_in_app(session, settings, model, shown, wait).await? {
+        Some(parsed) => parsed,
         None => load_page(&session.driver, settings, model, wait).await?,
     };
+    let source =
+        search_url(settings, model).map_or_else(|_| settings.page_url.clone(), |u| redact(&u));
+    let quarantined = parsed
+        .refused
+        .iter()
+        .map(|(position, fault)| fault.quarantined(&source, *position))
+        .collect();
+    let rows = parsed.rows;
     session.shown = Some(rows.iter().map(|r| r.name.to_lowercase()).collect());
-    Ok(classify(model, rows))
+    Ok((classify(model, rows), quarantined))
+}
+
+/// The page with the search for one model in its URL.
+fn search_url(settings: &LeaderboardSettings, model: &ModelId) -> Result<Url, Failure> {
+    let mut url =
+        Url::parse(&settings.page_url).map_err(|e| Failure::Page(format!("page_url: {e}")))?;
+    url.query_pairs_mut()
+        .append_pair(&settings.search_param, model.as_str());
+    Ok(url)
 }
 
 /// Search the app already on screen by typing into its search box: no page load and no
@@ -77,7 +96,7 @@ async fn search_in_app(
     model: &ModelId,
     shown: Option<Vec<String>>,
     wait: Duration,
-) -> Result<Option<Vec<ScoreRow>>, Failure> {
+) -> Result<Option<ParsedRows>, Failure> {
     let Some(shown) = shown else {
         return Ok(None);
     };
@@ -128,11 +147,8 @@ async fn load_page(
     settings: &LeaderboardSettings,
     model: &ModelId,
     wait: Duration,
-) -> Result<Vec<ScoreRow>, Failure> {
-    let mut url =
-        Url::parse(&settings.page_url).map_err(|e| Failure::Page(format!("page_url: {e}")))?;
-    url.query_pairs_mut()
-        .append_pair(&settings.search_param, model.as_str());
+) -> Result<ParsedRows, Failure> {
+    let url = search_url(settings, model)?;
     driver
         .goto(url.as_str())
         .await
@@ -180,7 +196,7 @@ async fn wait_for_filtered_rows(
     settings: &LeaderboardSettings,
     model: &ModelId,
     wait: Duration,
-) -> Result<Vec<ScoreRow>, Failure> {
+) -> Result<ParsedRows, Failure> {
     let wanted = model.normalized();
     let deadline = tokio::time::Instant::now() + wait;
     loop {
@@ -188,13 +204,14 @@ async fn wait_for_filtered_rows(
             .source()
             .await
             .map_err(|e| session_failure("reading the page", e))?;
-        let rows = parse_table(&html, &settings.table_selector).map_err(Failure::Page)?;
+        let parsed = parse_table(&html, &settings.table_selector).map_err(Failure::Page)?;
+        let rows = &parsed.rows;
         let unfiltered = rows
             .iter()
             .filter(|r| !r.name.to_lowercase().contains(&wanted))
             .count();
         if unfiltered == 0 {
-            return Ok(rows);
+            return Ok(parsed);
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(Failure::Page(format!(

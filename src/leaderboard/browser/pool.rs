@@ -13,7 +13,7 @@ use super::driver::{Session, WebDriverEndpoint};
 use super::page::{lookup, Failure};
 use super::BrowserError;
 use crate::leaderboard::{LeaderboardError, LeaderboardSettings, Lookup};
-use crate::run::ModelId;
+use crate::run::{ModelId, Quarantined};
 use crate::store::CheckpointSink;
 
 /// Look `models` up with K sessions, handing each answer to the sink; returns how many
@@ -23,6 +23,7 @@ pub(super) async fn look_up_all(
     endpoint: &WebDriverEndpoint,
     models: &[ModelId],
     sink: &CheckpointSink<Lookup>,
+    quarantine: &Mutex<Vec<Quarantined>>,
     cancel: &CancellationToken,
 ) -> Result<u64, LeaderboardError> {
     let queue = Arc::new(Mutex::new(models.iter().cloned().collect::<VecDeque<_>>()));
@@ -33,6 +34,7 @@ pub(super) async fn look_up_all(
             endpoint,
             queue: queue.clone(),
             sink,
+            quarantine,
             cancel,
             restarts: restarts.clone(),
         }
@@ -48,6 +50,8 @@ struct Worker<'a> {
     endpoint: &'a WebDriverEndpoint,
     queue: Arc<Mutex<VecDeque<ModelId>>>,
     sink: &'a CheckpointSink<Lookup>,
+    /// Table rows that name no model, from every worker.
+    quarantine: &'a Mutex<Vec<Quarantined>>,
     cancel: &'a CancellationToken,
     restarts: Arc<AtomicU64>,
 }
@@ -110,7 +114,13 @@ impl Worker<'_> {
                 _ = self.cancel.cancelled() => return Err(LeaderboardError::Interrupted),
             };
             let reason = match attempt {
-                Ok(Ok(lookup)) => break lookup,
+                Ok(Ok((lookup, quarantined))) => {
+                    self.quarantine
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .extend(quarantined);
+                    break lookup;
+                }
                 Ok(Err(Failure::Page(reason))) => break Lookup::error(reason),
                 Ok(Err(Failure::Session(reason))) => reason,
                 Err(_) => format!("no answer within {budget:?}"),

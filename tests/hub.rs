@@ -479,3 +479,155 @@ async fn too_many_bad_records_fail_the_run_and_say_so() {
     ran.assert_ok();
     assert_eq!(models_csv(&cli, "tolerant").len(), 40);
 }
+
+/// A 429 with these headers (the body as the Hub sends it).
+fn throttled(headers: &[(&str, &str)]) -> Fault {
+    Fault::Status {
+        status: 429,
+        headers: headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_wait_headers_never_panic_and_long_waits_are_capped() {
+    let fake = start_fake(30).await;
+    // Pages of 2, so a window spent on the first page holds up the second.
+    let cli = Cli::new(&fake)
+        .env("HFHARVEST__HUB__PAGE_SIZE", "2")
+        .env("HFHARVEST__HTTP__BACKOFF_INITIAL_MS", "50")
+        .env("HFHARVEST__HTTP__MAX_SERVER_WAIT_SECS", "1");
+    let u64_max = u64::MAX.to_string();
+    let far_future = "Fri, 31 Dec 9999 23:59:59 GMT";
+    let cases: Vec<(&str, Fault, bool)> = vec![
+        (
+            "Retry-After: 1e20",
+            throttled(&[("Retry-After", "1e20")]),
+            true,
+        ),
+        (
+            "Retry-After: -5",
+            throttled(&[("Retry-After", "-5")]),
+            false,
+        ),
+        (
+            "Retry-After: a date far in the future",
+            throttled(&[("Retry-After", far_future)]),
+            true,
+        ),
+        (
+            "Retry-After: 99999999999999999999999 (past u64)",
+            throttled(&[("Retry-After", "99999999999999999999999")]),
+            true,
+        ),
+        (
+            "RateLimit t=u64::MAX on a 429",
+            throttled(&[("RateLimit", &format!("\"api\";r=0;t={u64_max}"))]),
+            true,
+        ),
+        (
+            "RateLimit t=u64::MAX on a 200 (a spent window)",
+            Fault::Headers(vec![(
+                "RateLimit".into(),
+                format!("\"api\";r=0;t={u64_max}"),
+            )]),
+            true,
+        ),
+    ];
+    for (i, (what, fault, capped)) in cases.into_iter().enumerate() {
+        fake.inject(Route::List, fault, 1);
+        let run_id = format!("wait{i}");
+        let ran = cli
+            .run(&["models", "--limit", "5", "--run-id", &run_id])
+            .await;
+        let err = ran.stderr();
+        assert!(!err.contains("panicked"), "{what}: {err}");
+        assert_eq!(ran.code(), 0, "{what}: {err}");
+        assert_eq!(models_csv(&cli, &run_id).len(), 5, "{what}");
+        assert!(
+            ran.elapsed < Duration::from_secs(20),
+            "{what}: waited {:?}",
+            ran.elapsed
+        );
+        assert_eq!(
+            err.contains("http.max_server_wait_secs"),
+            capped,
+            "{what}: a capped wait says so: {err}"
+        );
+        if capped {
+            assert!(
+                ran.elapsed >= Duration::from_secs(1),
+                "{what}: {:?}",
+                ran.elapsed
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn non_finite_negative_and_huge_settings_exit_2_naming_the_key() {
+    let fake = start_fake(5).await;
+    const SECS: [&str; 14] = [
+        "output.lock_ttl_secs",
+        "http.timeout_secs",
+        "http.connect_timeout_secs",
+        "http.retry_budget_secs",
+        "http.max_server_wait_secs",
+        "http.backoff_initial_ms",
+        "http.backoff_max_ms",
+        "hub.max_invalid_ratio",
+        "leaderboard.webdriver_ready_timeout_secs",
+        "leaderboard.page_timeout_secs",
+        "leaderboard.max_invalid_ratio",
+        "s3.operation_timeout_secs",
+        "s3.connect_timeout_secs",
+        "telemetry.shutdown_timeout_secs",
+    ];
+    let env_name = |key: &str| format!("HFHARVEST__{}", key.to_uppercase().replace('.', "__"));
+    for key in SECS {
+        for value in ["inf", "NaN", "-inf", "-1", "1e300", "10000000000000"] {
+            let ran = Cli::new(&fake)
+                .env(&env_name(key), value)
+                .run(&["--dry-run", "models"])
+                .await;
+            let err = ran.stderr();
+            assert_eq!(ran.code(), 2, "{key}={value}: {err}");
+            assert!(err.contains(key), "{key}={value} names the key: {err}");
+            assert!(!err.contains("panicked"), "{key}={value}: {err}");
+        }
+    }
+    // The same from a file: TOML spells them inf, nan, -inf.
+    let cli = Cli::new(&fake);
+    let file = cli.workdir.path().join("odd.toml");
+    for (section, key, value) in [
+        ("s3", "operation_timeout_secs", "inf"),
+        ("http", "timeout_secs", "nan"),
+        ("http", "max_server_wait_secs", "-inf"),
+        ("leaderboard", "page_timeout_secs", "1e308"),
+        ("telemetry", "shutdown_timeout_secs", "nan"),
+        ("http", "backoff_max_ms", "9223372036854775807"),
+        ("hub", "limit", "0"),
+        ("hub", "detail_concurrency", "1000000"),
+        ("http", "max_attempts", "4294967295"),
+    ] {
+        std::fs::write(&file, format!("[{section}]\n{key} = {value}\n")).unwrap();
+        let ran = cli
+            .run(&["--config", file.to_str().unwrap(), "--dry-run", "models"])
+            .await;
+        let err = ran.stderr();
+        assert_eq!(ran.code(), 2, "{section}.{key} = {value}: {err}");
+        assert!(err.contains(&format!("{section}.{key}")), "{err}");
+        assert!(err.contains("odd.toml"), "names the file: {err}");
+    }
+    // A backoff that starts above its own cap is refused too.
+    let ran = Cli::new(&fake)
+        .env("HFHARVEST__HTTP__BACKOFF_INITIAL_MS", "5000")
+        .env("HFHARVEST__HTTP__BACKOFF_MAX_MS", "100")
+        .run(&["--dry-run", "models"])
+        .await;
+    assert_eq!(ran.code(), 2, "{}", ran.stderr());
+    assert!(ran.stderr().contains("http.backoff_initial_ms"));
+    assert_eq!(fake.requests().total(), 0, "nothing ran");
+}

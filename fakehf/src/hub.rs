@@ -171,6 +171,18 @@ async fn serve(state: &State, route: Route, headers: HeaderMap, text: String) ->
             tokio::time::sleep(d).await;
             json_response(headers, text)
         }
+        Some(Fault::Headers(extra)) => {
+            let mut response = json_response(headers, text);
+            for (k, v) in extra {
+                if let (Ok(name), Ok(value)) = (
+                    axum::http::HeaderName::try_from(k.as_str()),
+                    HeaderValue::from_str(&v),
+                ) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+            response
+        }
         None => json_response(headers, text),
     }
 }

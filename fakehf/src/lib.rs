@@ -86,6 +86,8 @@ pub enum Fault {
     Body(String),
     /// Serve normally after this extra delay.
     Slow(Duration),
+    /// Serve normally, with these headers set (they replace the usual `RateLimit`).
+    Headers(Vec<(String, String)>),
 }
 
 impl Fault {

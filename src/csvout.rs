@@ -11,19 +11,29 @@ const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// Prefix a text cell that a spreadsheet would execute with `'`, which the
 /// spreadsheet shows as text. Only text cells go through this: a negative number is data.
+/// A text that already begins with `'` and then a trigger (or another `'`) is prefixed
+/// too, so that [`restore`] gives back exactly what was written.
 pub fn neutralize(cell: &str) -> Cow<'_, str> {
-    match cell.chars().next() {
-        Some(c) if FORMULA_TRIGGERS.contains(&c) => Cow::Owned(format!("'{cell}")),
-        _ => Cow::Borrowed(cell),
+    if cell.starts_with(FORMULA_TRIGGERS) || is_prefixed(cell) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
     }
 }
 
 /// The inverse of [`neutralize`], for stages that read our own CSVs back.
 pub fn restore(cell: &str) -> &str {
-    match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(FORMULA_TRIGGERS) => rest,
-        _ => cell,
+    if is_prefixed(cell) {
+        &cell[1..]
+    } else {
+        cell
     }
+}
+
+/// `'` followed by a trigger or another `'`: what [`neutralize`] makes of a cell.
+fn is_prefixed(cell: &str) -> bool {
+    cell.strip_prefix('\'')
+        .is_some_and(|rest| rest.starts_with(FORMULA_TRIGGERS) || rest.starts_with('\''))
 }
 
 /// A text cell that is neutralised when serialised.
@@ -231,6 +241,17 @@ mod tests {
         }
         assert_eq!(neutralize("apache-2.0"), "apache-2.0");
         assert_eq!(restore("'quoted"), "'quoted");
+    }
+
+    #[test]
+    fn every_text_reads_back_as_written() {
+        // A text that already began with ' and a trigger lost its ' on the way back.
+        for cell in [
+            "'=x", "''", "'''=", "'", "'quoted", "''x", "'-1", "=x", "", "plain",
+        ] {
+            assert_eq!(restore(&neutralize(cell)), cell, "{cell:?}");
+        }
+        assert_eq!(neutralize("'=x"), "''=x");
     }
 
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]

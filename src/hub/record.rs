@@ -34,7 +34,9 @@ pub struct ModelRecord {
     pub downloads_all_time: Option<u64>,
     pub likes: Option<u64>,
     pub trending_score: Option<f64>,
+    #[serde(with = "crate::csvout::text")]
     pub created_at: String,
+    #[serde(with = "crate::csvout::text")]
     pub last_modified: String,
     pub parameters: Option<u64>,
     pub parameters_source: ParametersSource,
@@ -49,13 +51,16 @@ pub struct ModelRecord {
     #[serde(with = "crate::csvout::text")]
     pub base_models: String,
     /// finetune | quantized | adapter | merge, or empty for a base model.
+    #[serde(with = "crate::csvout::text")]
     pub base_model_relation: String,
     /// false | auto | manual
+    #[serde(with = "crate::csvout::text")]
     pub gated: String,
     #[serde(with = "crate::csvout::text")]
     pub languages: String,
     #[serde(with = "crate::csvout::text")]
     pub tags: String,
+    #[serde(with = "crate::csvout::text")]
     pub sha: String,
 }
 

@@ -126,6 +126,7 @@ pub struct LeaderboardRecord {
     pub model_id: String,
     pub status: Option<MatchStatus>,
     /// browser | datasets
+    #[serde(with = "crate::csvout::text")]
     pub source: String,
     /// The leaderboard's row key (`<name>_<precision>_<sha>_<chat template>`).
     #[serde(with = "crate::csvout::text")]
@@ -133,9 +134,11 @@ pub struct LeaderboardRecord {
     /// The model name on the matched row (or what was seen, for a mismatch).
     #[serde(with = "crate::csvout::text")]
     pub matched_name: String,
+    #[serde(with = "crate::csvout::text")]
     pub precision: String,
     #[serde(with = "crate::csvout::text")]
     pub model_type: String,
+    #[serde(with = "crate::csvout::text")]
     pub weight_type: String,
     #[serde(with = "crate::csvout::text")]
     pub architecture: String,
@@ -150,6 +153,7 @@ pub struct LeaderboardRecord {
     pub params_b: Option<f64>,
     #[serde(with = "crate::csvout::text")]
     pub hub_license: String,
+    #[serde(with = "crate::csvout::text")]
     pub submission_date: String,
     #[serde(with = "crate::csvout::text")]
     pub base_model: String,

@@ -93,11 +93,13 @@ pub struct DatasetRow {
     pub license_family: LicenseFamily,
     pub parameters_b: Option<f64>,
     /// safetensors | name | leaderboard | none
+    #[serde(with = "csvout::text")]
     pub parameters_source: String,
     pub size_class: Option<SizeClass>,
     pub relation: Relation,
     #[serde(with = "csvout::text")]
     pub base_model: String,
+    #[serde(with = "csvout::text")]
     pub created_at: String,
     pub age_days: Option<i64>,
     pub downloads: Option<u64>,
@@ -116,6 +118,7 @@ pub struct DatasetRow {
     pub canonical_eval: String,
     /// How many leaderboard rows the model (or its base, when inherited) had.
     pub leaderboard_rows: u32,
+    #[serde(with = "csvout::text")]
     pub precision: String,
     pub average: Option<f64>,
     pub ifeval: Option<f64>,

@@ -318,3 +318,80 @@ fn leaderboard_csv_rows_that_do_not_read_are_set_aside_with_file_and_line() {
         "{err}"
     );
 }
+
+/// `scripts/fuzz-corpus` writes seed CSVs with the headers in `fuzz/csv-headers.json`;
+/// they must be ours, or the seeds would only ever test a header mismatch.
+#[test]
+fn the_fuzz_seed_headers_are_our_csv_headers() {
+    fn header<T: serde::Serialize>(row: &T) -> Vec<String> {
+        let mut out = crate::csvout::writer(Vec::new());
+        out.serialize(row).unwrap();
+        let body = String::from_utf8(out.into_inner().unwrap()).unwrap();
+        body.lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .map(str::to_owned)
+            .collect()
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/csv-headers.json");
+    let seeds: std::collections::HashMap<String, Vec<String>> =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let p = run(&[model(1, "org/a")], &[], None);
+    assert_eq!(seeds["models.csv"], header(&model(1, "org/a")));
+    assert_eq!(
+        seeds["leaderboard.csv"],
+        header(&LeaderboardRecord::default())
+    );
+    assert_eq!(seeds["dataset.csv"], header(&p.rows[0]));
+}
+
+/// Found by the csv_models fuzz target (crash-35a74fda…): a `created_at` of
+/// `-042209-13` went into dataset.csv as it was, a cell a spreadsheet would run, because
+/// only some text columns were neutralised. Every text column is now, in every CSV.
+#[test]
+fn every_text_column_is_neutralised_and_reads_back() {
+    let mut m = model(1, "org/a");
+    m.created_at = "-042209-13".into();
+    m.last_modified = "=1+1".into();
+    m.gated = "@SUM(A1)".into();
+    m.sha = "+cmd".into();
+    m.base_model_relation = "'=quoted".into();
+    let lb = LeaderboardRecord {
+        model_id: "org/a".into(),
+        status: Some(MatchStatus::Found),
+        source: "=src".into(),
+        precision: "-p".into(),
+        weight_type: "@w".into(),
+        submission_date: "\td".into(),
+        eval_name: "e".into(),
+        ..LeaderboardRecord::default()
+    };
+    let p = run(std::slice::from_ref(&m), std::slice::from_ref(&lb), None);
+    let dataset = write_dataset_csv(&p.rows).unwrap();
+    let mut models = crate::csvout::writer(Vec::new());
+    models.serialize(&m).unwrap();
+    let models = models.into_inner().unwrap();
+    let mut board = crate::csvout::writer(Vec::new());
+    board.serialize(&lb).unwrap();
+    let board = board.into_inner().unwrap();
+    for body in [&dataset, &models, &board] {
+        let mut raw = csv::Reader::from_reader(body.as_slice());
+        for record in raw.records() {
+            for cell in record.unwrap().iter() {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{cell:?}"
+                );
+            }
+        }
+    }
+    let back = read_models_csv(&models, "m", Stage::Prepare).unwrap().rows;
+    assert_eq!(back, [m]);
+    let back = read_leaderboard_csv(&board, "l", Stage::Prepare)
+        .unwrap()
+        .rows;
+    assert_eq!(back, [lb]);
+    let back = read_dataset_csv(&dataset, "d", Stage::Report).unwrap().rows;
+    assert_eq!(back, p.rows);
+}

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use fakehf::{FakeConfig, FakeHf};
 use hfharvest::http::HttpSettings;
-use hfharvest::hub::{DetailMode, HubClient, HubSettings};
+use hfharvest::hub::{DetailMode, Harvested, HubClient, HubSettings};
 
 const LATENCY: Duration = Duration::from_millis(50);
 const PAGE: u64 = 1000;
@@ -39,8 +39,10 @@ async fn harvest(fake: &FakeHf, n: u64, detail: DetailMode, concurrency: usize) 
     let started = Instant::now();
     let mut models = 0;
     client
-        .harvest(n, |_, _| {
-            models += 1;
+        .harvest(n, |harvested| {
+            if matches!(harvested, Harvested::Model(..)) {
+                models += 1;
+            }
             Ok(())
         })
         .await

@@ -352,7 +352,9 @@ fn models_from_args(args: &[String]) -> Result<Vec<ModelId>, Error> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::usage(format!("reading models from {arg}"), e.to_string()))?;
         if arg.ends_with(".csv") {
-            let records = crate::hub::read_models_csv(text.as_bytes(), arg)
+            // Ids named on the command line are all wanted: a bad row is an error here.
+            let records = crate::csvout::read_rows::<crate::hub::ModelRecord>(text.as_bytes(), arg)
+                .strict()
                 .map_err(|e| Error::usage(format!("reading models from {arg}"), e.to_string()))?;
             for r in records {
                 out.push(ModelId::parse(&r.model_id).map_err(|e| {

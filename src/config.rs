@@ -59,6 +59,34 @@ impl Settings {
     pub fn load(file: Option<&Path>, overrides: Vec<Override>) -> Result<Self, ConfigError> {
         let env_file = std::env::var_os(CONFIG_FILE_ENV).map(PathBuf::from);
         let file = file.map(Path::to_path_buf).or(env_file);
+        let layer = match file {
+            Some(path) if !path.is_file() => {
+                return Err(ConfigError::File {
+                    path,
+                    message: "no such file".into(),
+                })
+            }
+            // A path source (not a string) makes `config` name the file in type errors.
+            Some(path) => Some(FileLayer {
+                source: Box::new(File::from(path.as_path()).format(FileFormat::Toml)),
+                path,
+            }),
+            None => None,
+        };
+        Self::load_layers(layer, overrides)
+    }
+
+    /// Settings from TOML text in place of the file layer, with the same checks (the
+    /// environment still applies); `origin` names it in errors. For tests and fuzzing.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        let layer = FileLayer {
+            source: Box::new(File::from_str(text, FileFormat::Toml)),
+            path: PathBuf::from(origin),
+        };
+        Self::load_layers(Some(layer), Vec::new())
+    }
+
+    fn load_layers(file: Option<FileLayer>, overrides: Vec<Override>) -> Result<Self, ConfigError> {
         let defaults = Config::try_from(&Settings::default())
             .map_err(|e| ConfigError::Invalid(format!("built-in defaults: {e}")))?;
         let mut known = defaults
@@ -74,23 +102,17 @@ impl Settings {
 
         let mut builder = Config::builder().add_source(defaults);
         let mut origins = Origins::default();
-        if let Some(path) = &file {
-            if !path.is_file() {
-                return Err(ConfigError::File {
-                    path: path.clone(),
-                    message: "no such file".into(),
-                });
-            }
-            // A path source (not a string) makes `config` name the file in type errors.
-            let source = File::from(path.as_path()).format(FileFormat::Toml);
+        let file = file.map(|FileLayer { source, path }| (source, path));
+        if let Some((source, path)) = &file {
             let table = source.collect().map_err(|e| ConfigError::File {
                 path: path.clone(),
                 message: e.to_string(),
             })?;
             check_known_keys(&known, &table, "", &path.display().to_string())?;
             origins.file = Some((path.display().to_string(), table));
-            builder = builder.add_source(source);
+            builder = builder.add_source(vec![source.clone_into_box()]);
         }
+        let file = file.map(|(_, path)| path);
         let env = environment();
         let env_table = env
             .collect()
@@ -141,6 +163,12 @@ impl Settings {
         let hash = Sha256::digest(&json);
         hash.iter().take(12).map(|b| format!("{b:02x}")).collect()
     }
+}
+
+/// The file layer: its source, and the path that names it.
+struct FileLayer {
+    source: Box<dyn Source + Send + Sync>,
+    path: PathBuf,
 }
 
 /// Which layer set which key, to say where a refused value came from.
@@ -281,5 +309,32 @@ fn describe_origin(error: config::ConfigError, file: Option<&Path>) -> String {
             )
         }
         _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_text_goes_through_the_same_checks_as_a_file() {
+        let example = include_str!("../hfharvest.example.toml");
+        assert_eq!(
+            Settings::from_toml(example, "example.toml")
+                .unwrap()
+                .hub
+                .limit,
+            100
+        );
+        let err = Settings::from_toml("[http]\ntimeout_secs = nan\n", "x.toml").unwrap_err();
+        assert!(err.to_string().contains("`http.timeout_secs`"), "{err}");
+        assert!(err.to_string().contains("x.toml"), "{err}");
+        let err = Settings::from_toml("[hub]\nlimt = 1\n", "x.toml").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("unknown config key `hub.limt` in x.toml"),
+            "{err}"
+        );
+        assert!(Settings::from_toml("[hub", "x.toml").is_err());
     }
 }

@@ -11,19 +11,29 @@ const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// Prefix a text cell that a spreadsheet would execute with `'`, which the
 /// spreadsheet shows as text. Only text cells go through this: a negative number is data.
+/// A text that already begins with `'` and then a trigger (or another `'`) is prefixed
+/// too, so that [`restore`] gives back exactly what was written.
 pub fn neutralize(cell: &str) -> Cow<'_, str> {
-    match cell.chars().next() {
-        Some(c) if FORMULA_TRIGGERS.contains(&c) => Cow::Owned(format!("'{cell}")),
-        _ => Cow::Borrowed(cell),
+    if cell.starts_with(FORMULA_TRIGGERS) || is_prefixed(cell) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
     }
 }
 
 /// The inverse of [`neutralize`], for stages that read our own CSVs back.
 pub fn restore(cell: &str) -> &str {
-    match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(FORMULA_TRIGGERS) => rest,
-        _ => cell,
+    if is_prefixed(cell) {
+        &cell[1..]
+    } else {
+        cell
     }
+}
+
+/// `'` followed by a trigger or another `'`: what [`neutralize`] makes of a cell.
+fn is_prefixed(cell: &str) -> bool {
+    cell.strip_prefix('\'')
+        .is_some_and(|rest| rest.starts_with(FORMULA_TRIGGERS) || rest.starts_with('\''))
 }
 
 /// A text cell that is neutralised when serialised.
@@ -110,24 +120,154 @@ pub fn write_with_extra<T: Serialize>(
 #[error("{key} row {row}: {message}")]
 pub struct CsvReadError {
     pub key: String,
-    /// The 1-based line of the row, the header being line 1.
+    /// The 1-based line where the row starts, the header being line 1.
     pub row: u64,
     pub message: String,
 }
 
-/// Read every row of one of our CSVs; the first bad row is an error naming it.
-pub fn read_rows<T: DeserializeOwned>(body: &[u8], key: &str) -> Result<Vec<T>, CsvReadError> {
-    csv::Reader::from_reader(body)
-        .deserialize()
-        .enumerate()
-        .map(|(i, row)| {
-            row.map_err(|e| CsvReadError {
-                key: key.to_owned(),
-                row: i as u64 + 2,
+/// A row of one of our CSVs that did not read as its record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRow {
+    /// The 1-based line where the row starts, the header being line 1.
+    pub line: u64,
+    /// The row's `model_id` cell, when the file has that column and the row that cell.
+    pub model_id: Option<String>,
+    pub message: String,
+}
+
+/// A CSV of ours read back: the rows that read, and the ones that did not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadBack<T> {
+    pub key: String,
+    pub rows: Vec<T>,
+    /// The line where each of `rows` starts.
+    pub lines: Vec<u64>,
+    pub bad: Vec<BadRow>,
+}
+
+impl<T> ReadBack<T> {
+    /// The rows, or an error naming the first bad row when not one row read: a file
+    /// with nothing usable in it is not data with a few bad records.
+    pub fn usable(self) -> Result<Self, CsvReadError> {
+        match self.bad.first() {
+            Some(first) if self.rows.is_empty() => Err(CsvReadError {
+                key: self.key.clone(),
+                row: first.line,
+                message: first.message.clone(),
+            }),
+            _ => Ok(self),
+        }
+    }
+
+    /// The rows, or an error naming the first bad row if there is one.
+    pub fn strict(self) -> Result<Vec<T>, CsvReadError> {
+        match self.bad.first() {
+            Some(first) => Err(CsvReadError {
+                key: self.key,
+                row: first.line,
+                message: first.message.clone(),
+            }),
+            None => Ok(self.rows),
+        }
+    }
+}
+
+/// Read every row of one of our CSVs. A row that does not read is set aside in
+/// [`ReadBack::bad`] with its line, and the others are read on.
+pub fn read_rows<T: DeserializeOwned>(body: &[u8], key: &str) -> ReadBack<T> {
+    let mut reader = csv::Reader::from_reader(body);
+    let mut out = ReadBack {
+        key: key.to_owned(),
+        rows: Vec::new(),
+        lines: Vec::new(),
+        bad: Vec::new(),
+    };
+    let headers = match reader.byte_headers() {
+        Ok(headers) => headers.clone(),
+        Err(e) => {
+            out.bad.push(BadRow {
+                line: 1,
+                model_id: None,
+                message: format!("header: {e}"),
+            });
+            return out;
+        }
+    };
+    let id_column = headers.iter().position(|h| h == b"model_id");
+    let mut lines = LineCounter::new(body);
+    for record in reader.byte_records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
+                out.bad.push(BadRow {
+                    line,
+                    model_id: None,
+                    message: e.to_string(),
+                });
+                // A reader error that is not about one record (I/O) would repeat.
+                if !matches!(
+                    e.kind(),
+                    csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }
+                ) {
+                    break;
+                }
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
+        match record.deserialize(Some(&headers)) {
+            Ok(row) => {
+                out.rows.push(row);
+                out.lines.push(line);
+            }
+            Err(e) => out.bad.push(BadRow {
+                line,
+                model_id: id_column
+                    .and_then(|i| record.get(i))
+                    .map(|cell| restore(&String::from_utf8_lossy(cell)).to_owned()),
                 message: e.to_string(),
-            })
-        })
-        .collect()
+            }),
+        }
+    }
+    out
+}
+
+/// The line a record starts on, from its byte offset. `csv` puts a record's start at
+/// the end of the line before (on the `\n` of a CRLF), so line ends there are skipped.
+/// Offsets only grow, so the count goes on from the last one.
+struct LineCounter<'a> {
+    body: &'a [u8],
+    at: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(body: &'a [u8]) -> Self {
+        Self {
+            body,
+            at: 0,
+            line: 1,
+        }
+    }
+
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let mut start = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .min(self.body.len());
+        while start < self.body.len() && matches!(self.body[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start > self.at {
+            let newlines = self.body[self.at..start]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            self.line += newlines as u64;
+            self.at = start;
+        }
+        self.line
+    }
 }
 
 #[cfg(test)]
@@ -150,6 +290,51 @@ mod tests {
         }
         assert_eq!(neutralize("apache-2.0"), "apache-2.0");
         assert_eq!(restore("'quoted"), "'quoted");
+    }
+
+    #[test]
+    fn every_text_reads_back_as_written() {
+        // A text that already began with ' and a trigger lost its ' on the way back.
+        for cell in [
+            "'=x", "''", "'''=", "'", "'quoted", "''x", "'-1", "=x", "", "plain",
+        ] {
+            assert_eq!(restore(&neutralize(cell)), cell, "{cell:?}");
+        }
+        assert_eq!(neutralize("'=x"), "''=x");
+    }
+
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    struct Row {
+        model_id: String,
+        n: u32,
+    }
+
+    #[test]
+    fn bad_rows_are_set_aside_with_their_line_and_the_rest_read_on() {
+        let body =
+            "model_id,n\r\na/b,1\r\n'=c/d,many\r\n\"multi\nline\",2\r\ne/f,3,extra\r\ng/h,4\r\n";
+        let back: ReadBack<Row> = read_rows(body.as_bytes(), "runs/x/models.csv");
+        let ids: Vec<&str> = back.rows.iter().map(|r| r.model_id.as_str()).collect();
+        assert_eq!(ids, ["a/b", "multi\nline", "g/h"]);
+        assert_eq!(back.lines, [2, 4, 7]);
+        assert_eq!(back.bad.len(), 2, "{:?}", back.bad);
+        assert_eq!(back.bad[0].line, 3);
+        assert_eq!(back.bad[0].model_id.as_deref(), Some("=c/d"));
+        assert_eq!(back.bad[1].line, 6, "lines count the multi-line cell");
+        let err = back.clone().strict().unwrap_err();
+        assert_eq!(
+            err.to_string().split(':').next(),
+            Some("runs/x/models.csv row 3")
+        );
+        assert_eq!(back.usable().unwrap().rows.len(), 3);
+
+        let nothing: ReadBack<Row> = read_rows(b"model_id,n\r\nx,y\r\n", "k");
+        assert!(nothing.usable().is_err());
+        let empty: ReadBack<Row> = read_rows(b"", "k");
+        assert!(empty.rows.is_empty() && empty.bad.is_empty());
+        let not_utf8: ReadBack<Row> = read_rows(b"model_id,n\r\n\xff\xfe,1\r\na/b,2\r\n", "k");
+        assert_eq!(not_utf8.rows.len(), 1);
+        assert_eq!(not_utf8.bad.len(), 1);
     }
 }
 

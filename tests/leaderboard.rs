@@ -629,3 +629,170 @@ async fn sigterm_quits_every_browser_and_keeps_the_checkpoints() {
     let models: std::collections::HashSet<_> = rows.iter().map(|r| r["model_id"].clone()).collect();
     assert_eq!(models.len(), 10, "the rerun finishes the rest");
 }
+
+/// A leaderboard row in the JSON API's shape, named `name`.
+fn row_named(name: serde_json::Value, eval: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": eval,
+        "model": {"name": name, "sha": "0", "precision": "bfloat16", "type": "chatmodels",
+                  "weight_type": "Original", "architecture": "LlamaForCausalLM",
+                  "average_score": 10.0, "has_chat_template": true},
+        "evaluations": {}, "features": {}, "metadata": {}
+    })
+}
+
+fn quarantined(cli: &Cli, run: &str) -> Vec<serde_json::Value> {
+    let path = cli.out().join("runs").join(run).join("quarantine.json");
+    let log: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    log["records"].as_array().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn leaderboard_rows_that_name_no_model_are_set_aside_in_every_source() {
+    let first = start_fake(1).await.catalogue().id(0);
+    // Bad rows whose names are strings, so the fake app's script can draw them; the one
+    // that contains a model's id shows when the page is searched for that model.
+    let drawable = vec![
+        row_named(serde_json::json!(format!("{first}/extra")), "bad_1"),
+        row_named(serde_json::json!(""), "bad_2"),
+        row_named(serde_json::json!("ctrl-org/\u{7}x"), "bad_3"),
+    ];
+    let mut all = drawable.clone();
+    all.push(row_named(serde_json::json!(42), "bad_4"));
+    all.push(serde_json::json!("not a row"));
+    let fake = FakeHf::start(FakeConfig {
+        models: 30,
+        render_delay: Duration::from_millis(50),
+        formatted_decimals: Some(4),
+        extra_leaderboard_rows: all,
+        ..FakeConfig::default()
+    })
+    .await
+    .expect("fake starts");
+    let cli = Cli::new(&fake)
+        .leaderboard_on(&fake)
+        .env("HFHARVEST__LEADERBOARD__DATASETS_API", "formatted");
+
+    // The app's JSON API: the run goes on, and quality.json lists each row and why.
+    cli.run(&["run", "--limit", "12", "--run-id", "fmt"])
+        .await
+        .assert_ok();
+    let lb = leaderboard_csv(&cli, "fmt");
+    assert!(lb
+        .iter()
+        .any(|r| r["status"] == "found" && r["model_id"] == first));
+    assert!(lb.iter().all(|r| !r["matched_name"].contains("/extra")));
+    let quality: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cli.out().join("runs/fmt/quality.json")).unwrap())
+            .unwrap();
+    let rows: Vec<&serde_json::Value> = quality["quarantined"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|q| q["kind"] == "leaderboard_row")
+        .collect();
+    assert_eq!(rows.len(), 5, "{rows:#?}");
+    let real_rows = 4576;
+    for (q, (position, check)) in rows.iter().zip([
+        (real_rows + 1, "invalid_id"),
+        (real_rows + 2, "missing_id"),
+        (real_rows + 3, "invalid_id"),
+        (real_rows + 4, "non_string_id"),
+        (real_rows + 5, "not_an_object"),
+    ]) {
+        assert_eq!(q["stage"], "scores");
+        assert_eq!(q["source"], fake.formatted_url());
+        assert_eq!(q["position"], position, "{q}");
+        assert_eq!(q["check"], check, "{q}");
+    }
+    assert_eq!(rows[0]["id"], format!("{first}/extra"));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cli.out().join("runs/fmt/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["stages"][1]["outcomes"]["quarantined"], 5);
+
+    // The datasets-server `/rows` API: the same rows, each named by its page.
+    let models = cli.out().join("runs/fmt/models.csv");
+    let rows_api = cli
+        .clone_env()
+        .env("HFHARVEST__LEADERBOARD__DATASETS_API", "rows");
+    rows_api
+        .run(&[
+            "scores",
+            "--models",
+            models.to_str().unwrap(),
+            "--run-id",
+            "rows",
+        ])
+        .await
+        .assert_ok();
+    let via_rows = quarantined(&cli, "rows");
+    assert_eq!(via_rows.len(), 5, "{via_rows:#?}");
+    assert!(via_rows
+        .iter()
+        .all(|q| q["source"].as_str().unwrap().contains("/rows?dataset=")
+            && q["source"].as_str().unwrap().contains("offset=4500")));
+    assert_eq!(via_rows[3]["check"], "non_string_id");
+
+    // The dataset's parquet file (the default): the same rows, by their place in it. A
+    // parquet column is typed, so the number and the non-object arrive as null names.
+    let parquet_api = cli
+        .clone_env()
+        .env("HFHARVEST__LEADERBOARD__DATASETS_API", "parquet");
+    parquet_api
+        .run(&[
+            "scores",
+            "--models",
+            models.to_str().unwrap(),
+            "--run-id",
+            "parquet",
+        ])
+        .await
+        .assert_ok();
+    let via_parquet = quarantined(&cli, "parquet");
+    assert_eq!(via_parquet.len(), 5, "{via_parquet:#?}");
+    for (q, (position, check)) in via_parquet.iter().zip([
+        (real_rows + 1, "invalid_id"),
+        (real_rows + 2, "missing_id"),
+        (real_rows + 3, "invalid_id"),
+        (real_rows + 4, "missing_id"),
+        (real_rows + 5, "missing_id"),
+    ]) {
+        assert!(q["source"].as_str().unwrap().ends_with(".parquet"), "{q}");
+        assert_eq!(q["position"], position, "{q}");
+        assert_eq!(q["check"], check, "{q}");
+    }
+
+    // The page's table, in a real browser, with the rows its script can draw. The
+    // search is an anchored, exact regular expression per model, so the app never shows
+    // a row whose name is not the model's: the bad rows cannot reach the table, and the
+    // model is found. (A table row that names no model is refused by rank:
+    // browser::table's `rows_without_a_model_id_are_refused_by_rank`, and the
+    // leaderboard_table fuzz target.)
+    let fake = FakeHf::start(FakeConfig {
+        models: 30,
+        render_delay: Duration::from_millis(50),
+        formatted_decimals: Some(4),
+        extra_leaderboard_rows: drawable,
+        ..FakeConfig::default()
+    })
+    .await
+    .expect("fake starts");
+    let cli = Cli::new(&fake).leaderboard_on(&fake);
+    cli.run(&[
+        "scores",
+        "--models",
+        &first,
+        "--run-id",
+        "br",
+        "--leaderboard-source",
+        "browser",
+    ])
+    .await
+    .assert_ok();
+    let lb = leaderboard_csv(&cli, "br");
+    assert!(!lb.is_empty());
+    assert!(lb.iter().all(|r| r["status"] == "found"), "{lb:?}");
+    assert!(lb.iter().all(|r| r["matched_name"] == first), "{lb:?}");
+    assert!(!cli.out().join("runs/br/quarantine.json").exists());
+}

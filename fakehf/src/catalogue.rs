@@ -140,6 +140,40 @@ pub const ODD_RANKS: [(usize, Odd); 4] = [
     (18, Odd::Bare),
 ];
 
+/// List items that a Hub stand-in has been seen to send and the real Hub should not:
+/// each is invented here, in the real list item's shape, with one thing wrong. Tests
+/// inject them with [`crate::FakeConfig::extra_list_items`].
+pub fn malformed_items() -> Vec<(&'static str, Value)> {
+    let item = |id: Value| {
+        json!({
+            "_id": "66a0000000000000000000ff", "id": id, "likes": 1, "downloads": 10,
+            "downloadsAllTime": 10, "trendingScore": 0, "private": false,
+            "pipeline_tag": "text-generation", "library_name": "transformers",
+            "tags": ["transformers", "text-generation"], "sha": "0".repeat(40),
+            "createdAt": "2025-01-01T00:00:00.000Z", "lastModified": "2025-01-01T00:00:00.000Z"
+        })
+    };
+    vec![
+        ("a second '/'", item(json!("bad-org/nested/model-7B"))),
+        ("an empty name", item(json!("empty-name-org/"))),
+        (
+            "control characters",
+            item(json!("ctrl-org/model\u{7}\u{1b}[31m-7B")),
+        ),
+        (
+            "300 characters",
+            item(json!(format!("long-org/{}", "x".repeat(291)))),
+        ),
+        ("a non-string id", item(json!(12345))),
+        ("no id", {
+            let mut v = item(json!(null));
+            v.as_object_mut().map(|o| o.remove("id"));
+            v
+        }),
+        ("not an object", json!("just-a-string/model")),
+    ]
+}
+
 pub struct Catalogue {
     real: Vec<RealModel>,
     entries: Vec<Kind>,

@@ -236,6 +236,18 @@ async fn serve(state: &State, route: Route, headers: HeaderMap, text: String) ->
             tokio::time::sleep(d).await;
             json_response(headers, text)
         }
+        Some(Fault::Headers(extra)) => {
+            let mut response = json_response(headers, text);
+            for (k, v) in extra {
+                if let (Ok(name), Ok(value)) = (
+                    axum::http::HeaderName::try_from(k.as_str()),
+                    HeaderValue::from_str(&v),
+                ) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+            response
+        }
         None => json_response(headers, text),
     }
 }
@@ -386,8 +398,15 @@ async fn list_models(
     let mut position = offset;
     while position < catalogue.len() && count < limit {
         let rank = order[position];
+        // Injected bad records come on top of the page's `limit` models (invented).
+        for extra in state.extra_list_items.get(&position).into_iter().flatten() {
+            if body.len() > 1 {
+                body.push(',');
+            }
+            body.push_str(extra);
+        }
         if matches(rank) {
-            if count > 0 {
+            if body.len() > 1 {
                 body.push(',');
             }
             body.push_str(

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-pub use catalogue::{Catalogue, Odd, ODD_RANKS};
+pub use catalogue::{malformed_items, Catalogue, Odd, ODD_RANKS};
 pub use leaderboard::{Leaderboard, PageMode};
 
 /// `../shared/realdata` next to the workspace, or `HFHARVEST_REALDATA`.
@@ -50,6 +50,13 @@ pub struct FakeConfig {
     /// quota and shows only the error. Browser tests use `Some(4)`, as the real app was
     /// checked here.
     pub formatted_decimals: Option<i32>,
+    /// Raw list items served just before the model at each rank (0-based), on top of
+    /// the catalogue: bad records from a Hub stand-in (see [`malformed_items`]).
+    /// Invented: the real Hub has not been seen to list such items.
+    pub extra_list_items: Vec<(usize, serde_json::Value)>,
+    /// Leaderboard rows (in the JSON API's shape) served after the real ones by both
+    /// leaderboard APIs. Invented, like `extra_list_items`.
+    pub extra_leaderboard_rows: Vec<serde_json::Value>,
 }
 
 impl Default for FakeConfig {
@@ -62,6 +69,8 @@ impl Default for FakeConfig {
             realdata: realdata_dir(),
             render_delay: Duration::from_millis(300),
             formatted_decimals: None,
+            extra_list_items: Vec::new(),
+            extra_leaderboard_rows: Vec::new(),
         }
     }
 }
@@ -88,6 +97,8 @@ pub enum Fault {
     Body(String),
     /// Serve normally after this extra delay.
     Slow(Duration),
+    /// Serve normally, with these headers set (they replace the usual `RateLimit`).
+    Headers(Vec<(String, String)>),
 }
 
 impl Fault {
@@ -154,6 +165,8 @@ pub(crate) struct State {
     /// The Hub's night (see [`FakeHf::set_night`]) and the listing's order on it.
     pub night: AtomicU32,
     pub order: RwLock<Arc<Vec<usize>>>,
+    /// [`FakeConfig::extra_list_items`], rendered, by rank.
+    pub extra_list_items: HashMap<usize, Vec<String>>,
 }
 
 impl State {
@@ -227,13 +240,21 @@ impl FakeHf {
             rendered: Mutex::new(HashMap::new()),
             faults: Mutex::new(VecDeque::new()),
             log: RequestLog::default(),
+            extra_list_items: config.extra_list_items.iter().fold(
+                HashMap::new(),
+                |mut by_rank: HashMap<usize, Vec<String>>, (rank, item)| {
+                    by_rank.entry(*rank).or_default().push(item.to_string());
+                    by_rank
+                },
+            ),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
-        let leaderboard = Arc::new(Leaderboard::load(
+        let leaderboard = Arc::new(Leaderboard::load_with(
             &config.realdata,
             config.render_delay,
             config.formatted_decimals,
+            &config.extra_leaderboard_rows,
         )?);
         let app = hub::router(state.clone()).merge(leaderboard::router(leaderboard.clone()));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

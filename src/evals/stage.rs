@@ -23,7 +23,7 @@ use crate::parquetout::{non_empty, timestamp_ms, Table};
 use crate::run::artifact::{
     EVALS_CSV, EVALS_PARQUET, EVALS_SKIPPED_JSON, LEADERBOARD_CSV, MODELS_JSONL,
 };
-use crate::run::{ModelId, Secret, Stage};
+use crate::run::{Checked, ModelId, Secret, Stage};
 use crate::store::{Checkpoint, RunStore};
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -114,9 +114,17 @@ pub struct SkippedFile {
     pub skipped: Vec<SkippedResult>,
 }
 
-/// Parse an `evals.csv` body.
-pub fn read_evals_csv(body: &[u8], key: &str) -> Result<Vec<EvalRow>, CsvReadError> {
-    csvout::read_rows(body, key)
+/// Parse an `evals.csv` body for `stage`: a row that does not read, or whose model id
+/// is not one, is set aside with its line; the file fails only when no row reads.
+pub fn read_evals_csv(
+    body: &[u8],
+    key: &str,
+    stage: Stage,
+) -> Result<Checked<EvalRow>, CsvReadError> {
+    let read = csvout::read_rows(body, key).usable()?;
+    Ok(crate::hub::check_read_back(read, stage, |r: &EvalRow| {
+        &r.model_id
+    }))
 }
 
 /// Run the stage for `models` (in output order).
@@ -207,7 +215,13 @@ async fn read_inputs(run: &RunStore) -> Result<HashMap<String, Inputs>, EvalsErr
 
 async fn read_leaderboard(run: &RunStore) -> Result<Vec<LeaderboardRecord>, EvalsError> {
     Ok(match run.get(LEADERBOARD_CSV).await? {
-        Some(body) => csvout::read_rows(&body, &run.key(LEADERBOARD_CSV))?,
+        // A row that does not read is left out here; `prepare` sets it aside when it
+        // reads the same file.
+        Some(body) => {
+            csvout::read_rows(&body, &run.key(LEADERBOARD_CSV))
+                .usable()?
+                .rows
+        }
         None => Vec::new(),
     })
 }

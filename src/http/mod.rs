@@ -22,7 +22,10 @@ use crate::run::{check_secs, InvalidSetting, Secret};
 
 mod headers;
 
-pub use headers::{next_link, rate_limit, server_delay, RateLimit};
+pub use headers::{
+    next_link, parse_next_link, parse_rate_limit, parse_retry_after, rate_limit, server_delay,
+    RateLimit,
+};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -36,6 +39,9 @@ pub struct HttpSettings {
     pub retry_budget_secs: f64,
     pub backoff_initial_ms: u64,
     pub backoff_max_ms: u64,
+    /// The longest wait a server may ask for (`Retry-After`, a spent `RateLimit`
+    /// window). A longer one is cut to this, with a warning.
+    pub max_server_wait_secs: f64,
     pub user_agent: String,
 }
 
@@ -48,6 +54,7 @@ impl Default for HttpSettings {
             retry_budget_secs: 300.0,
             backoff_initial_ms: 500,
             backoff_max_ms: 30_000,
+            max_server_wait_secs: 600.0,
             user_agent: concat!("hfharvest/", env!("CARGO_PKG_VERSION")).into(),
         }
     }
@@ -62,15 +69,40 @@ impl HttpSettings {
             0.001,
             3_600.0,
         )?;
-        if self.max_attempts == 0 {
-            return InvalidSetting::err("http.max_attempts", "must be >= 1");
+        if !(1..=10_000).contains(&self.max_attempts) {
+            return InvalidSetting::err("http.max_attempts", "must be between 1 and 10000");
         }
         check_secs(
             "http.retry_budget_secs",
             self.retry_budget_secs,
             0.0,
             7.0 * 86_400.0,
-        )
+        )?;
+        check_secs(
+            "http.max_server_wait_secs",
+            self.max_server_wait_secs,
+            0.0,
+            86_400.0,
+        )?;
+        const DAY_MS: u64 = 86_400_000;
+        for (key, ms) in [
+            ("http.backoff_initial_ms", self.backoff_initial_ms),
+            ("http.backoff_max_ms", self.backoff_max_ms),
+        ] {
+            if !(1..=DAY_MS).contains(&ms) {
+                return InvalidSetting::err(
+                    key,
+                    format!("must be from 1 to {DAY_MS} milliseconds"),
+                );
+            }
+        }
+        if self.backoff_initial_ms > self.backoff_max_ms {
+            return InvalidSetting::err(
+                "http.backoff_initial_ms",
+                "must not be more than http.backoff_max_ms",
+            );
+        }
+        Ok(())
     }
 }
 
@@ -257,7 +289,9 @@ impl HttpClient {
                     delay.is_some(),
                 ),
             };
-            if attempt >= self.settings.max_attempts || started.elapsed() + delay > budget {
+            if attempt >= self.settings.max_attempts
+                || started.elapsed().saturating_add(delay) > budget
+            {
                 return Err(HttpError::Exhausted {
                     url: redact(url),
                     attempts: attempt,
@@ -349,7 +383,7 @@ impl HttpClient {
         };
         let status = response.status();
         let headers = response.headers().clone();
-        self.note_rate_limit(&headers).await;
+        self.note_rate_limit(&headers, url).await;
         if status.is_success() {
             return match response.bytes().await {
                 Ok(body) => Attempt::Done(Fetched {
@@ -362,7 +396,7 @@ impl HttpClient {
             };
         }
         if is_retryable(status) {
-            let delay = server_delay(&headers);
+            let delay = server_delay(&headers).map(|asked| self.capped(asked, url));
             if delay.is_some() {
                 self.stats.rate_limit_waits.fetch_add(1, Ordering::Relaxed);
                 crate::telemetry::metrics().rate_limit_waits.add(1, &[]);
@@ -380,14 +414,30 @@ impl HttpClient {
         })
     }
 
+    /// A wait the server asked for, cut to `http.max_server_wait_secs` with a warning.
+    fn capped(&self, asked: Duration, url: &Url) -> Duration {
+        let cap = Duration::from_secs_f64(self.settings.max_server_wait_secs);
+        if asked > cap {
+            tracing::warn!(
+                url = %redact(url),
+                asked_secs = asked.as_secs_f64(),
+                waiting_secs = cap.as_secs_f64(),
+                "the server asked for a longer wait than http.max_server_wait_secs; waiting that long instead"
+            );
+            return cap;
+        }
+        asked
+    }
+
     /// When the Hub says the window is spent (`r=0`), hold every request until it resets.
-    async fn note_rate_limit(&self, headers: &HeaderMap) {
+    async fn note_rate_limit(&self, headers: &HeaderMap, url: &Url) {
         if let Some(RateLimit {
             remaining: 0,
             reset,
         }) = rate_limit(headers)
         {
-            let until = Instant::now() + reset;
+            let now = Instant::now();
+            let until = now.checked_add(self.capped(reset, url)).unwrap_or(now);
             let mut pause = self.pause_until.lock().await;
             if pause.is_none_or(|p| p < until) {
                 *pause = Some(until);

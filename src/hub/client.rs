@@ -10,11 +10,12 @@ use serde_json::Value;
 use tracing::Instrument;
 use url::Url;
 
+use super::record::{hub_item_id, json_kind, ItemFault};
 use super::{DetailMode, HubError, HubSettings, ModelRecord};
 use tokio_util::task::AbortOnDropHandle;
 
 use crate::http::{next_link, redact, Fetched, HttpClient, HttpError, HttpSettings};
-use crate::run::Secret;
+use crate::run::{ModelId, Quarantined, RecordKind, Secret, Stage};
 
 /// The `expand[]` properties one list request asks for: everything `models.csv` needs.
 pub const EXPANDED_FIELDS: [&str; 16] = [
@@ -48,7 +49,20 @@ pub struct HarvestStats {
     pub detail_requests: u64,
     pub detail_failures: u64,
     pub duplicates_skipped: u64,
-    pub invalid_items: u64,
+    /// Items set aside because they are not models (see [`Harvested::Quarantined`]).
+    pub quarantined: u64,
+}
+
+/// A list item, its place in the page (from 0) and whether its id is a model id.
+type CheckedItem = (usize, Result<ModelId, ItemFault>, Value);
+
+/// What [`HubClient::harvest`] hands its sink, item by item in the Hub's order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Harvested {
+    /// A model's row, with its raw JSON.
+    Model(Box<ModelRecord>, Value),
+    /// An item that is not a model, with where it was and why.
+    Quarantined(Quarantined),
 }
 
 #[derive(Debug, Clone)]
@@ -124,17 +138,6 @@ impl HubClient {
         url
     }
 
-    /// One list page's items, checked to be a JSON array.
-    fn page_items(fetched: &Fetched) -> Result<Vec<Value>, HubError> {
-        match fetched.json()? {
-            Value::Array(items) => Ok(items),
-            other => Err(HubError::BadListing {
-                url: redact(&fetched.url),
-                reason: format!("expected a JSON array, got {}", kind(&other)),
-            }),
-        }
-    }
-
     /// Start a list request in the background; aborted if dropped.
     fn fetch_in_background(&self, url: Url) -> AbortOnDropHandle<Result<Fetched, HttpError>> {
         let http = self.http.clone();
@@ -148,7 +151,10 @@ impl HubClient {
     }
 
     /// Collect up to `limit` unique models in the Hub's order, handing each to `sink`
-    /// with its raw JSON as soon as its page is complete, so memory stays flat.
+    /// with its raw JSON as soon as its page is complete, so memory stays flat. An item
+    /// that is not a model (no id, or an id that is not a model id) is handed to `sink`
+    /// as [`Harvested::Quarantined`] and does not count towards `limit`; the sink
+    /// decides when there are too many.
     ///
     /// Pages follow a cursor, so they come one after another; but the next page's URL
     /// is known as soon as a page arrives, so when the next page is certainly needed its
@@ -156,10 +162,11 @@ impl HubClient {
     /// behind the round trip.
     pub async fn harvest<F>(&self, limit: u64, mut sink: F) -> Result<HarvestStats, HubError>
     where
-        F: FnMut(ModelRecord, Value) -> Result<(), HubError>,
+        F: FnMut(Harvested) -> Result<(), HubError>,
     {
         let mut stats = HarvestStats::default();
         let mut seen: HashSet<String> = HashSet::new();
+        let mut visited: HashSet<Url> = HashSet::new();
         let page_size = limit.min(self.settings.page_size);
         let mut in_flight = Some(self.fetch_in_background(self.list_url(limit, true)));
         while let Some(request) = in_flight.take() {
@@ -169,28 +176,54 @@ impl HubClient {
                 reason: format!("list request task failed: {e}"),
             })??;
             stats.pages += 1;
-            let next_url = next_link(&fetched.headers, &fetched.url);
+            visited.insert(fetched.url.clone());
+            // A cursor that leads back to a page already read would loop for ever.
+            let next_url =
+                next_link(&fetched.headers, &fetched.url).filter(|next| !visited.contains(next));
             if stats.models + page_size < limit {
                 in_flight = next_url.clone().map(|url| self.fetch_in_background(url));
             }
-            let items = Self::page_items(&fetched)?;
+            let page_url = redact(&fetched.url);
+            let items = list_items(fetched.json()?).map_err(|fault| HubError::BadListing {
+                url: page_url.clone(),
+                reason: fault.to_string(),
+            })?;
             let page_len = items.len();
-            let items = self.complete(items, &mut stats).await;
-            for item in items {
+            let models_before = stats.models;
+            let checked: Vec<CheckedItem> = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| (i, hub_item_id(&item), item))
+                .collect();
+            let checked = self.complete(checked, &mut stats).await;
+            for (i, id, item) in checked {
                 if stats.models >= limit {
                     break;
                 }
-                let Some(record) = ModelRecord::from_hub(stats.models + 1, &item) else {
-                    stats.invalid_items += 1;
-                    tracing::warn!(url = %redact(&fetched.url), "list item without an id skipped");
-                    continue;
+                let record = id.and_then(|_| ModelRecord::from_hub(stats.models + 1, &item));
+                let record = match record {
+                    Ok(record) => record,
+                    Err(fault) => {
+                        stats.quarantined += 1;
+                        tracing::warn!(url = %page_url, position = i + 1, id = fault.id().unwrap_or(""), reason = %fault, "invalid list item set aside");
+                        sink(Harvested::Quarantined(Quarantined::new(
+                            Stage::Models,
+                            RecordKind::HubItem,
+                            page_url.clone(),
+                            i as u64 + 1,
+                            fault.id(),
+                            fault.check(),
+                            fault.to_string(),
+                        )))?;
+                        continue;
+                    }
                 };
                 if !seen.insert(record.model_id.to_lowercase()) {
                     stats.duplicates_skipped += 1;
                     continue;
                 }
                 stats.models += 1;
-                sink(record, item)?;
+                sink(Harvested::Model(Box::new(record), item))?;
             }
             tracing::debug!(
                 page = stats.pages,
@@ -201,6 +234,9 @@ impl HubClient {
             if stats.models >= limit || page_len == 0 {
                 break;
             }
+            if stats.models == models_before && next_url.is_some() {
+                tracing::warn!(url = %page_url, "a list page gave no new model; following its next link");
+            }
             if in_flight.is_none() {
                 in_flight = next_url.map(|url| self.fetch_in_background(url));
             }
@@ -208,25 +244,33 @@ impl HubClient {
         Ok(stats)
     }
 
-    /// Fill in fields the list left out, with bounded concurrency and in page order.
+    /// Fill in fields the list left out, with bounded concurrency and in page order,
+    /// for the items whose id is a model id (no request is made for any other).
     /// A model whose detail request fails keeps what the list gave.
-    async fn complete(&self, items: Vec<Value>, stats: &mut HarvestStats) -> Vec<Value> {
+    async fn complete(
+        &self,
+        items: Vec<CheckedItem>,
+        stats: &mut HarvestStats,
+    ) -> Vec<CheckedItem> {
         let needs = |item: &Value| match self.settings.detail {
             DetailMode::Always => true,
             DetailMode::Never => false,
             DetailMode::Auto => ALWAYS_PRESENT.iter().any(|k| item.get(*k).is_none()),
         };
-        let results: Vec<(Value, Option<Result<(), HttpError>>)> = stream::iter(items)
-            .map(|mut item| async {
-                let id = item.get("id").and_then(Value::as_str).map(str::to_owned);
-                match id.filter(|_| needs(&item)) {
-                    None => (item, None),
-                    Some(id) => match self.model_info(&id).await {
+        let results: Vec<(CheckedItem, Option<Result<(), HttpError>>)> = stream::iter(items)
+            .map(|(i, id, mut item)| async move {
+                let wanted = match &id {
+                    Ok(id) if needs(&item) => Some(id.clone()),
+                    _ => None,
+                };
+                match wanted {
+                    None => ((i, id, item), None),
+                    Some(model) => match self.model_info(model.as_str()).await {
                         Ok(detail) => {
                             merge_missing(&mut item, detail);
-                            (item, Some(Ok(())))
+                            ((i, id, item), Some(Ok(())))
                         }
-                        Err(e) => (item, Some(Err(e))),
+                        Err(e) => ((i, id, item), Some(Err(e))),
                     },
                 }
             })
@@ -251,22 +295,45 @@ impl HubClient {
     }
 }
 
+/// A list page whose JSON is not a list of items.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected a JSON array, got {kind}")]
+pub struct NotAList {
+    pub kind: &'static str,
+}
+
+/// A Hub list page's items: its JSON must be an array. Each item is then checked on
+/// its own ([`hub_item_id`], [`ModelRecord::from_hub`]), so one bad item costs only
+/// itself.
+pub fn list_items(page: Value) -> Result<Vec<Value>, NotAList> {
+    match page {
+        Value::Array(items) => Ok(items),
+        other => Err(NotAList {
+            kind: json_kind(&other),
+        }),
+    }
+}
+
+/// Why a list page's body gave no items.
+#[derive(Debug, thiserror::Error)]
+pub enum ListPageError {
+    #[error("invalid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    NotAList(#[from] NotAList),
+}
+
+/// A list page's body as the client reads it: JSON, then [`list_items`]. For the
+/// fuzz targets and tests; the client decodes through `Fetched::json` to name the URL.
+pub fn parse_list_page(body: &[u8]) -> Result<Vec<Value>, ListPageError> {
+    Ok(list_items(serde_json::from_slice(body)?)?)
+}
+
 fn merge_missing(item: &mut Value, detail: Value) {
     if let (Value::Object(item), Value::Object(detail)) = (item, detail) {
         for (key, value) in detail {
             item.entry(key).or_insert(value);
         }
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

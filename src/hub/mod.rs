@@ -6,16 +6,22 @@ pub mod params;
 mod record;
 pub mod stage;
 
-pub use client::{HarvestStats, HubClient, EXPANDED_FIELDS};
+pub use client::{
+    list_items, parse_list_page, HarvestStats, Harvested, HubClient, ListPageError, NotAList,
+    EXPANDED_FIELDS,
+};
 pub use columns::models_table;
-pub use record::{ModelRecord, ParametersSource};
-pub use stage::{collect_models, read_models_csv, ModelsOutcome};
+pub use record::{hub_item_id, ItemFault, ModelRecord, ParametersSource};
+pub use stage::{check_read_back, collect_models, read_models_csv, ModelsOutcome};
 
 use serde::{Deserialize, Serialize};
 
 use crate::csvout::CsvReadError;
 use crate::http::HttpError;
-use crate::run::{InvalidModelId, InvalidSetting, Secret};
+use crate::run::{InvalidSetting, Secret};
+
+/// The default of `hub.max_invalid_ratio`.
+const MAX_INVALID_RATIO: f64 = 0.05;
 use crate::store::StoreError;
 
 /// The Hub token: `HF_TOKEN` (or the legacy `HUGGING_FACE_HUB_TOKEN`), which a `.env`
@@ -45,6 +51,10 @@ pub struct HubSettings {
     pub detail: DetailMode,
     /// Per-model detail requests in flight at once.
     pub detail_concurrency: usize,
+    /// The share of list items that may be set aside as invalid (not a model id) before
+    /// the listing is taken for broken and the stage fails: 0.05 lets 5 bad items in
+    /// every 100 pass. Each one is listed in `quarantine.json` and `quality.json`.
+    pub max_invalid_ratio: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +78,7 @@ impl Default for HubSettings {
             search: None,
             detail: DetailMode::Auto,
             detail_concurrency: 8,
+            max_invalid_ratio: MAX_INVALID_RATIO,
         }
     }
 }
@@ -85,8 +96,11 @@ impl HubSettings {
         if !(1..=1000).contains(&self.page_size) {
             return bad("page_size", "must be between 1 and 1000");
         }
-        if self.detail_concurrency == 0 {
-            return bad("detail_concurrency", "must be >= 1");
+        if !(1..=256).contains(&self.detail_concurrency) {
+            return bad("detail_concurrency", "must be between 1 and 256");
+        }
+        if !(0.0..=1.0).contains(&self.max_invalid_ratio) {
+            return bad("max_invalid_ratio", "must be a number from 0 to 1");
         }
         const SORTS: [&str; 5] = [
             "downloads",
@@ -124,12 +138,17 @@ pub enum HubError {
     /// This run's `models.csv` from an earlier attempt does not read back.
     #[error("reading the models already collected: {0}")]
     Resume(#[from] CsvReadError),
-    #[error("{key}: {source}")]
-    InvalidModelId {
-        key: String,
-        #[source]
-        source: InvalidModelId,
+    /// More list items were invalid than `hub.max_invalid_ratio` allows.
+    #[error("{quarantined} of the {seen} Hub list items read were not models, more than hub.max_invalid_ratio ({max_ratio}) allows; they are listed in {file}")]
+    TooManyInvalid {
+        quarantined: u64,
+        seen: u64,
+        max_ratio: f64,
+        file: String,
     },
+    /// The listing gave no model at all.
+    #[error("the Hub listing {url} gave no model ({quarantined} item(s) set aside as invalid)")]
+    NoModels { url: String, quarantined: u64 },
     #[error("the models stage was interrupted")]
     Interrupted,
 }
@@ -141,7 +160,10 @@ impl HubError {
             Self::Http(e) => e.is_retryable(),
             Self::Store(e) => e.is_retryable(),
             Self::Write { .. } | Self::Interrupted => true,
-            Self::BadListing { .. } | Self::Resume(_) | Self::InvalidModelId { .. } => false,
+            Self::BadListing { .. }
+            | Self::Resume(_)
+            | Self::TooManyInvalid { .. }
+            | Self::NoModels { .. } => false,
         }
     }
 }

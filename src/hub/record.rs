@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::params::parameters_from_name;
+use crate::run::{Check, InvalidModelId, ModelId};
 
 /// Where `parameters` came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -33,7 +34,9 @@ pub struct ModelRecord {
     pub downloads_all_time: Option<u64>,
     pub likes: Option<u64>,
     pub trending_score: Option<f64>,
+    #[serde(with = "crate::csvout::text")]
     pub created_at: String,
+    #[serde(with = "crate::csvout::text")]
     pub last_modified: String,
     pub parameters: Option<u64>,
     pub parameters_source: ParametersSource,
@@ -48,25 +51,97 @@ pub struct ModelRecord {
     #[serde(with = "crate::csvout::text")]
     pub base_models: String,
     /// finetune | quantized | adapter | merge, or empty for a base model.
+    #[serde(with = "crate::csvout::text")]
     pub base_model_relation: String,
     /// false | auto | manual
+    #[serde(with = "crate::csvout::text")]
     pub gated: String,
     #[serde(with = "crate::csvout::text")]
     pub languages: String,
     #[serde(with = "crate::csvout::text")]
     pub tags: String,
+    #[serde(with = "crate::csvout::text")]
     pub sha: String,
 }
 
 pub const RELATIONS: [&str; 4] = ["finetune", "quantized", "adapter", "merge"];
 
+/// Why a Hub model object cannot be a row: it has no id that is a model id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ItemFault {
+    #[error("the item is {0}, not a JSON object")]
+    NotAnObject(&'static str),
+    #[error("the item has no `id`")]
+    MissingId,
+    #[error("`id` is {kind}, not a string")]
+    NonStringId { kind: &'static str, id: String },
+    #[error("{}", .source.reason)]
+    InvalidId {
+        /// The id as sent, whole.
+        id: String,
+        source: InvalidModelId,
+    },
+}
+
+impl ItemFault {
+    pub fn check(&self) -> Check {
+        match self {
+            Self::NotAnObject(_) => Check::NotAnObject,
+            Self::MissingId => Check::MissingId,
+            Self::NonStringId { .. } => Check::NonStringId,
+            Self::InvalidId { .. } => Check::InvalidId,
+        }
+    }
+
+    /// The id as the item gave it, if it gave one (a number shows as its JSON text).
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Self::NonStringId { id, .. } | Self::InvalidId { id, .. } => Some(id),
+            Self::NotAnObject(_) | Self::MissingId => None,
+        }
+    }
+}
+
+/// The id of a Hub model object (`id`, or the legacy `modelId`), checked once, here,
+/// where it comes in.
+pub fn hub_item_id(item: &Value) -> Result<ModelId, ItemFault> {
+    let Value::Object(map) = item else {
+        return Err(ItemFault::NotAnObject(json_kind(item)));
+    };
+    let raw = match map.get("id").or_else(|| map.get("modelId")) {
+        None | Some(Value::Null) => return Err(ItemFault::MissingId),
+        Some(Value::String(s)) => s,
+        Some(other) => {
+            return Err(ItemFault::NonStringId {
+                kind: json_kind(other),
+                id: other.to_string(),
+            })
+        }
+    };
+    ModelId::parse(raw).map_err(|source| ItemFault::InvalidId {
+        id: raw.clone(),
+        source,
+    })
+}
+
+/// How a JSON value is described in a message.
+pub fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 impl ModelRecord {
-    /// Build a row from a Hub model object (list item or model info). `None` when the
-    /// object has no usable id.
-    pub fn from_hub(rank: u64, item: &Value) -> Option<Self> {
-        let model_id = str_field(item, "id")
-            .or_else(|| str_field(item, "modelId"))?
-            .to_owned();
+    /// Build a row from a Hub model object (list item or model info), whose id must be
+    /// a model id ([`hub_item_id`]); every other field may be missing or of the wrong
+    /// type, and is then left empty.
+    pub fn from_hub(rank: u64, item: &Value) -> Result<Self, ItemFault> {
+        let model_id = String::from(hub_item_id(item)?);
         let card = item.get("cardData");
         let tags: Vec<&str> = item
             .get("tags")
@@ -111,7 +186,7 @@ impl ModelRecord {
             Some(Value::String(s)) => s.clone(),
             _ => String::new(),
         };
-        Some(Self {
+        Ok(Self {
             rank,
             author: str_field(item, "author")
                 .map(str::to_owned)
@@ -252,6 +327,34 @@ mod tests {
         assert_eq!(r.gated, "manual");
         assert_eq!(r.parameters, Some(8_000_000_000));
         assert_eq!(r.parameters_source, ParametersSource::Name);
-        assert!(ModelRecord::from_hub(1, &serde_json::json!({"downloads": 3})).is_none());
+        assert_eq!(
+            ModelRecord::from_hub(1, &serde_json::json!({"downloads": 3})),
+            Err(ItemFault::MissingId)
+        );
+    }
+
+    #[test]
+    fn items_without_a_model_id_are_refused_with_the_reason() {
+        use serde_json::json;
+        let refused = |item: Value| ModelRecord::from_hub(1, &item).unwrap_err().check();
+        assert_eq!(refused(json!("a/b")), Check::NotAnObject);
+        assert_eq!(refused(json!({"id": null})), Check::MissingId);
+        assert_eq!(refused(json!({"id": 7})), Check::NonStringId);
+        assert_eq!(refused(json!({"id": ["a/b"]})), Check::NonStringId);
+        for bad in [
+            "a/b/c",
+            "org/",
+            "",
+            "a/\u{7}b",
+            &format!("o/{}", "x".repeat(298)),
+        ] {
+            assert_eq!(refused(json!({ "id": bad })), Check::InvalidId, "{bad:?}");
+        }
+        let fault = hub_item_id(&json!({"id": 12345})).unwrap_err();
+        assert_eq!(fault.id(), Some("12345"));
+        assert_eq!(fault.to_string(), "`id` is a number, not a string");
+        // The legacy field still names a model.
+        let r = ModelRecord::from_hub(1, &json!({"modelId": "gpt2"})).unwrap();
+        assert_eq!(r.model_id, "gpt2");
     }
 }

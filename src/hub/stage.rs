@@ -1,17 +1,19 @@
 //! The models stage: harvest the Hub into `models.csv` and `models.jsonl`.
 
+use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
 use opentelemetry::KeyValue;
 use tokio_util::sync::CancellationToken;
 
-use super::{HarvestStats, HubClient, HubError, HubSettings, ModelRecord};
-use crate::csvout::{self, CsvReadError};
-use crate::http::HttpSettings;
+use super::{HarvestStats, Harvested, HubClient, HubError, HubSettings, ModelRecord};
+use crate::csvout::{self, CsvReadError, ReadBack};
+use crate::http::{redact, HttpSettings};
 use crate::progress::Progress;
-use crate::run::artifact::{MODELS_CSV, MODELS_JSONL};
-use crate::run::{ModelId, Secret, Stage};
+use crate::run::artifact::{MODELS_CSV, MODELS_JSONL, QUARANTINE_JSON};
+use crate::run::quarantine::within_ratio;
+use crate::run::{Check, Checked, ModelId, Quarantined, RecordKind, Secret, Stage};
 use crate::store::RunStore;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +25,9 @@ pub struct ModelsOutcome {
     /// When this attempt started; a resumed run's manifest keeps the first attempt's.
     pub snapshot_at: String,
     pub stats: HarvestStats,
+    /// Records this stage has set aside in `quarantine.json` (list items that are not
+    /// models; rows of `models.csv` that do not read back).
+    pub quarantined: u64,
     pub seconds: f64,
 }
 
@@ -35,10 +40,21 @@ impl ModelsOutcome {
             "collected"
         }
     }
+
+    /// The manifest's outcomes: the models by how they came, and `quarantined`.
+    pub fn outcomes(&self) -> BTreeMap<String, u64> {
+        let mut outcomes = BTreeMap::from([(self.outcome().to_owned(), self.models.len() as u64)]);
+        if self.quarantined > 0 {
+            outcomes.insert("quarantined".into(), self.quarantined);
+        }
+        outcomes
+    }
 }
 
 /// Run the stage. `models.csv` is published last, so its presence marks the stage done
-/// and a rerun of the same run id skips it.
+/// and a rerun of the same run id skips it. Items that are not models are kept out of
+/// `models.csv` and `models.jsonl` and listed in `quarantine.json`; the stage fails
+/// when there are more of them than `hub.max_invalid_ratio` allows, or no model at all.
 pub async fn collect_models(
     run: &RunStore,
     settings: &HubSettings,
@@ -52,22 +68,22 @@ pub async fn collect_models(
         outcome = harvest_or_resume(run, settings, http, token) => outcome?,
         _ = cancel.cancelled() => return Err(HubError::Interrupted),
     };
-    let (records, resumed, stats) = outcome;
-    let key = run.key(MODELS_CSV);
+    let Harvest {
+        records,
+        resumed,
+        stats,
+        quarantined,
+    } = outcome;
     let models = records
         .iter()
-        .map(|r| {
-            ModelId::parse(&r.model_id).map_err(|source| HubError::InvalidModelId {
-                key: format!("{key} rank {}", r.rank),
-                source,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+        .filter_map(|r| ModelId::parse(&r.model_id).ok())
+        .collect();
     let outcome = ModelsOutcome {
         models,
         resumed,
         snapshot_at,
         stats,
+        quarantined,
         seconds: started.elapsed().as_secs_f64(),
     };
     crate::telemetry::metrics().models_processed.add(
@@ -80,17 +96,33 @@ pub async fn collect_models(
     Ok(outcome)
 }
 
+struct Harvest {
+    records: Vec<ModelRecord>,
+    resumed: bool,
+    stats: HarvestStats,
+    /// Records of this stage in `quarantine.json`.
+    quarantined: u64,
+}
+
 async fn harvest_or_resume(
     run: &RunStore,
     settings: &HubSettings,
     http: &HttpSettings,
     token: Option<Secret>,
-) -> Result<(Vec<ModelRecord>, bool, HarvestStats), HubError> {
+) -> Result<Harvest, HubError> {
     let started = Instant::now();
     if let Some(existing) = run.get(MODELS_CSV).await? {
-        let records = read_models_csv(&existing, &run.key(MODELS_CSV))?;
-        tracing::info!(models = records.len(), key = %run.key(MODELS_CSV), "models stage already done for this run; reusing it");
-        return Ok((records, true, HarvestStats::default()));
+        let read = read_models_csv(&existing, &run.key(MODELS_CSV), Stage::Models)?;
+        let quarantined = run
+            .save_quarantine(Stage::Models, read.quarantined, false)
+            .await?;
+        tracing::info!(models = read.rows.len(), key = %run.key(MODELS_CSV), "models stage already done for this run; reusing it");
+        return Ok(Harvest {
+            records: read.rows,
+            resumed: true,
+            stats: HarvestStats::default(),
+            quarantined,
+        });
     }
     let client = HubClient::new(settings, http, token)?;
     let write_error = |file: &str, source: std::io::Error| HubError::Write {
@@ -109,23 +141,55 @@ async fn harvest_or_resume(
     let mut jsonl = open(&jsonl_path)?;
     let progress = Progress::new(Stage::Models.as_str(), settings.limit);
     let mut records = Vec::new();
+    let mut quarantined: Vec<Quarantined> = Vec::new();
+    let too_many = |quarantined: u64, models: u64| HubError::TooManyInvalid {
+        quarantined,
+        seen: quarantined.saturating_add(models),
+        max_ratio: settings.max_invalid_ratio,
+        file: run.location(QUARANTINE_JSON),
+    };
     tracing::info!(limit = settings.limit, endpoint = %settings.endpoint, "collecting model metadata");
-    let stats = client
-        .harvest(settings.limit, |record: ModelRecord, raw| {
-            csv.serialize(&record)
-                .map_err(|e| write_error(MODELS_CSV, e.into()))?;
-            serde_json::to_writer(&mut jsonl, &raw)
-                .map_err(|e| write_error(MODELS_JSONL, e.into()))?;
-            jsonl
-                .write_all(b"\n")
-                .map_err(|e| write_error(MODELS_JSONL, e))?;
-            records.push(record);
-            progress.inc(1);
-            Ok(())
+    let harvested = client
+        .harvest(settings.limit, |harvested| match harvested {
+            Harvested::Model(record, raw) => {
+                csv.serialize(&record)
+                    .map_err(|e| write_error(MODELS_CSV, e.into()))?;
+                serde_json::to_writer(&mut jsonl, &raw)
+                    .map_err(|e| write_error(MODELS_JSONL, e.into()))?;
+                jsonl
+                    .write_all(b"\n")
+                    .map_err(|e| write_error(MODELS_JSONL, e))?;
+                records.push(*record);
+                progress.inc(1);
+                Ok(())
+            }
+            Harvested::Quarantined(record) => {
+                quarantined.push(record);
+                // At most `limit` models will come, so once the bad ones exceed the
+                // ratio against that, the listing fails whatever follows: stop now.
+                let bad = quarantined.len() as u64;
+                if within_ratio(bad, settings.limit, settings.max_invalid_ratio) {
+                    Ok(())
+                } else {
+                    Err(too_many(bad, records.len() as u64))
+                }
+            }
         })
         .await;
     progress.finish();
-    let stats = stats?;
+    let bad = quarantined.len() as u64;
+    run.save_quarantine(Stage::Models, quarantined, true)
+        .await?;
+    let stats = harvested?;
+    if stats.models == 0 {
+        return Err(HubError::NoModels {
+            url: redact(&client.list_url(settings.limit, true)),
+            quarantined: bad,
+        });
+    }
+    if !within_ratio(bad, stats.models, settings.max_invalid_ratio) {
+        return Err(too_many(bad, stats.models));
+    }
     csv.flush().map_err(|e| write_error(MODELS_CSV, e))?;
     drop(csv);
     jsonl.flush().map_err(|e| write_error(MODELS_JSONL, e))?;
@@ -135,6 +199,7 @@ async fn harvest_or_resume(
     let http = client.http().stats();
     tracing::info!(
         models = stats.models,
+        quarantined = bad,
         pages = stats.pages,
         detail_requests = stats.detail_requests,
         detail_failures = stats.detail_failures,
@@ -150,10 +215,67 @@ async fn harvest_or_resume(
             "the Hub listed fewer models than the limit"
         );
     }
-    Ok((records, false, stats))
+    Ok(Harvest {
+        records,
+        resumed: false,
+        stats,
+        quarantined: bad,
+    })
 }
 
-/// Parse a `models.csv` body (ours, from this or an earlier run).
-pub fn read_models_csv(body: &[u8], key: &str) -> Result<Vec<ModelRecord>, CsvReadError> {
-    csvout::read_rows(body, key)
+/// Parse a `models.csv` body (ours, from this or an earlier run) for `stage`. A row that
+/// does not read, or whose `model_id` is not a model id, is set aside; the file fails
+/// only when not one row reads.
+pub fn read_models_csv(
+    body: &[u8],
+    key: &str,
+    stage: Stage,
+) -> Result<Checked<ModelRecord>, CsvReadError> {
+    let read = csvout::read_rows::<ModelRecord>(body, key).usable()?;
+    Ok(check_read_back(read, stage, |r| &r.model_id))
+}
+
+/// One of our CSVs read back, checked where it comes in: a row that did not read, or
+/// whose model id (`model_id`) is not one, is set aside for `stage` with its file and
+/// line. Every stage that reads a CSV of ours back goes through here.
+pub fn check_read_back<T>(
+    read: ReadBack<T>,
+    stage: Stage,
+    model_id: impl Fn(&T) -> &str,
+) -> Checked<T> {
+    let key = read.key;
+    let mut quarantined: Vec<Quarantined> = read
+        .bad
+        .iter()
+        .map(|bad| {
+            Quarantined::new(
+                stage,
+                RecordKind::CsvRow,
+                key.as_str(),
+                bad.line,
+                bad.model_id.as_deref(),
+                Check::Unreadable,
+                bad.message.as_str(),
+            )
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(read.rows.len());
+    for (row, line) in read.rows.into_iter().zip(read.lines) {
+        match ModelId::parse(model_id(&row)) {
+            Ok(_) => rows.push(row),
+            Err(e) => quarantined.push(Quarantined::new(
+                stage,
+                RecordKind::CsvRow,
+                key.as_str(),
+                line,
+                Some(model_id(&row)),
+                Check::InvalidId,
+                e.reason,
+            )),
+        }
+    }
+    if !quarantined.is_empty() {
+        tracing::warn!(key = %key, rows = rows.len(), set_aside = quarantined.len(), "rows of a CSV read back were set aside");
+    }
+    Checked { rows, quarantined }
 }

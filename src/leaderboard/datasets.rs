@@ -2,18 +2,22 @@
 //! then searched per model the way the page's search box does.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use async_trait::async_trait;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::rows::{classify, index_by_name, Lookup, ScoreRow};
+use super::rows::{
+    classify, index_by_name, parse_formatted, parse_rows_page, Lookup, ParsedRows, ScoreRow,
+};
 use super::source::{ScoreSource, SourceStats};
 use super::{DatasetsApi, LeaderboardError, LeaderboardSettings};
 use crate::http::{redact, HttpClient, HttpSettings};
 use crate::progress::Progress;
-use crate::run::ModelId;
+use crate::run::quarantine::within_ratio;
+use crate::run::{ModelId, Quarantined};
 use crate::store::CheckpointSink;
 
 /// datasets-server serves at most 100 rows per request.
@@ -25,6 +29,7 @@ pub struct DatasetsSource {
     http: HttpClient,
     /// The Hub, whose `/resolve/` serves the dataset's files (`HF_ENDPOINT`).
     hub_endpoint: String,
+    quarantined: Mutex<Vec<Quarantined>>,
 }
 
 impl DatasetsSource {
@@ -37,20 +42,29 @@ impl DatasetsSource {
             settings: settings.clone(),
             http: HttpClient::new(http, None)?,
             hub_endpoint: hub_endpoint.to_owned(),
+            quarantined: Mutex::new(Vec::new()),
         })
     }
 
+    /// Every row, each checked where it comes in. The rows set aside are kept for
+    /// [`ScoreSource::quarantined`], also when there are too many.
     async fn load(&self, progress: &Progress) -> Result<LoadedRows, LeaderboardError> {
         let settings = &self.settings;
         let http = &self.http;
-        let rows = match settings.datasets_api {
+        let loaded = match settings.datasets_api {
             DatasetsApi::Parquet => load_parquet(settings, http, &self.hub_endpoint).await?,
             DatasetsApi::Formatted => load_formatted(settings, http).await?,
             DatasetsApi::Rows => load_rows(settings, http, progress).await?,
         };
-        tracing::info!(rows = rows.len(), api = ?settings.datasets_api, "leaderboard rows loaded");
+        tracing::info!(rows = loaded.rows.len(), set_aside = loaded.quarantined.len(), api = ?settings.datasets_api, "leaderboard rows loaded");
+        let checked = loaded.check(settings.max_invalid_ratio);
+        self.quarantined
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(loaded.quarantined);
+        checked?;
         Ok(LoadedRows {
-            by_name: index_by_name(rows),
+            by_name: index_by_name(loaded.rows),
         })
     }
 }
@@ -62,6 +76,10 @@ impl ScoreSource for DatasetsSource {
 
     fn name(&self) -> &'static str {
         "datasets"
+    }
+
+    fn quarantined(&self) -> Vec<Quarantined> {
+        std::mem::take(&mut *self.quarantined.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     async fn answer(
@@ -134,19 +152,23 @@ async fn load_parquet(
     settings: &LeaderboardSettings,
     http: &HttpClient,
     hub_endpoint: &str,
-) -> Result<Vec<ScoreRow>, LeaderboardError> {
+) -> Result<Loaded, LeaderboardError> {
     let url = parquet_url(settings, hub_endpoint)?;
     let fetched = http.get(&url).await?;
     let rows = parquet_rows(fetched.body).map_err(|reason| LeaderboardError::BadData {
         url: redact(&url),
         reason,
     })?;
-    let total = rows.len();
-    let rows: Vec<ScoreRow> = rows.iter().filter_map(ScoreRow::from_contents).collect();
-    if rows.len() < total {
-        tracing::warn!(url = %redact(&url), skipped = total - rows.len(), "leaderboard rows without a model name skipped");
+    let mut parsed = ParsedRows::default();
+    for (i, row) in rows.iter().enumerate() {
+        parsed.push(i as u64 + 1, ScoreRow::from_contents(row));
     }
-    Ok(rows)
+    let mut loaded = Loaded {
+        url: redact(&url),
+        ..Loaded::default()
+    };
+    loaded.take(parsed, &redact(&url));
+    Ok(loaded)
 }
 
 /// Every row of a parquet file, each as a map from column name to value, as the
@@ -197,36 +219,84 @@ pub fn parquet_rows(body: bytes::Bytes) -> Result<Vec<serde_json::Map<String, Va
     Ok(out)
 }
 
+/// Every row a source gave, and the ones set aside.
+#[derive(Default)]
+struct Loaded {
+    rows: Vec<ScoreRow>,
+    quarantined: Vec<Quarantined>,
+    /// The URL that names the source in messages (the first page's, for `/rows`).
+    url: String,
+}
+
+impl Loaded {
+    fn take(&mut self, parsed: ParsedRows, source: &str) {
+        for (position, fault) in &parsed.refused {
+            tracing::warn!(url = %source, position, name = fault.name().unwrap_or(""), reason = %fault, "leaderboard row set aside");
+        }
+        self.quarantined.extend(
+            parsed
+                .refused
+                .iter()
+                .map(|(position, fault)| fault.quarantined(source, *position)),
+        );
+        self.rows.extend(parsed.rows);
+    }
+
+    /// No row at all, or more bad rows than `leaderboard.max_invalid_ratio` allows,
+    /// fails the source.
+    fn check(&self, max_ratio: f64) -> Result<(), LeaderboardError> {
+        let bad = self.quarantined.len() as u64;
+        let good = self.rows.len() as u64;
+        if good == 0 {
+            return Err(LeaderboardError::NoRows {
+                url: self.url.clone(),
+                quarantined: bad,
+            });
+        }
+        if !within_ratio(bad, good, max_ratio) {
+            return Err(LeaderboardError::TooManyInvalid {
+                url: self.url.clone(),
+                quarantined: bad,
+                seen: bad + good,
+                max_ratio,
+            });
+        }
+        Ok(())
+    }
+}
+
 async fn load_formatted(
     settings: &LeaderboardSettings,
     http: &HttpClient,
-) -> Result<Vec<ScoreRow>, LeaderboardError> {
+) -> Result<Loaded, LeaderboardError> {
     let url = Url::parse(&settings.formatted_url).map_err(|e| LeaderboardError::BadData {
         url: settings.formatted_url.clone(),
         reason: e.to_string(),
     })?;
-    let items: Value = http.get(&url).await?.json()?;
-    let Value::Array(items) = items else {
-        return Err(LeaderboardError::BadData {
-            url: redact(&url),
-            reason: "expected a JSON array of leaderboard rows".into(),
-        });
+    let page: Value = http.get(&url).await?.json()?;
+    let parsed = parse_formatted(&page).map_err(|fault| LeaderboardError::BadData {
+        url: redact(&url),
+        reason: fault.to_string(),
+    })?;
+    let mut loaded = Loaded {
+        url: redact(&url),
+        ..Loaded::default()
     };
-    let total = items.len();
-    let rows: Vec<ScoreRow> = items.iter().filter_map(ScoreRow::from_formatted).collect();
-    if rows.len() < total {
-        tracing::warn!(url = %redact(&url), skipped = total - rows.len(), "leaderboard rows without a model name skipped");
-    }
-    Ok(rows)
+    loaded.take(parsed, &redact(&url));
+    Ok(loaded)
 }
+
+/// At most this many rows are read from `/rows`, whatever total the server states (the
+/// leaderboard has 4,576): a server that counts wrong must not keep the job paging.
+const MAX_ROWS: u64 = 1_000_000;
 
 async fn load_rows(
     settings: &LeaderboardSettings,
     http: &HttpClient,
     progress: &Progress,
-) -> Result<Vec<ScoreRow>, LeaderboardError> {
-    let mut rows = Vec::new();
-    let mut offset = 0usize;
+) -> Result<Loaded, LeaderboardError> {
+    let mut loaded = Loaded::default();
+    let mut offset = 0u64;
     loop {
         let mut url = Url::parse(&settings.datasets_server_url)
             .and_then(|u| u.join("rows"))
@@ -241,35 +311,27 @@ async fn load_rows(
             .append_pair("offset", &offset.to_string())
             .append_pair("length", &ROWS_PAGE.to_string());
         let page: Value = http.get(&url).await?.json()?;
-        let bad = |reason: &str| LeaderboardError::BadData {
-            url: redact(&url),
-            reason: reason.into(),
-        };
-        let items = page
-            .get("rows")
-            .and_then(Value::as_array)
-            .ok_or_else(|| bad("no `rows` array"))?;
-        let total = page
-            .get("num_rows_total")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| bad("no `num_rows_total`"))? as usize;
-        for item in items {
-            if let Some(row) = item
-                .get("row")
-                .and_then(Value::as_object)
-                .and_then(ScoreRow::from_contents)
-            {
-                rows.push(row);
-            }
+        let page =
+            parse_rows_page(&page, offset + 1).map_err(|fault| LeaderboardError::BadData {
+                url: redact(&url),
+                reason: fault.to_string(),
+            })?;
+        if loaded.url.is_empty() {
+            loaded.url = redact(&url);
         }
-        offset += items.len();
+        loaded.take(page.parsed, &redact(&url));
+        offset += page.items as u64;
+        let total = page.total.min(MAX_ROWS);
         progress.set_message(&format!(
             "reading leaderboard rows, batch {} of {}: {offset}/{total}",
-            offset.div_ceil(ROWS_PAGE),
-            total.div_ceil(ROWS_PAGE)
+            offset.div_ceil(ROWS_PAGE as u64),
+            total.div_ceil(ROWS_PAGE as u64)
         ));
-        if items.is_empty() || offset >= total {
-            return Ok(rows);
+        if page.items == 0 || offset >= total {
+            if page.total > MAX_ROWS {
+                tracing::warn!(url = %redact(&url), stated = page.total, read = offset, "the server states more rows than the job reads");
+            }
+            return Ok(loaded);
         }
     }
 }
@@ -296,7 +358,9 @@ mod tests {
             ..LeaderboardSettings::default()
         };
         let http = HttpClient::new(&HttpSettings::default(), None).unwrap();
-        let sorted = |mut rows: Vec<ScoreRow>| {
+        let sorted = |loaded: Loaded| {
+            assert!(loaded.quarantined.is_empty(), "{:?}", loaded.quarantined);
+            let mut rows = loaded.rows;
             rows.sort_by(|a, b| a.eval_name.cmp(&b.eval_name));
             rows
         };

@@ -12,10 +12,14 @@ mod settings;
 mod source;
 mod stage;
 
+pub use browser::parse_table;
 pub use browser::BrowserError;
 pub use canonical::canonical_row;
 pub use columns::scores_table;
-pub use rows::{classify, round2, Lookup, ScoreRow};
+pub use rows::{
+    classify, parse_formatted, parse_rows_page, round2, Lookup, PageFault, ParsedRows, RowFault,
+    RowsPage, ScoreRow,
+};
 pub use settings::{DatasetsApi, LeaderboardSettings, SourceKind};
 pub use source::{ScoreSource, SourceStats};
 pub use stage::{collect_scores, drive, Driven, ScoresOutcome};
@@ -36,6 +40,17 @@ pub enum LeaderboardError {
     Http(#[from] HttpError),
     #[error("leaderboard data from {url}: {reason}")]
     BadData { url: String, reason: String },
+    /// The source gave no row that names a model.
+    #[error("leaderboard data from {url}: no usable row ({quarantined} set aside as invalid)")]
+    NoRows { url: String, quarantined: u64 },
+    /// More rows named no model than `leaderboard.max_invalid_ratio` allows.
+    #[error("leaderboard data from {url}: {quarantined} of {seen} rows name no model, more than leaderboard.max_invalid_ratio ({max_ratio}) allows; they are listed in quarantine.json")]
+    TooManyInvalid {
+        url: String,
+        quarantined: u64,
+        seen: u64,
+        max_ratio: f64,
+    },
     #[error("browser: {0}")]
     Browser(#[from] BrowserError),
     #[error(transparent)]
@@ -84,7 +99,10 @@ impl LeaderboardError {
             | Self::MissingCheckpoint { .. }
             | Self::PageBroken { .. }
             | Self::TooManyErrors { .. } => true,
-            Self::BadData { .. } | Self::Read(_) => false,
+            Self::BadData { .. }
+            | Self::NoRows { .. }
+            | Self::TooManyInvalid { .. }
+            | Self::Read(_) => false,
         }
     }
 }
@@ -136,6 +154,7 @@ pub struct LeaderboardRecord {
     pub model_id: String,
     pub status: Option<MatchStatus>,
     /// browser | datasets
+    #[serde(with = "crate::csvout::text")]
     pub source: String,
     /// The leaderboard's row key (`<name>_<precision>_<sha>_<chat template>`).
     #[serde(with = "crate::csvout::text")]
@@ -143,9 +162,11 @@ pub struct LeaderboardRecord {
     /// The model name on the matched row (or what was seen, for a mismatch).
     #[serde(with = "crate::csvout::text")]
     pub matched_name: String,
+    #[serde(with = "crate::csvout::text")]
     pub precision: String,
     #[serde(with = "crate::csvout::text")]
     pub model_type: String,
+    #[serde(with = "crate::csvout::text")]
     pub weight_type: String,
     #[serde(with = "crate::csvout::text")]
     pub architecture: String,
@@ -160,6 +181,7 @@ pub struct LeaderboardRecord {
     pub params_b: Option<f64>,
     #[serde(with = "crate::csvout::text")]
     pub hub_license: String,
+    #[serde(with = "crate::csvout::text")]
     pub submission_date: String,
     #[serde(with = "crate::csvout::text")]
     pub base_model: String,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{LeaderboardRecord, MatchStatus};
-use crate::run::ModelId;
+use crate::run::{Check, InvalidModelId, ModelId, Quarantined, RecordKind, Stage};
 
 /// One leaderboard evaluation: a model at one precision and chat-template setting.
 /// Scores are the leaderboard's normalised 0–100 scores, rounded to the 2 decimals the
@@ -186,9 +186,18 @@ impl ScoreRow {
         }
     }
 
-    /// A row of the app's JSON API (`/api/leaderboard/formatted`).
-    pub fn from_formatted(item: &Value) -> Option<Self> {
-        let model = item.get("model")?;
+    /// A row of the app's JSON API (`/api/leaderboard/formatted`), whose `model.name`
+    /// must be a model id; every other field may be missing or of another type, and is
+    /// then left empty.
+    pub fn from_formatted(item: &Value) -> Result<Self, RowFault> {
+        let Value::Object(fields) = item else {
+            return Err(RowFault::NotAnObject(json_kind(item)));
+        };
+        let model = match fields.get("model") {
+            Some(model @ Value::Object(_)) => model,
+            _ => return Err(RowFault::MissingName),
+        };
+        let name = model_name(model.get("name"))?;
         let text = |v: Option<&Value>| match v {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
@@ -205,7 +214,7 @@ impl ScoreRow {
         let meta = item.get("metadata");
         let mut row = Self {
             eval_name: text(item.get("id")),
-            name: text(model.get("name")),
+            name: name.into(),
             sha: text(model.get("sha")),
             precision: text(model.get("precision")),
             model_type: text(model.get("type")),
@@ -229,11 +238,8 @@ impl ScoreRow {
             submission_date: text(meta.and_then(|m| m.get("submission_date"))),
             base_model: text(meta.and_then(|m| m.get("base_model"))),
         };
-        if row.name.is_empty() {
-            return None;
-        }
         row.fill_eval_name();
-        Some(row)
+        Ok(row)
     }
 
     /// A row of the dataset `open-llm-leaderboard/contents` (its parquet file, or the
@@ -241,9 +247,10 @@ impl ScoreRow {
     /// source gives the same rows: its `eval_name` (`<org>_<name>_<precision>`) is not
     /// the API's key, which is rebuilt from the fields; its `Type` is a display label
     /// (`💬 chat models (RLHF, DPO, IFT, ...)`), which becomes the API's type
-    /// (`chatmodels`); its `Model` is HTML, and `fullname` the plain name.
-    pub fn from_contents(row: &serde_json::Map<String, Value>) -> Option<Self> {
+    /// (`chatmodels`); its `Model` is HTML, and `fullname` the plain name, which must be a model id.
+    pub fn from_contents(row: &serde_json::Map<String, Value>) -> Result<Self, RowFault> {
         let mut out = Self::default();
+        let mut name = None;
         for (column, value) in row {
             if matches!(column.as_str(), "Model" | "eval_name") {
                 continue;
@@ -257,6 +264,10 @@ impl ScoreRow {
             let Some(field) = Column::from_header(column) else {
                 continue;
             };
+            if field == Column::Name {
+                name = Some(value);
+                continue;
+            }
             let text = match value {
                 Value::String(s) => s.clone(),
                 Value::Number(n) => n.to_string(),
@@ -265,12 +276,175 @@ impl ScoreRow {
             };
             out.set(field, &text);
         }
-        if out.name.is_empty() {
-            return None;
-        }
+        out.name = model_name(name)?.into();
         out.fill_eval_name();
-        Some(out)
+        Ok(out)
     }
+
+    /// Check a row read from the page's table: its name must be a model id.
+    pub fn checked(mut self) -> Result<Self, RowFault> {
+        self.name = name_text(&self.name)?.into();
+        self.fill_eval_name();
+        Ok(self)
+    }
+}
+
+/// Why a leaderboard row cannot be used: it names no model, or not by a model id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RowFault {
+    #[error("the row is {0}, not a JSON object")]
+    NotAnObject(&'static str),
+    #[error("the row has no model name")]
+    MissingName,
+    #[error("the model name is {kind}, not a string")]
+    NonStringName { kind: &'static str, name: String },
+    #[error("the model name is not a model id: {}", .source.reason)]
+    InvalidName {
+        name: String,
+        source: InvalidModelId,
+    },
+}
+
+impl RowFault {
+    pub fn check(&self) -> Check {
+        match self {
+            Self::NotAnObject(_) => Check::NotAnObject,
+            Self::MissingName => Check::MissingId,
+            Self::NonStringName { .. } => Check::NonStringId,
+            Self::InvalidName { .. } => Check::InvalidId,
+        }
+    }
+
+    /// The name as the row gave it, if it gave one.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Self::NonStringName { name, .. } | Self::InvalidName { name, .. } => Some(name),
+            Self::NotAnObject(_) | Self::MissingName => None,
+        }
+    }
+
+    /// The quarantine record for this row of `source`, at `position` (from 1).
+    pub fn quarantined(&self, source: &str, position: u64) -> Quarantined {
+        Quarantined::new(
+            Stage::Scores,
+            RecordKind::LeaderboardRow,
+            source,
+            position,
+            self.name(),
+            self.check(),
+            self.to_string(),
+        )
+    }
+}
+
+/// A row's model name, checked once where it comes in: the leaderboard names models by
+/// their Hub id, and a row whose name is not one can match no model.
+fn model_name(value: Option<&Value>) -> Result<ModelId, RowFault> {
+    match value {
+        None | Some(Value::Null) => Err(RowFault::MissingName),
+        Some(Value::String(s)) => name_text(s),
+        Some(other) => Err(RowFault::NonStringName {
+            kind: json_kind(other),
+            name: other.to_string(),
+        }),
+    }
+}
+
+fn name_text(name: &str) -> Result<ModelId, RowFault> {
+    if name.trim().is_empty() {
+        return Err(RowFault::MissingName);
+    }
+    ModelId::parse(name).map_err(|source| RowFault::InvalidName {
+        name: name.to_owned(),
+        source,
+    })
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Rows read from one source, each checked: the good ones, and those set aside with
+/// their place (from 1) and why.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParsedRows {
+    pub rows: Vec<ScoreRow>,
+    pub refused: Vec<(u64, RowFault)>,
+}
+
+impl ParsedRows {
+    pub fn push(&mut self, position: u64, row: Result<ScoreRow, RowFault>) {
+        match row {
+            Ok(row) => self.rows.push(row),
+            Err(fault) => self.refused.push((position, fault)),
+        }
+    }
+}
+
+/// Why a leaderboard response gave no rows at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PageFault {
+    #[error("expected a JSON array of leaderboard rows, got {0}")]
+    NotAnArray(&'static str),
+    #[error("no `rows` array")]
+    NoRows,
+    #[error("no `num_rows_total`")]
+    NoTotal,
+}
+
+/// The app's JSON API body (`/api/leaderboard/formatted`): an array of rows, each
+/// checked on its own.
+pub fn parse_formatted(page: &Value) -> Result<ParsedRows, PageFault> {
+    let Value::Array(items) = page else {
+        return Err(PageFault::NotAnArray(json_kind(page)));
+    };
+    let mut parsed = ParsedRows::default();
+    for (i, item) in items.iter().enumerate() {
+        parsed.push(i as u64 + 1, ScoreRow::from_formatted(item));
+    }
+    Ok(parsed)
+}
+
+/// One datasets-server `/rows` page: its rows, each checked on its own (`first` is the
+/// position of its first row in the whole table, from 1), how many items it held, and
+/// the table's total as the server states it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RowsPage {
+    pub parsed: ParsedRows,
+    pub items: usize,
+    pub total: u64,
+}
+
+pub fn parse_rows_page(page: &Value, first: u64) -> Result<RowsPage, PageFault> {
+    let items = page
+        .get("rows")
+        .and_then(Value::as_array)
+        .ok_or(PageFault::NoRows)?;
+    let total = page
+        .get("num_rows_total")
+        .and_then(Value::as_u64)
+        .ok_or(PageFault::NoTotal)?;
+    let mut parsed = ParsedRows::default();
+    for (i, item) in items.iter().enumerate() {
+        let row = match item.get("row") {
+            Some(Value::Object(row)) => ScoreRow::from_contents(row),
+            Some(other) => Err(RowFault::NotAnObject(json_kind(other))),
+            None => Err(RowFault::NotAnObject(json_kind(item))),
+        };
+        parsed.push(first.saturating_add(i as u64), row);
+    }
+    Ok(RowsPage {
+        parsed,
+        items: items.len(),
+        total,
+    })
 }
 
 /// The app's JSON API names a model's type in one word (`chatmodels`); the dataset
@@ -467,7 +641,10 @@ mod tests {
         let path = crate::testdata::realdata_dir().join("leaderboard/formatted-sample.json");
         let items: Vec<Value> =
             serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let rows: Vec<ScoreRow> = items.iter().filter_map(ScoreRow::from_formatted).collect();
+        let rows: Vec<ScoreRow> = items
+            .iter()
+            .map(|item| ScoreRow::from_formatted(item).unwrap())
+            .collect();
         assert_eq!(rows.len(), items.len());
         let first = &rows[0];
         assert_eq!(first.name, "0-hero/Matter-0.2-7B-DPO");
@@ -485,5 +662,66 @@ mod tests {
         rebuilt.eval_name.clear();
         rebuilt.fill_eval_name();
         assert_eq!(rebuilt.eval_name, first.eval_name);
+    }
+
+    #[test]
+    fn rows_that_name_no_model_are_refused_with_the_reason() {
+        use serde_json::json;
+        let formatted = |name: Value| {
+            ScoreRow::from_formatted(
+                &json!({"id": "x", "model": {"name": name, "average_score": 1.0}}),
+            )
+        };
+        assert_eq!(formatted(json!("org/m")).unwrap().name, "org/m");
+        let refused = |r: Result<ScoreRow, RowFault>| r.unwrap_err().check();
+        assert_eq!(refused(formatted(json!("org/a/b"))), Check::InvalidId);
+        assert_eq!(refused(formatted(json!(""))), Check::MissingId);
+        assert_eq!(refused(formatted(json!(null))), Check::MissingId);
+        assert_eq!(refused(formatted(json!(42))), Check::NonStringId);
+        assert_eq!(
+            refused(ScoreRow::from_formatted(&json!([1]))),
+            Check::NotAnObject
+        );
+        assert_eq!(
+            refused(ScoreRow::from_formatted(&json!({"model": 3}))),
+            Check::MissingId
+        );
+
+        let contents = |row: Value| ScoreRow::from_contents(row.as_object().unwrap());
+        let ok = contents(json!({"fullname": "org/m", "Average ⬆️": 3.0, "Model": "<a>x</a>"}));
+        assert_eq!(ok.unwrap().average, Some(3.0));
+        assert_eq!(
+            refused(contents(json!({"fullname": 7}))),
+            Check::NonStringId
+        );
+        assert_eq!(
+            refused(contents(json!({"Average ⬆️": 3.0}))),
+            Check::MissingId
+        );
+        let long = format!("org/{}", "m".repeat(296));
+        let fault = contents(json!({ "fullname": long })).unwrap_err();
+        assert_eq!(fault.name(), Some(long.as_str()));
+        let q = fault.quarantined("http://x/rows?offset=0", 3);
+        assert_eq!(
+            (q.stage, q.kind, q.position),
+            (Stage::Scores, RecordKind::LeaderboardRow, 3)
+        );
+
+        let page = json!({"rows": [{"row_idx": 0, "row": {"fullname": "org/a"}},
+                                   {"row_idx": 1, "row": {"fullname": "a/b/c"}},
+                                   {"row_idx": 2},
+                                   "junk"],
+                          "num_rows_total": 4});
+        let parsed = parse_rows_page(&page, 101).unwrap();
+        assert_eq!(parsed.items, 4);
+        assert_eq!(parsed.total, 4);
+        assert_eq!(parsed.parsed.rows.len(), 1);
+        let positions: Vec<u64> = parsed.parsed.refused.iter().map(|(p, _)| *p).collect();
+        assert_eq!(positions, [102, 103, 104]);
+        assert_eq!(
+            parse_rows_page(&json!({"rows": []}), 1),
+            Err(PageFault::NoTotal)
+        );
+        assert!(parse_formatted(&json!({"a": 1})).is_err());
     }
 }

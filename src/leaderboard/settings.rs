@@ -88,6 +88,9 @@ pub struct LeaderboardSettings {
     pub dataset_revision: String,
     /// The parquet file in the dataset's repository.
     pub dataset_file: String,
+    /// The share of the datasets source's rows that may name no model (set aside in
+    /// `quarantine.json`) before its data is taken for broken and the stage fails.
+    pub max_invalid_ratio: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,6 +129,7 @@ impl Default for LeaderboardSettings {
             dataset: "open-llm-leaderboard/contents".into(),
             dataset_revision: "9c09a7cae43334062a82cb164f2ef255013dafa2".into(),
             dataset_file: "data/train-00000-of-00001.parquet".into(),
+            max_invalid_ratio: 0.05,
         }
     }
 }
@@ -174,6 +178,12 @@ impl LeaderboardSettings {
             if url::Url::parse(value).is_err() {
                 return bad(key, "must be a URL");
             }
+        }
+        if !(0.0..=1.0).contains(&self.max_invalid_ratio) {
+            return bad("max_invalid_ratio", "must be a number from 0 to 1");
+        }
+        if !(0..=1000).contains(&self.max_session_restarts) {
+            return bad("max_session_restarts", "must be between 0 and 1000");
         }
         if let Some(webdriver) = &self.webdriver {
             if url::Url::parse(webdriver).is_err() {

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use crate::run::ModelId;
+use crate::run::{ModelId, Quarantined};
 use crate::store::{Answer, CheckpointSink, StoreError};
 
 /// What a source did besides answering, for the stage's log and outcome.
@@ -34,4 +34,11 @@ pub trait ScoreSource: Send + Sync {
         sink: &CheckpointSink<Self::Answer>,
         cancel: &CancellationToken,
     ) -> Result<SourceStats, Self::Error>;
+
+    /// The records from outside this source set aside since it was last asked (rows
+    /// that name no model), each with its source and why. They are asked for after
+    /// [`ScoreSource::answer`], whether it succeeded or not.
+    fn quarantined(&self) -> Vec<Quarantined> {
+        Vec::new()
+    }
 }

@@ -30,6 +30,8 @@ pub struct ScoresOutcome {
     pub counts: BTreeMap<String, u64>,
     /// Models whose checkpoint an earlier attempt of this run had written.
     pub resumed: u64,
+    /// Leaderboard rows set aside in `quarantine.json` (rows that name no model).
+    pub quarantined: u64,
     pub requests: u64,
     pub session_restarts: u64,
     pub seconds: f64,
@@ -41,6 +43,9 @@ impl ScoresOutcome {
         let mut outcomes = self.counts.clone();
         if self.resumed > 0 {
             outcomes.insert("resumed".into(), self.resumed);
+        }
+        if self.quarantined > 0 {
+            outcomes.insert("quarantined".into(), self.quarantined);
         }
         outcomes
     }
@@ -116,7 +121,12 @@ pub async fn collect_scores(
         SourceKind::Datasets => Box::new(DatasetsSource::new(settings, http, hub_endpoint)?),
         SourceKind::Browser => Box::new(BrowserSource::new(settings)),
     };
-    let driven = drive(source.as_ref(), run, Stage::Scores, models, cancel).await?;
+    let driven = drive(source.as_ref(), run, Stage::Scores, models, cancel).await;
+    // What the source set aside is kept whether or not it could go on.
+    let quarantined = run
+        .save_quarantine(Stage::Scores, source.quarantined(), false)
+        .await?;
+    let driven = driven?;
     let order = run_models(run, models, &driven.checkpoints).await?;
     let counts = assemble(run, &order, &driven.checkpoints).await?;
     let errors = counts
@@ -149,12 +159,13 @@ pub async fn collect_scores(
     }
     let outcome = ScoresOutcome {
         counts,
+        quarantined,
         resumed: driven.resumed,
         requests: driven.stats.requests,
         session_restarts: driven.stats.session_restarts,
         seconds: started.elapsed().as_secs_f64(),
     };
-    tracing::info!(counts = ?outcome.counts, resumed = outcome.resumed, seconds = outcome.seconds, "scores stage done");
+    tracing::info!(counts = ?outcome.counts, resumed = outcome.resumed, quarantined = outcome.quarantined, seconds = outcome.seconds, "scores stage done");
     Ok(outcome)
 }
 
@@ -167,7 +178,8 @@ async fn run_models(
     checkpoints: &HashMap<String, Checkpoint<Lookup>>,
 ) -> Result<Vec<ModelId>, LeaderboardError> {
     let mut order: Vec<ModelId> = match run.get(MODELS_CSV).await? {
-        Some(body) => read_models_csv(&body, &run.key(MODELS_CSV))?
+        Some(body) => read_models_csv(&body, &run.key(MODELS_CSV), Stage::Scores)?
+            .rows
             .iter()
             .filter_map(|r| ModelId::parse(&r.model_id).ok())
             .collect(),

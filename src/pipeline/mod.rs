@@ -242,11 +242,7 @@ async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -
             manifest.stages.push(StageSummary {
                 stage: Stage::Models,
                 seconds: collected.seconds,
-                outcomes: [(
-                    collected.outcome().to_owned(),
-                    collected.models.len() as u64,
-                )]
-                .into(),
+                outcomes: collected.outcomes(),
             });
             ctx.run.save_manifest(manifest).await?;
             if stages == Stages::ModelsOnly {
@@ -309,7 +305,7 @@ async fn prepare_and_report(ctx: &RunContext, manifest: &mut Manifest) -> Result
     manifest.record(StageSummary {
         stage: Stage::Report,
         seconds: report.seconds,
-        outcomes: [("models".to_owned(), report.models)].into(),
+        outcomes: report.outcomes(),
     });
     ctx.run.save_manifest(manifest).await?;
     Ok(())

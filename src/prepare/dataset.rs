@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::rules::{LicenseFamily, Relation, SizeClass};
 use super::PrepareError;
 use crate::csvout::{self, CsvReadError};
+use crate::hub::check_read_back;
 use crate::run::artifact::DATASET_CSV;
+use crate::run::{Checked, Quarantined, Stage};
 
 /// How the model's own leaderboard lookup ended, carried through from `leaderboard.csv`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -91,11 +93,13 @@ pub struct DatasetRow {
     pub license_family: LicenseFamily,
     pub parameters_b: Option<f64>,
     /// safetensors | name | leaderboard | none
+    #[serde(with = "csvout::text")]
     pub parameters_source: String,
     pub size_class: Option<SizeClass>,
     pub relation: Relation,
     #[serde(with = "csvout::text")]
     pub base_model: String,
+    #[serde(with = "csvout::text")]
     pub created_at: String,
     pub age_days: Option<i64>,
     pub downloads: Option<u64>,
@@ -120,6 +124,7 @@ pub struct DatasetRow {
     pub canonical_eval: String,
     /// How many leaderboard rows the model (or its base, when inherited) had.
     pub leaderboard_rows: u32,
+    #[serde(with = "csvout::text")]
     pub precision: String,
     pub average: Option<f64>,
     pub ifeval: Option<f64>,
@@ -204,6 +209,12 @@ pub struct QualityReport {
     pub dropped: Vec<QualityIssue>,
     /// Values cleared or corrected in rows that were kept, and why.
     pub fixed: Vec<QualityIssue>,
+    /// Records from outside set aside where they came in, before any join: Hub list
+    /// items and leaderboard rows that are not models, rows of our CSVs that did not
+    /// read back. Each names its source (URL or file), its place there and the check
+    /// it failed.
+    #[serde(default)]
+    pub quarantined: Vec<Quarantined>,
     pub canonical_row_rule: String,
     pub license_mapping: String,
     /// How many models have any score, and from where.
@@ -248,7 +259,13 @@ pub fn write_dataset_csv(
     })
 }
 
-/// Parse a `dataset.csv` body; errors name the key and the row.
-pub fn read_dataset_csv(body: &[u8], key: &str) -> Result<Vec<DatasetRow>, CsvReadError> {
-    csvout::read_rows(body, key)
+/// Parse a `dataset.csv` body for `stage`: a row that does not read, or whose model id
+/// is not one, is set aside with its line; the file fails only when no row reads.
+pub fn read_dataset_csv(
+    body: &[u8],
+    key: &str,
+    stage: Stage,
+) -> Result<Checked<DatasetRow>, CsvReadError> {
+    let read = csvout::read_rows(body, key).usable()?;
+    Ok(check_read_back(read, stage, |r: &DatasetRow| &r.model_id))
 }

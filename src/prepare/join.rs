@@ -10,7 +10,7 @@ use super::history::{Baselines, PreviousRun};
 use super::rules::{self, SizeClass};
 use crate::hub::{ModelRecord, ParametersSource};
 use crate::leaderboard::{LeaderboardRecord, MatchStatus};
-use crate::run::ModelId;
+use crate::run::{ModelId, Quarantined};
 
 pub const CANONICAL_ROW_RULE: &str = "of a model's rows with status found: original weights over adapters; \
 then bfloat16 > float16 > float32 > other > 4-bit; then the latest submission date; then the chat-template run; \
@@ -24,6 +24,8 @@ cc-by-nc*/cc-by-nd*/apple-ascl/qwen = restricted-use; empty/other/unknown/unmapp
 pub struct PrepareInputs<'a> {
     pub run_id: &'a str,
     pub models: &'a [ModelRecord],
+    /// Records set aside before the join, copied into the report as they are.
+    pub quarantined: &'a [Quarantined],
     /// `None` when the run has no `leaderboard.csv`.
     pub leaderboard: Option<&'a [LeaderboardRecord]>,
     /// The runs the deltas compare with.
@@ -333,6 +335,7 @@ pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
         coverage,
         dropped,
         fixed,
+        quarantined: inputs.quarantined.to_vec(),
         canonical_row_rule: CANONICAL_ROW_RULE.into(),
         license_mapping: LICENSE_MAPPING.into(),
         score_coverage: Default::default(),

@@ -23,12 +23,13 @@ pub use history::{Baselines, PreviousRun};
 pub use join::{prepare, PrepareInputs, Prepared};
 
 use crate::csvout::{self, CsvReadError};
-use crate::hub::read_models_csv;
+use crate::hub::{check_read_back, read_models_csv};
 use crate::leaderboard::LeaderboardRecord;
 use crate::run::artifact::{
     DATASET_CSV, DATASET_PARQUET, EVALS_CSV, EVALS_SKIPPED_JSON, LEADERBOARD_CSV, MANIFEST_JSON,
     MODELS_CSV, QUALITY_JSON,
 };
+use crate::run::{Checked, Stage};
 use crate::store::{RunStore, StoreError};
 
 /// How the prepare stage failed.
@@ -63,6 +64,8 @@ pub struct PrepareOutcome {
     pub rows: Vec<DatasetRow>,
     pub dropped: u64,
     pub fixed: u64,
+    /// Records set aside before the join (`quality.json`'s `quarantined`).
+    pub quarantined: u64,
     pub coverage: Coverage,
     pub previous_run: Option<String>,
     pub seconds: f64,
@@ -75,6 +78,7 @@ impl PrepareOutcome {
             ("rows".to_owned(), self.rows.len() as u64),
             ("dropped".to_owned(), self.dropped),
             ("fixed".to_owned(), self.fixed),
+            ("quarantined".to_owned(), self.quarantined),
             ("found".to_owned(), self.coverage.found),
             ("inherited".to_owned(), self.coverage.with_inherited_scores),
         ]
@@ -82,12 +86,17 @@ impl PrepareOutcome {
     }
 }
 
-/// Parse a `leaderboard.csv` body; errors name the key and the row.
+/// Parse a `leaderboard.csv` body for `stage`: a row that does not read, or whose model
+/// id is not one, is set aside with its line; the file fails only when no row reads.
 pub fn read_leaderboard_csv(
     body: &[u8],
     key: &str,
-) -> Result<Vec<LeaderboardRecord>, CsvReadError> {
-    csvout::read_rows(body, key)
+    stage: Stage,
+) -> Result<Checked<LeaderboardRecord>, CsvReadError> {
+    let read = csvout::read_rows(body, key).usable()?;
+    Ok(check_read_back(read, stage, |r: &LeaderboardRecord| {
+        &r.model_id
+    }))
 }
 
 /// Run the stage over a run in the store: read its CSVs and the previous complete run,
@@ -105,9 +114,16 @@ pub async fn prepare_run(
             file: MODELS_CSV,
             store: run.describe(),
         })?;
-    let models = read_models_csv(&models_body, &run.key(MODELS_CSV))?;
+    let models = read_models_csv(&models_body, &run.key(MODELS_CSV), Stage::Prepare)?;
+    // What the earlier stages set aside, then what this one sets aside reading back.
+    let mut quarantined = run.quarantine().await?.records;
+    quarantined.extend(models.quarantined);
     let leaderboard = match run.get(LEADERBOARD_CSV).await? {
-        Some(body) => Some(read_leaderboard_csv(&body, &run.key(LEADERBOARD_CSV))?),
+        Some(body) => {
+            let read = read_leaderboard_csv(&body, &run.key(LEADERBOARD_CSV), Stage::Prepare)?;
+            quarantined.extend(read.quarantined);
+            Some(read.rows)
+        }
         None => {
             tracing::warn!(key = %run.key(LEADERBOARD_CSV), "no leaderboard.csv in this run; the dataset has no scores");
             None
@@ -139,14 +155,19 @@ pub async fn prepare_run(
 
     let mut prepared = prepare(&PrepareInputs {
         run_id: run.run_id().as_str(),
-        models: &models,
+        models: &models.rows,
+        quarantined: &quarantined,
         leaderboard: leaderboard.as_deref(),
         previous: &previous,
         as_of,
     });
     // The Hub's evaluation results, when the run has them (a `run` with evals on).
     let evals_rows = match run.get(EVALS_CSV).await? {
-        Some(body) => crate::evals::read_evals_csv(&body, &run.key(EVALS_CSV))?,
+        Some(body) => {
+            let read = crate::evals::read_evals_csv(&body, &run.key(EVALS_CSV), Stage::Prepare)?;
+            quarantined.extend(read.quarantined);
+            read.rows
+        }
         None => Vec::new(),
     };
     let (hub_columns, mut hub_scores) = evals::hub_columns(&evals_rows, hub_columns_wanted);
@@ -185,6 +206,7 @@ pub async fn prepare_run(
         rows: prepared.rows,
         dropped: q.dropped.len() as u64,
         fixed: q.fixed.len() as u64,
+        quarantined: q.quarantined.len() as u64,
         coverage: q.coverage,
         previous_run: q.previous_run,
         seconds: started.elapsed().as_secs_f64(),
@@ -193,6 +215,7 @@ pub async fn prepare_run(
         rows = outcome.rows.len(),
         dropped = outcome.dropped,
         fixed = outcome.fixed,
+        quarantined = outcome.quarantined,
         found = outcome.coverage.found,
         inherited = outcome.coverage.with_inherited_scores,
         previous_run = outcome.previous_run.as_deref().unwrap_or(""),

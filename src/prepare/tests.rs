@@ -4,6 +4,7 @@ use super::dataset::write_dataset_csv;
 use super::*;
 use crate::hub::{ModelRecord, ParametersSource};
 use crate::leaderboard::{LeaderboardRecord, MatchStatus};
+use crate::run::{Check, Stage};
 
 fn model(rank: u64, id: &str) -> ModelRecord {
     ModelRecord {
@@ -64,6 +65,7 @@ fn run(
     prepare(&PrepareInputs {
         run_id: "r2",
         models,
+        quarantined: &[],
         leaderboard: Some(lb),
         previous: &Baselines {
             day: previous.cloned(),
@@ -189,6 +191,7 @@ fn deltas_over_7_and_30_nights_each_against_their_own_run() {
     let p = prepare(&PrepareInputs {
         run_id: "d31",
         models: &[now, model(2, "org/new")],
+        quarantined: &[],
         leaderboard: None,
         previous: &Baselines {
             day: Some(counts("d30", 4900)),
@@ -302,28 +305,139 @@ fn formula_cells_are_neutralised_in_dataset_csv_and_restored_on_read() {
             );
         }
     }
-    let back = read_dataset_csv(csv.as_bytes(), "dataset.csv").unwrap();
-    assert_eq!(back, p.rows);
-    assert_eq!(back[0].license_family, rules::LicenseFamily::Unknown);
+    let back = read_dataset_csv(csv.as_bytes(), "dataset.csv", Stage::Report).unwrap();
+    assert!(back.quarantined.is_empty());
+    assert_eq!(back.rows, p.rows);
+    assert_eq!(back.rows[0].license_family, rules::LicenseFamily::Unknown);
 }
 
 #[test]
-fn leaderboard_csv_errors_name_the_file_and_row() {
+fn leaderboard_csv_rows_that_do_not_read_are_set_aside_with_file_and_line() {
     let mut out = crate::csvout::writer(Vec::new());
     out.serialize(found("org/a", "bfloat16", 12.5)).unwrap();
     out.serialize(found("org/b", "bfloat16", 13.75)).unwrap();
+    out.serialize(found("org/c/d", "bfloat16", 14.0)).unwrap();
     let body = String::from_utf8(out.into_inner().unwrap())
         .unwrap()
         .replace("13.75", "twelve");
+    let read = |body: &str| {
+        read_leaderboard_csv(body.as_bytes(), "runs/x/leaderboard.csv", Stage::Prepare)
+    };
+    let good = read(&body.replace("twelve", "1").replace("org/c/d", "org/c")).unwrap();
+    assert_eq!(good.rows.len(), 3);
+    assert!(good.quarantined.is_empty());
+
+    let checked = read(&body).unwrap();
+    let ids: Vec<&str> = checked.rows.iter().map(|r| r.model_id.as_str()).collect();
+    assert_eq!(ids, ["org/a"]);
+    let q = &checked.quarantined;
+    assert_eq!(q.len(), 2, "{q:?}");
     assert_eq!(
-        read_leaderboard_csv(body.replace("twelve", "1").as_bytes(), "k")
-            .unwrap()
-            .len(),
-        2
+        (
+            q[0].source.as_str(),
+            q[0].position,
+            q[0].id.as_deref(),
+            q[0].check
+        ),
+        (
+            "runs/x/leaderboard.csv",
+            3,
+            Some("org/b"),
+            Check::Unreadable
+        )
     );
-    let err = read_leaderboard_csv(body.as_bytes(), "runs/x/leaderboard.csv").unwrap_err();
     assert!(
-        err.to_string().contains("runs/x/leaderboard.csv row 3"),
+        q[0].detail.contains("twelve") || q[0].detail.contains("float"),
+        "{}",
+        q[0].detail
+    );
+    assert_eq!(
+        (q[1].position, q[1].id.as_deref(), q[1].check),
+        (4, Some("org/c/d"), Check::InvalidId)
+    );
+    assert_eq!(q[1].stage, Stage::Prepare);
+
+    // A file of which not one row reads is not data with a few bad rows.
+    let err = read(&body.replace("12.5", "x").replace("14.0", "x")).unwrap_err();
+    assert!(
+        err.to_string().contains("runs/x/leaderboard.csv row"),
         "{err}"
     );
+}
+
+/// `scripts/fuzz-corpus` writes seed CSVs with the headers in `fuzz/csv-headers.json`;
+/// they must be ours, or the seeds would only ever test a header mismatch.
+#[test]
+fn the_fuzz_seed_headers_are_our_csv_headers() {
+    fn header<T: serde::Serialize>(row: &T) -> Vec<String> {
+        let mut out = crate::csvout::writer(Vec::new());
+        out.serialize(row).unwrap();
+        let body = String::from_utf8(out.into_inner().unwrap()).unwrap();
+        body.lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .map(str::to_owned)
+            .collect()
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/csv-headers.json");
+    let seeds: std::collections::HashMap<String, Vec<String>> =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let p = run(&[model(1, "org/a")], &[], None);
+    assert_eq!(seeds["models.csv"], header(&model(1, "org/a")));
+    assert_eq!(
+        seeds["leaderboard.csv"],
+        header(&LeaderboardRecord::default())
+    );
+    assert_eq!(seeds["dataset.csv"], header(&p.rows[0]));
+}
+
+/// Found by the csv_models fuzz target (crash-35a74fda…): a `created_at` of
+/// `-042209-13` went into dataset.csv as it was, a cell a spreadsheet would run, because
+/// only some text columns were neutralised. Every text column is now, in every CSV.
+#[test]
+fn every_text_column_is_neutralised_and_reads_back() {
+    let mut m = model(1, "org/a");
+    m.created_at = "-042209-13".into();
+    m.last_modified = "=1+1".into();
+    m.gated = "@SUM(A1)".into();
+    m.sha = "+cmd".into();
+    m.base_model_relation = "'=quoted".into();
+    let lb = LeaderboardRecord {
+        model_id: "org/a".into(),
+        status: Some(MatchStatus::Found),
+        source: "=src".into(),
+        precision: "-p".into(),
+        weight_type: "@w".into(),
+        submission_date: "\td".into(),
+        eval_name: "e".into(),
+        ..LeaderboardRecord::default()
+    };
+    let p = run(std::slice::from_ref(&m), std::slice::from_ref(&lb), None);
+    let dataset = write_dataset_csv(&p.rows, &[]).unwrap();
+    let mut models = crate::csvout::writer(Vec::new());
+    models.serialize(&m).unwrap();
+    let models = models.into_inner().unwrap();
+    let mut board = crate::csvout::writer(Vec::new());
+    board.serialize(&lb).unwrap();
+    let board = board.into_inner().unwrap();
+    for body in [&dataset, &models, &board] {
+        let mut raw = csv::Reader::from_reader(body.as_slice());
+        for record in raw.records() {
+            for cell in record.unwrap().iter() {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{cell:?}"
+                );
+            }
+        }
+    }
+    let back = read_models_csv(&models, "m", Stage::Prepare).unwrap().rows;
+    assert_eq!(back, [m]);
+    let back = read_leaderboard_csv(&board, "l", Stage::Prepare)
+        .unwrap()
+        .rows;
+    assert_eq!(back, [lb]);
+    let back = read_dataset_csv(&dataset, "d", Stage::Report).unwrap().rows;
+    assert_eq!(back, p.rows);
 }

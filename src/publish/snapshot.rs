@@ -9,7 +9,7 @@ use crate::leaderboard::{scores_table, LeaderboardRecord};
 use crate::parquetout::{self, timestamp_ms, Table};
 use crate::run::artifact::{LEADERBOARD_CSV, MODELS_CSV};
 use crate::run::{
-    HistoryTable, IndexedRun, Manifest, RunId, RunIndex, RunLayout, RunStatus, RUNS_PREFIX,
+    HistoryTable, IndexedRun, Manifest, RunId, RunIndex, RunLayout, RunStatus, Stage, RUNS_PREFIX,
 };
 use crate::store::{update_index, RunStore, Store, StoreError};
 
@@ -79,9 +79,14 @@ pub async fn snapshot_files(
             file: MODELS_CSV,
             store: run.describe(),
         })?;
-    let models = read_models_csv(&models_body, &run.key(MODELS_CSV))?;
+    // The rows `prepare` set aside are in `quarantine.json`; history keeps the others.
+    let models = read_models_csv(&models_body, &run.key(MODELS_CSV), Stage::Publish)?.rows;
     let scores: Vec<LeaderboardRecord> = match run.get(LEADERBOARD_CSV).await? {
-        Some(body) => crate::csvout::read_rows(&body, &run.key(LEADERBOARD_CSV))?,
+        Some(body) => {
+            crate::csvout::read_rows(&body, &run.key(LEADERBOARD_CSV))
+                .usable()?
+                .rows
+        }
         None => Vec::new(),
     };
     let models_key = key(HistoryTable::Models)?;

@@ -10,6 +10,7 @@ pub use html::{escape, render, ReportMeta};
 use crate::csvout::CsvReadError;
 use crate::prepare::{self, DatasetRow, QualityReport};
 use crate::run::artifact::{DATASET_CSV, QUALITY_JSON, REPORT_HTML};
+use crate::run::Stage;
 use crate::store::{RunStore, StoreError};
 
 /// How the report stage failed.
@@ -42,6 +43,8 @@ impl ReportError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportOutcome {
     pub models: u64,
+    /// Rows of `dataset.csv` that did not read back, left out of the report (logged).
+    pub quarantined: u64,
     pub bytes: u64,
     pub seconds: f64,
 }
@@ -81,6 +84,17 @@ pub fn trend_series(
         .collect()
 }
 
+impl ReportOutcome {
+    /// The manifest's outcomes: the models shown, and `quarantined` rows when some were.
+    pub fn outcomes(&self) -> std::collections::BTreeMap<String, u64> {
+        let mut outcomes = std::collections::BTreeMap::from([("models".to_owned(), self.models)]);
+        if self.quarantined > 0 {
+            outcomes.insert("quarantined".into(), self.quarantined);
+        }
+        outcomes
+    }
+}
+
 /// Render `report.html` for a prepared run. `parameters` are shown as the run's
 /// parameters (the caller's settings; they hold no secrets).
 pub async fn report_run(
@@ -96,7 +110,8 @@ pub async fn report_run(
             file: DATASET_CSV,
             store: run.describe(),
         })?;
-    let rows = prepare::read_dataset_csv(&body, &run.key(DATASET_CSV))?;
+    let read = prepare::read_dataset_csv(&body, &run.key(DATASET_CSV), Stage::Report)?;
+    let rows = read.rows;
     let quality: Option<QualityReport> = match run.get(QUALITY_JSON).await? {
         Some(body) => Some(
             serde_json::from_slice(&body).map_err(|e| ReportError::Quality {
@@ -144,6 +159,7 @@ pub async fn report_run(
     run.put(REPORT_HTML, page.into()).await?;
     let outcome = ReportOutcome {
         models: rows.len() as u64,
+        quarantined: read.quarantined.len() as u64,
         bytes,
         seconds: started.elapsed().as_secs_f64(),
     };

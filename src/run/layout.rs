@@ -1,8 +1,9 @@
 //! Where a run's files go, relative to the output's root (a folder or a bucket prefix):
 //!
 //! ```text
-//! runs/<run-id>/models.csv, models.jsonl, leaderboard.csv, dataset.csv, dataset.parquet,
-//!              report.html, quality.json, manifest.json,
+//! runs/<run-id>/models.csv, models.jsonl, leaderboard.csv, evals.csv, dataset.csv,
+//!              dataset.parquet, evals.parquet, report.html, quality.json,
+//!              quarantine.json, evals_skipped.json, manifest.json,
 //!              checkpoints/<stage>/<encoded model id>.json
 //! runs/index.json  (the published runs; see [`super::history`])
 //! history/<table>/date=YYYY-MM-DD/<run-id>.parquet  (every complete run's snapshot)
@@ -33,6 +34,9 @@ pub mod artifact {
     /// `dataset.csv` with typed columns.
     pub const DATASET_PARQUET: &str = "dataset.parquet";
     pub const QUALITY_JSON: &str = "quality.json";
+    /// Records from outside that failed their checks, set aside by the stages that met
+    /// them (`run::QuarantineLog`); the prepare stage copies them into `quality.json`.
+    pub const QUARANTINE_JSON: &str = "quarantine.json";
     pub const REPORT_HTML: &str = "report.html";
     pub const MANIFEST_JSON: &str = "manifest.json";
     /// At the output's root: the newest complete run.

@@ -1,12 +1,13 @@
 //! The run's own types, at the bottom of the layering: model and run ids, credentials,
 //! the stages, the run's layout and artifact names, the history's keys and the index of
-//! published runs, the manifest, and the error a setting gives. Everything above may use
-//! these; they use nothing of the crate.
+//! published runs, the manifest, the records set aside as invalid (quarantine), and the
+//! error a setting gives. Everything above may use these; they use nothing of the crate.
 
 pub mod history;
 mod ids;
 pub mod layout;
 mod manifest;
+pub mod quarantine;
 mod secret;
 mod setting;
 mod stage;
@@ -15,6 +16,7 @@ pub use history::{snapshot_date, HistoryTable, IndexedRun, RunIndex, HISTORY_PRE
 pub use ids::{InvalidModelId, InvalidRunId, ModelId, RunId};
 pub use layout::{artifact, decode_model_key, encode_model_key, RunLayout, RUNS_PREFIX};
 pub use manifest::{LatestPointer, Manifest, RunStatus, StageSummary};
+pub use quarantine::{Check, Checked, QuarantineLog, Quarantined, RecordKind};
 pub use secret::Secret;
 pub use setting::{check_secs, InvalidSetting};
 pub use stage::Stage;

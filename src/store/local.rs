@@ -388,8 +388,14 @@ mod tests {
             .put("runs/a/checkpoints/scores/m.json", Bytes::from_static(b"4"))
             .await
             .unwrap();
-        assert_eq!(store.list_files("runs/a/").await.unwrap(), vec!["runs/a/x.json"]);
-        store.delete("runs/a/checkpoints/scores/m.json").await.unwrap();
+        assert_eq!(
+            store.list_files("runs/a/").await.unwrap(),
+            vec!["runs/a/x.json"]
+        );
+        store
+            .delete("runs/a/checkpoints/scores/m.json")
+            .await
+            .unwrap();
         assert_eq!(store.list("runs/").await.unwrap().len(), 2);
         let mine = store
             .put_if_absent("lock", Bytes::from_static(b"me"))

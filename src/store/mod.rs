@@ -100,7 +100,10 @@ pub trait Store: Send + Sync + Debug {
             .list(prefix)
             .await?
             .into_iter()
-            .filter(|k| k.strip_prefix(prefix).is_some_and(|rest| !rest.contains('/')))
+            .filter(|k| {
+                k.strip_prefix(prefix)
+                    .is_some_and(|rest| !rest.contains('/'))
+            })
             .collect())
     }
     /// The folders directly under `prefix` (which ends with `/`), each with its trailing

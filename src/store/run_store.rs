@@ -6,8 +6,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::{Store, StoreError};
-use crate::run::artifact::MANIFEST_JSON;
-use crate::run::{Manifest, RunId, RunLayout};
+use crate::run::artifact::{MANIFEST_JSON, QUARANTINE_JSON};
+use crate::run::{Manifest, QuarantineLog, Quarantined, RunId, RunLayout, Stage};
 
 /// The store and the layout of one run: what every stage is given to read and write.
 #[derive(Debug, Clone)]
@@ -99,5 +99,43 @@ impl RunStore {
             message: e.to_string(),
         })?;
         self.put(MANIFEST_JSON, body.into()).await
+    }
+
+    /// The records this run's stages set aside (`quarantine.json`); empty when there is
+    /// none. A file that does not read is reported and taken as empty: it only
+    /// describes records that are already out of the data.
+    pub async fn quarantine(&self) -> Result<QuarantineLog, StoreError> {
+        let Some(body) = self.get(QUARANTINE_JSON).await? else {
+            return Ok(QuarantineLog::default());
+        };
+        Ok(serde_json::from_slice(&body).unwrap_or_else(|e| {
+            tracing::warn!(location = %self.location(QUARANTINE_JSON), error = %e, "unreadable quarantine file; starting a new one");
+            QuarantineLog::default()
+        }))
+    }
+
+    /// Record what `stage` set aside in `quarantine.json`: `fresh` replaces what the
+    /// stage set aside in an earlier attempt, otherwise the records are added to it.
+    /// Returns how many records the stage now has there.
+    pub async fn save_quarantine(
+        &self,
+        stage: Stage,
+        records: Vec<Quarantined>,
+        fresh: bool,
+    ) -> Result<u64, StoreError> {
+        let mut log = self.quarantine().await?;
+        if fresh {
+            log.replace_stage(stage, records);
+        } else if records.is_empty() {
+            return Ok(log.count(stage));
+        } else {
+            log.merge(records);
+        }
+        let body = serde_json::to_vec_pretty(&log).map_err(|e| StoreError::Corrupt {
+            location: self.location(QUARANTINE_JSON),
+            message: e.to_string(),
+        })?;
+        self.put(QUARANTINE_JSON, body.into()).await?;
+        Ok(log.count(stage))
     }
 }

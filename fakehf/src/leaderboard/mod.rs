@@ -72,6 +72,18 @@ impl Leaderboard {
         render_delay: Duration,
         decimals: Option<i32>,
     ) -> anyhow::Result<Self> {
+        Self::load_with(realdata, render_delay, decimals, &[])
+    }
+
+    /// As [`Leaderboard::load`], with `extra` rows (in the JSON API's shape) after the
+    /// real ones, in every API. Invented: bad rows from a leaderboard stand-in; an item
+    /// that is not an object goes into `/rows` as it is (and a row of nulls in parquet).
+    pub fn load_with(
+        realdata: &Path,
+        render_delay: Duration,
+        decimals: Option<i32>,
+        extra: &[Value],
+    ) -> anyhow::Result<Self> {
         let path = realdata.join("leaderboard/formatted-2025-03-21.csv");
         let mut reader =
             csv::Reader::from_path(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -84,6 +96,14 @@ impl Leaderboard {
             let item = nest(&flat);
             contents.push(contents_row(&item));
             formatted.push(item);
+        }
+        for item in extra {
+            contents.push(if item.is_object() {
+                contents_row(item)
+            } else {
+                item.clone()
+            });
+            formatted.push(item.clone());
         }
         let mut formatted = Value::Array(formatted);
         if let Some(decimals) = decimals {
@@ -303,7 +323,8 @@ fn contents_row(item: &Value) -> Value {
              <a target=\"_blank\" href=\"https://huggingface.co/datasets/open-llm-leaderboard/{details}-details\" style=\"{style}\">📑</a>"
         )),
     );
-    put("fullname", json!(name));
+    // As the API has it (a string in every real row; an invented bad row's value as is).
+    put("fullname", m["name"].clone());
     put("Model sha", m["sha"].clone());
     put("Average ⬆️", m["average_score"].clone());
     put("Hub License", md["hub_license"].clone());

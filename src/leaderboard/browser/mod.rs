@@ -12,6 +12,9 @@ mod page;
 mod pool;
 mod table;
 
+pub use table::parse_table;
+
+use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -19,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::source::{ScoreSource, SourceStats};
 use super::{LeaderboardError, LeaderboardSettings, Lookup};
-use crate::run::ModelId;
+use crate::run::{ModelId, Quarantined};
 use crate::store::CheckpointSink;
 
 /// Why the browser source could not go on.
@@ -64,12 +67,14 @@ impl BrowserError {
 /// Looks models up in the leaderboard page with real browsers.
 pub struct BrowserSource {
     settings: LeaderboardSettings,
+    quarantined: Mutex<Vec<Quarantined>>,
 }
 
 impl BrowserSource {
     pub fn new(settings: &LeaderboardSettings) -> Self {
         Self {
             settings: settings.clone(),
+            quarantined: Mutex::new(Vec::new()),
         }
     }
 }
@@ -81,6 +86,10 @@ impl ScoreSource for BrowserSource {
 
     fn name(&self) -> &'static str {
         "browser"
+    }
+
+    fn quarantined(&self) -> Vec<Quarantined> {
+        std::mem::take(&mut *self.quarantined.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     async fn answer(
@@ -96,7 +105,15 @@ impl ScoreSource for BrowserSource {
             1 => "browser, 1 session".to_owned(),
             n => format!("browser, {n} sessions"),
         });
-        let result = pool::look_up_all(&self.settings, &endpoint, models, sink, cancel).await;
+        let result = pool::look_up_all(
+            &self.settings,
+            &endpoint,
+            models,
+            sink,
+            &self.quarantined,
+            cancel,
+        )
+        .await;
         endpoint.shutdown().await;
         let session_restarts = result?;
         Ok(SourceStats {

@@ -27,9 +27,9 @@ use thirtyfour::prelude::*;
 
 use super::driver::Session;
 use super::table::parse_table;
-use crate::leaderboard::rows::{classify, Lookup, ScoreRow};
+use crate::leaderboard::rows::{classify, Lookup, RowFault, ScoreRow};
 use crate::leaderboard::LeaderboardSettings;
-use crate::run::ModelId;
+use crate::run::{ModelId, Quarantined};
 
 const POLL: Duration = Duration::from_millis(50);
 
@@ -285,12 +285,13 @@ async fn open_app(
     Ok(())
 }
 
-/// Look a batch up; the answers are in the batch's order.
+/// Look a batch up; the answers are in the batch's order. Rows of the table that name
+/// no model by its id are returned apart, set aside (by the app's rank).
 pub(super) async fn look_up_batch(
     session: &mut Session,
     settings: &LeaderboardSettings,
     models: &[ModelId],
-) -> Result<Vec<(ModelId, Lookup)>, Failure> {
+) -> Result<(Vec<(ModelId, Lookup)>, Vec<Quarantined>), Failure> {
     let wait = Duration::from_secs_f64(settings.page_timeout_secs);
     if !session.app_ready {
         open_app(session, settings, wait).await?;
@@ -324,39 +325,48 @@ pub(super) async fn look_up_batch(
         applied,
     )
     .await?;
-    let rows = if screen.no_results && screen.table.is_none() {
-        Vec::new()
+    let (rows, refused) = if screen.no_results && screen.table.is_none() {
+        (Vec::new(), Vec::new())
     } else {
         read_all_rows(driver, settings, screen, wait).await?
     };
     session.app_ready = true;
-    Ok(assign(models, rows))
+    let source = format!("{} (search `{search}`)", settings.page_url);
+    let quarantined = refused
+        .iter()
+        .map(|(rank, fault)| fault.quarantined(&source, *rank))
+        .collect();
+    Ok((assign(models, rows), quarantined))
 }
 
-/// Every row of the table, scrolling the virtualised body from top to bottom.
+/// Every row of the table, scrolling the virtualised body from top to bottom; and the
+/// rows refused, by rank.
 async fn read_all_rows(
     driver: &WebDriver,
     settings: &LeaderboardSettings,
     first: Screen,
     wait: Duration,
-) -> Result<Vec<ScoreRow>, Failure> {
+) -> Result<(Vec<ScoreRow>, Vec<(u64, RowFault)>), Failure> {
     let expected = first.shown();
     let deadline = tokio::time::Instant::now() + wait;
     let mut screen = first;
     let mut rows: BTreeMap<String, ScoreRow> = BTreeMap::new();
+    let mut refused: BTreeMap<u64, RowFault> = BTreeMap::new();
     if screen.scroll_top > 0.0 {
         screen = scroll_to(driver, settings, 0.0).await?;
     }
     loop {
         let html = screen.table.as_deref().unwrap_or_default();
-        for read in parse_table(html, &settings.row_link_selector).map_err(Failure::Page)? {
+        let parsed = parse_table(html, &settings.row_link_selector).map_err(Failure::Page)?;
+        refused.extend(parsed.refused);
+        for read in parsed.rows {
             let key = match read.rank {
                 Some(rank) => format!("{rank:012}"),
                 None => format!("{:?}", read.row),
             };
             rows.insert(key, read.row);
         }
-        let complete = expected.is_none_or(|n| rows.len() as u64 >= n);
+        let complete = expected.is_none_or(|n| (rows.len() + refused.len()) as u64 >= n);
         if screen.at_bottom() && complete {
             break;
         }
@@ -376,7 +386,7 @@ async fn read_all_rows(
         };
         screen = scroll_to(driver, settings, next).await?;
     }
-    Ok(rows.into_values().collect())
+    Ok((rows.into_values().collect(), refused.into_iter().collect()))
 }
 
 async fn scroll_to(

@@ -15,16 +15,17 @@ use super::page::{look_up_batch, Failure};
 use super::BrowserError;
 use crate::leaderboard::{LeaderboardError, LeaderboardSettings, Lookup};
 use crate::progress::Lane;
-use crate::run::ModelId;
+use crate::run::{ModelId, Quarantined};
 use crate::store::CheckpointSink;
 
-/// Look `models` up with K sessions, handing each answer to the sink; returns how many
-/// sessions were replaced.
+/// Look `models` up with K sessions, handing each answer to the sink and each table row
+/// that names no model to `quarantine`; returns how many sessions were replaced.
 pub(super) async fn look_up_all(
     settings: &LeaderboardSettings,
     endpoint: &WebDriverEndpoint,
     models: &[ModelId],
     sink: &CheckpointSink<Lookup>,
+    quarantine: &Mutex<Vec<Quarantined>>,
     cancel: &CancellationToken,
 ) -> Result<u64, LeaderboardError> {
     // One model a search, and a browser a model, when sessions are not reused: the
@@ -49,6 +50,7 @@ pub(super) async fn look_up_all(
             settings,
             endpoint,
             sink,
+            quarantine,
             cancel,
             shared: &shared,
             batch_size,
@@ -73,6 +75,7 @@ struct Worker<'a> {
     settings: &'a LeaderboardSettings,
     endpoint: &'a WebDriverEndpoint,
     sink: &'a CheckpointSink<Lookup>,
+    quarantine: &'a Mutex<Vec<Quarantined>>,
     cancel: &'a CancellationToken,
     shared: &'a Shared,
     batch_size: usize,
@@ -162,8 +165,12 @@ impl Worker<'_> {
                 _ = self.cancel.cancelled() => return Err(LeaderboardError::Interrupted),
             };
             let reason = match attempt {
-                Ok(Ok(answers)) => {
+                Ok(Ok((answers, quarantined))) => {
                     self.shared.page_errors_in_a_row.store(0, Ordering::Relaxed);
+                    self.quarantine
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .extend(quarantined);
                     break answers;
                 }
                 Ok(Err(Failure::Page(reason))) => {

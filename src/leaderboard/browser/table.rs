@@ -10,13 +10,22 @@
 
 use scraper::{ElementRef, Html, Selector};
 
-use crate::leaderboard::rows::{Column, ScoreRow, REQUIRED};
+use crate::leaderboard::rows::{Column, RowFault, ScoreRow, REQUIRED};
 
 /// One row as read: the app's rank (unique per row) and its values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableRow {
     pub rank: Option<u64>,
     pub row: ScoreRow,
+}
+
+/// The rows of one read of the table, each checked: those that name a model by its id,
+/// and those refused, with their rank in the app (else their place in the read, from 1)
+/// and why.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParsedTable {
+    pub rows: Vec<TableRow>,
+    pub refused: Vec<(u64, RowFault)>,
 }
 
 const LINK_TITLE: (&str, &str) = ("View ", " on Hugging Face Hub");
@@ -30,8 +39,9 @@ fn text(e: ElementRef) -> String {
 }
 
 /// The rows of the first table in `html` (a page, or the table's scroll container).
-/// A missing required header is an error naming the headers seen.
-pub fn parse_table(html: &str, row_link_selector: &str) -> Result<Vec<TableRow>, String> {
+/// A missing required header is an error naming the headers seen; a row whose name is
+/// not a model id is refused on its own.
+pub fn parse_table(html: &str, row_link_selector: &str) -> Result<ParsedTable, String> {
     let document = Html::parse_fragment(html);
     let table = document
         .select(&selector("table")?)
@@ -50,8 +60,8 @@ pub fn parse_table(html: &str, row_link_selector: &str) -> Result<Vec<TableRow>,
     let link = selector(row_link_selector)?;
     let labelled = selector("[aria-label]")?;
     let cell = selector("td")?;
-    let mut rows = Vec::new();
-    for tr in table.select(&selector("tbody tr")?) {
+    let mut parsed = ParsedTable::default();
+    for (place, tr) in table.select(&selector("tbody tr")?).enumerate() {
         let Some(anchor) = tr.select(&link).next() else {
             continue; // a padding row, or a skeleton
         };
@@ -76,12 +86,14 @@ pub fn parse_table(html: &str, row_link_selector: &str) -> Result<Vec<TableRow>,
                 other => row.set(*other, &text(td)),
             }
         }
-        if !row.name.is_empty() {
-            row.fill_eval_name();
-            rows.push(TableRow { rank, row });
+        match row.checked() {
+            Ok(row) => parsed.rows.push(TableRow { rank, row }),
+            Err(fault) => parsed
+                .refused
+                .push((rank.unwrap_or(place as u64 + 1), fault)),
         }
     }
-    Ok(rows)
+    Ok(parsed)
 }
 
 /// The model a row's link names: its title, else its whole text.
@@ -117,7 +129,7 @@ mod tests {
               <td><p>23.76<span> %</span></p></td><td><p>49.22<span> %</span></p></td><td><p>-</p></td>
               <td><span aria-label="bfloat16">bfloat16</span></td><td><p>Yes</p></td><td><p>2.11<span> kg</span></p></td></tr>
           </tbody></table></div>"#;
-        let rows = parse_table(html, LINK).unwrap();
+        let rows = parse_table(html, LINK).unwrap().rows;
         assert_eq!(rows.len(), 1, "the padding row is not a row");
         let TableRow { rank, row } = &rows[0];
         assert_eq!(*rank, Some(1905));
@@ -134,7 +146,7 @@ mod tests {
     fn older_labels_still_read_and_a_missing_header_is_named() {
         let html = r#"<table><thead><tr><th>T</th><th>Average ⬆️</th><th>Model</th><th>IFEval</th><th>Precision</th></tr></thead>
             <tbody><tr><td>💬</td><td>27.905</td><td><a href="x" title="View meta-llama/Llama-3.1-8B-Instruct on Hugging Face Hub">x</a></td><td>78.56</td><td>bfloat16</td></tr></tbody></table>"#;
-        let rows = parse_table(html, LINK).unwrap();
+        let rows = parse_table(html, LINK).unwrap().rows;
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].row.name, "meta-llama/Llama-3.1-8B-Instruct");
         assert_eq!(rows[0].row.average, Some(27.91));
@@ -144,5 +156,27 @@ mod tests {
         let error = parse_table(missing, LINK).unwrap_err();
         assert!(error.contains("header `Average` missing"), "{error}");
         assert!(error.contains("Model | Score"), "{error}");
+    }
+
+    #[test]
+    fn rows_without_a_model_id_are_refused_by_rank() {
+        let row = |rank: u32, title: &str| {
+            format!(
+                r#"<tr><td>{rank}</td><td><a title="View {title} on Hugging Face Hub">x</a></td><td>1</td></tr>"#
+            )
+        };
+        let html = format!(
+            "<table><thead><tr><th>Rank</th><th>Model</th><th>Average</th></tr></thead><tbody>{}{}{}{}</tbody></table>",
+            row(7, "org/good"),
+            row(8, "org/bad/name"),
+            row(9, " "),
+            row(10, "org/good-2"),
+        );
+        let parsed = parse_table(&html, LINK).unwrap();
+        let names: Vec<&str> = parsed.rows.iter().map(|r| r.row.name.as_str()).collect();
+        assert_eq!(names, ["org/good", "org/good-2"]);
+        let refused: Vec<(u64, Option<&str>)> =
+            parsed.refused.iter().map(|(p, f)| (*p, f.name())).collect();
+        assert_eq!(refused, [(8, Some("org/bad/name")), (9, None)]);
     }
 }

@@ -112,6 +112,13 @@ fn parse_location(location: &str) -> Result<(String, String), StoreError> {
     Ok((bucket.to_owned(), prefix.to_owned()))
 }
 
+/// What one delimited listing holds.
+#[derive(Default)]
+struct Level {
+    files: Vec<String>,
+    folders: Vec<String>,
+}
+
 impl S3Store {
     /// Connect, and check at once that the bucket exists and the credentials work, so a
     /// misconfigured run fails before it collects anything.
@@ -174,6 +181,40 @@ impl S3Store {
             (false, true) => format!("{}/", self.prefix),
             (false, false) => format!("{}/{key}", self.prefix),
         }
+    }
+
+    /// One level below `prefix` (which ends with `/`): its objects and its folders (S3's
+    /// common prefixes, with their trailing `/`), each sorted, without the store's prefix.
+    async fn list_level(&self, prefix: &str) -> Result<Level, StoreError> {
+        let strip = self.object_key("");
+        let unprefixed = |key: &str| key.strip_prefix(&strip).unwrap_or(key).to_owned();
+        let mut level = Level::default();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(self.object_key(prefix))
+            .delimiter("/")
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.error("listing", prefix, e))?;
+            level.files.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key())
+                    .map(unprefixed),
+            );
+            level.folders.extend(
+                page.common_prefixes()
+                    .iter()
+                    .filter_map(|c| c.prefix())
+                    .map(unprefixed),
+            );
+        }
+        level.files.sort();
+        level.folders.sort();
+        Ok(level)
     }
 
     /// An object and its ETag; `None` when there is no such key.
@@ -395,49 +436,11 @@ impl Store for S3Store {
     }
 
     async fn list_files(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        let strip = self.object_key("");
-        let mut keys = Vec::new();
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(self.object_key(prefix))
-            .delimiter("/")
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.error("listing", prefix, e))?;
-            for object in page.contents() {
-                if let Some(key) = object.key() {
-                    keys.push(key.strip_prefix(&strip).unwrap_or(key).to_owned());
-                }
-            }
-        }
-        keys.sort();
-        Ok(keys)
+        Ok(self.list_level(prefix).await?.files)
     }
 
     async fn list_folders(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        let strip = self.object_key("");
-        let mut folders = Vec::new();
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(self.object_key(prefix))
-            .delimiter("/")
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.error("listing", prefix, e))?;
-            for common in page.common_prefixes() {
-                if let Some(folder) = common.prefix() {
-                    folders.push(folder.strip_prefix(&strip).unwrap_or(folder).to_owned());
-                }
-            }
-        }
-        folders.sort();
-        Ok(folders)
+        Ok(self.list_level(prefix).await?.folders)
     }
 
     /// `DeleteObjects`, a thousand keys a request.

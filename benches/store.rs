@@ -7,27 +7,17 @@
 //! wall time and its scores stage's time, and the S3 / local ratios. Needs s3s-fs
 //! (scripts/install-test-deps).
 
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use fakehf::{FakeConfig, FakeHf};
 
-const BUCKET: &str = "bench";
-const KEY_ID: &str = "benchkey";
-const SECRET: &str = "benchsecret";
+// The tests' S3 server (s3s-fs on 127.0.0.1), shared rather than written again.
+#[path = "../tests/support/mod.rs"]
+mod support;
 
-fn s3s_fs() -> PathBuf {
-    let on_path = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|d| d.join("s3s-fs"))
-        .find(|p| p.exists());
-    on_path.unwrap_or_else(|| {
-        Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cargo/bin/s3s-fs")
-    })
-}
+use support::s3::{S3Server, BUCKET, KEY_ID, SECRET};
 
 struct Figures {
     wall: f64,
@@ -101,27 +91,8 @@ async fn main() {
     })
     .await
     .expect("fake starts");
-    let root = tempfile::tempdir().unwrap();
-    std::fs::create_dir(root.path().join(BUCKET)).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = Command::new(s3s_fs())
-        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--access-key", KEY_ID, "--secret-key", SECRET])
-        .arg(root.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("s3s-fs starts (scripts/install-test-deps installs it)");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "s3s-fs did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let s3_url = format!("http://127.0.0.1:{port}");
+    let server = S3Server::start().await;
+    let s3_url = server.url();
 
     println!("store bench: `hfharvest run` of {models} models, datasets source, one run each");
     println!(
@@ -144,11 +115,7 @@ async fn main() {
         let s3 = run(
             &fake,
             &format!("s3://{BUCKET}/{prefix}"),
-            &root
-                .path()
-                .join(BUCKET)
-                .join(&prefix)
-                .join("runs/bench/manifest.json"),
+            &server.dir(&prefix).join("runs/bench/manifest.json"),
             models,
             concurrency,
             &s3_url,
@@ -176,6 +143,4 @@ async fn main() {
         "S3 scores stage, 32 at a time vs 1 at a time: {:.1}x faster",
         s3_one.scores / s3_many.scores
     );
-    let _ = server.kill();
-    let _ = server.wait();
 }

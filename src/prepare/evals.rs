@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::dataset::DatasetRow;
 use crate::evals::{preferred, EvalResult, EvalRow, EvalSource};
 
 pub const EVAL_CHOICE_RULE: &str = "of a model's values for one Hub benchmark (its dataset id and task), \
@@ -135,8 +134,12 @@ pub fn hub_columns(
     (chosen, scores)
 }
 
-/// Coverage of the dataset's rows by source.
-pub fn score_coverage(rows: &[DatasetRow], evals: &[EvalRow]) -> ScoreCoverage {
+/// Coverage of the dataset's models by source: each model as its id and whether it has
+/// a leaderboard score (a row's `average`).
+pub fn score_coverage<'a>(
+    models: impl IntoIterator<Item = (&'a str, bool)>,
+    evals: &[EvalRow],
+) -> ScoreCoverage {
     let mut sources: HashMap<String, HashSet<EvalSource>> = HashMap::new();
     for row in evals {
         sources
@@ -144,14 +147,11 @@ pub fn score_coverage(rows: &[DatasetRow], evals: &[EvalRow]) -> ScoreCoverage {
             .or_default()
             .insert(row.source);
     }
-    let mut c = ScoreCoverage {
-        models: rows.len() as u64,
-        ..ScoreCoverage::default()
-    };
-    for row in rows {
-        let of = sources.get(&row.model_id.to_lowercase());
+    let mut c = ScoreCoverage::default();
+    for (model_id, leaderboard) in models {
+        c.models += 1;
+        let of = sources.get(&model_id.to_lowercase());
         let has = |s: EvalSource| of.is_some_and(|set| set.contains(&s));
-        let leaderboard = row.average.is_some();
         let hub = has(EvalSource::HubEvalResults) || has(EvalSource::ModelCard);
         c.leaderboard += u64::from(leaderboard);
         c.hub_eval_results += u64::from(has(EvalSource::HubEvalResults));

@@ -176,7 +176,13 @@ pub async fn prepare_run(
             .remove(&row.model_id.to_lowercase())
             .unwrap_or_else(|| vec![evals::HubScore::default(); hub_columns.len()]);
     }
-    prepared.quality.score_coverage = evals::score_coverage(&prepared.rows, &evals_rows);
+    prepared.quality.score_coverage = evals::score_coverage(
+        prepared
+            .rows
+            .iter()
+            .map(|r| (r.model_id.as_str(), r.average.is_some())),
+        &evals_rows,
+    );
     prepared.quality.hub_benchmark_columns = hub_columns.clone();
     if let Some(body) = run.get(EVALS_SKIPPED_JSON).await? {
         match serde_json::from_slice::<crate::evals::SkippedFile>(&body) {

@@ -219,16 +219,7 @@ async fn serve(state: &State, route: Route, headers: HeaderMap, text: String) ->
             } else {
                 "Internal Error - We're working hard to fix this as soon as possible!"
             };
-            let mut response = error(status, message);
-            for (k, v) in extra {
-                if let (Ok(name), Ok(value)) = (
-                    axum::http::HeaderName::try_from(k.as_str()),
-                    HeaderValue::from_str(&v),
-                ) {
-                    response.headers_mut().insert(name, value);
-                }
-            }
-            response
+            with_headers(error(status, message), extra)
         }
         Some(Fault::Truncated(n)) => json_response(headers, text[..n.min(text.len())].to_owned()),
         Some(Fault::Body(b)) => json_response(headers, b),
@@ -236,20 +227,23 @@ async fn serve(state: &State, route: Route, headers: HeaderMap, text: String) ->
             tokio::time::sleep(d).await;
             json_response(headers, text)
         }
-        Some(Fault::Headers(extra)) => {
-            let mut response = json_response(headers, text);
-            for (k, v) in extra {
-                if let (Ok(name), Ok(value)) = (
-                    axum::http::HeaderName::try_from(k.as_str()),
-                    HeaderValue::from_str(&v),
-                ) {
-                    response.headers_mut().insert(name, value);
-                }
-            }
-            response
-        }
+        Some(Fault::Headers(extra)) => with_headers(json_response(headers, text), extra),
         None => json_response(headers, text),
     }
+}
+
+/// `response` with the fault's extra headers (a name or value that is not valid HTTP is
+/// left out).
+fn with_headers(mut response: Response, extra: Vec<(String, String)>) -> Response {
+    for (k, v) in extra {
+        if let (Ok(name), Ok(value)) = (
+            axum::http::HeaderName::try_from(k.as_str()),
+            HeaderValue::from_str(&v),
+        ) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
 }
 
 fn json_response(mut headers: HeaderMap, body: String) -> Response {

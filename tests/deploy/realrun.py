@@ -39,12 +39,17 @@ def _wait_for_port(port: int, within: float) -> None:
 
 def capture(workdir: Path) -> Path:
     """Two runs, a failed one and then a good one, their metrics in one OpenMetrics file."""
-    subprocess.run(
-        ["cargo", "build", "--quiet", "--bin", "hfharvest", "--bin", "fakehf", "--workspace"],
-        cwd=ROOT,
-        check=True,
-    )
+    # The binaries `cargo test --workspace` built (scripts/test runs it first; fakehf's
+    # tests/binary.rs makes it build fakehf's). `cargo build` would rebuild much of the
+    # tree, since without dev-dependencies the feature set differs; only when one is
+    # missing is it built here.
     binaries = _target_dir() / "debug"
+    if not all((binaries / name).exists() for name in ("hfharvest", "fakehf")):
+        subprocess.run(
+            ["cargo", "build", "--quiet", "--bin", "hfharvest", "--bin", "fakehf", "--workspace"],
+            cwd=ROOT,
+            check=True,
+        )
     fake = subprocess.Popen(
         [str(binaries / "fakehf"), "--models", "300"], stdout=subprocess.PIPE, text=True
     )

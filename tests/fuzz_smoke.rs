@@ -204,7 +204,7 @@ fn every_fuzz_target_has_a_smoke_test() {
             "fuzz/Cargo.toml has no [[bin]] for {name}"
         );
     }
-    assert_eq!(names.len(), 12);
+    assert_eq!(names.len(), 13);
 }
 
 macro_rules! smoke_tests {
@@ -230,6 +230,25 @@ smoke_tests!(
     hub_list_page,
     hub_model_record,
     leaderboard_formatted,
+    leaderboard_parquet,
     leaderboard_rows,
     leaderboard_table,
 );
+
+/// The parquet seeds (written by DuckDB from the real `/rows` sample, with the real
+/// features' dtypes) read as the source reads the real file: every row, every row good.
+#[test]
+fn the_parquet_seeds_read_as_the_source_reads_the_real_file() {
+    let mut sizes: Vec<usize> = seeds("leaderboard_parquet")
+        .into_iter()
+        .map(|seed| {
+            let rows = hfharvest::leaderboard::parquet_rows(seed.into()).expect("a seed reads");
+            for row in &rows {
+                hfharvest::leaderboard::ScoreRow::from_contents(row).expect("a real row is good");
+            }
+            rows.len()
+        })
+        .collect();
+    sizes.sort();
+    assert_eq!(sizes, [1, 1, 1, 1, 1, 1, 1, 1, 14]);
+}

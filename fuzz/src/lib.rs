@@ -124,7 +124,9 @@ pub mod targets {
     use hfharvest::config::Settings;
     use hfharvest::http::{parse_next_link, parse_rate_limit, parse_retry_after};
     use hfharvest::hub::{hub_item_id, parse_list_page, read_models_csv, ModelRecord};
-    use hfharvest::leaderboard::{parse_formatted, parse_rows_page, parse_table, ScoreRow};
+    use hfharvest::leaderboard::{
+        parquet_rows, parse_formatted, parse_rows_page, parse_table, ParsedRows, ScoreRow,
+    };
     use hfharvest::prepare::{read_dataset_csv, read_leaderboard_csv};
     use hfharvest::run::Stage;
 
@@ -143,6 +145,7 @@ pub mod targets {
         ("hub_list_page", hub_list_page),
         ("hub_model_record", hub_model_record),
         ("leaderboard_formatted", leaderboard_formatted),
+        ("leaderboard_parquet", leaderboard_parquet),
         ("leaderboard_rows", leaderboard_rows),
         ("leaderboard_table", leaderboard_table),
     ];
@@ -304,6 +307,19 @@ pub mod targets {
             Err(_) => ScoreRow::from_formatted(&page).into_iter().collect(),
         };
         super::score_rows(rows);
+    }
+
+    /// The `contents` dataset's parquet file (the default leaderboard source): its rows,
+    /// each checked as the source checks it.
+    pub fn leaderboard_parquet(data: &[u8]) {
+        let Ok(rows) = parquet_rows(bytes::Bytes::copy_from_slice(data)) else {
+            return;
+        };
+        let mut parsed = ParsedRows::default();
+        for (i, row) in rows.iter().enumerate() {
+            parsed.push(i as u64 + 1, ScoreRow::from_contents(row));
+        }
+        super::score_rows(parsed.rows);
     }
 
     /// A datasets-server `/rows` page of `open-llm-leaderboard/contents`.

@@ -252,3 +252,18 @@ fn the_parquet_seeds_read_as_the_source_reads_the_real_file() {
     sizes.sort();
     assert_eq!(sizes, [1, 1, 1, 1, 1, 1, 1, 1, 14]);
 }
+
+/// Found by the leaderboard_parquet fuzz target (crash-948df65d…): a malformed parquet
+/// file made arrow-buffer panic (`offset + len out of bounds`) inside the reader. The
+/// source now gets an error naming the file as malformed, and the process goes on.
+#[test]
+fn a_parquet_file_that_panics_the_reader_is_an_error() {
+    let crash = include_bytes!("fixtures/fuzz/leaderboard_parquet-crash-948df65d.parquet");
+    let error = hfharvest::leaderboard::parquet_rows(bytes::Bytes::from_static(crash))
+        .expect_err("the file is malformed");
+    assert!(
+        error.starts_with("a malformed parquet file (the parquet reader failed: "),
+        "{error}"
+    );
+    fuzz::targets::leaderboard_parquet(crash);
+}

@@ -173,7 +173,27 @@ async fn load_parquet(
 
 /// Every row of a parquet file, each as a map from column name to value, as the
 /// datasets-server `/rows` API gives the same rows: strings, numbers, booleans, nulls.
+///
+/// The parquet and arrow crates still panic on some malformed files instead of returning
+/// an error (our `leaderboard_parquet` fuzz target met `offset + len out of bounds` in
+/// arrow-buffer 60.1; apache/arrow-rs#10107, #9705 and #11121 are the same kind). Such a
+/// panic is caught here and becomes the file's error, so a corrupt download fails the
+/// source with a message, never the process.
 pub fn parquet_rows(body: bytes::Bytes) -> Result<Vec<serde_json::Map<String, Value>>, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_parquet_rows(body)))
+        .unwrap_or_else(|panic| {
+            let reason = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_owned());
+            Err(format!(
+                "a malformed parquet file (the parquet reader failed: {reason})"
+            ))
+        })
+}
+
+fn decode_parquet_rows(body: bytes::Bytes) -> Result<Vec<serde_json::Map<String, Value>>, String> {
     use arrow_array::cast::AsArray;
     use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
     use arrow_array::Array;

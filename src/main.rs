@@ -18,6 +18,14 @@ enum Exit {
 fn main() -> ExitCode {
     // The original tool read HF_TOKEN from a .env file; variables already set win.
     let _ = dotenvy::dotenv();
+    // A panic the parquet reader raises on a malformed file is caught and reported as
+    // that file's error; the default hook's report of it would only mislead.
+    let report_panic = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !hfharvest::leaderboard::reading_parquet() {
+            report_panic(info);
+        }
+    }));
     let cli = Cli::parse();
     let settings = match cli.settings() {
         Ok(settings) => settings,

@@ -5,16 +5,13 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(
     init: {
-        // `parquet_rows` catches a panic inside the parquet and arrow crates (some
-        // malformed files still panic there) and returns it as the file's error. Such a
-        // caught panic is not a crash; any other panic still aborts, as libFuzzer's hook
-        // makes it.
+        // `parquet_rows` catches a panic inside the parquet reader (some malformed files
+        // still panic there) and returns it as the file's error, as the binary's panic
+        // hook knows: such a caught panic is not a crash. Any other panic still aborts, as
+        // libFuzzer's hook makes it.
         let abort = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let in_reader = info
-                .location()
-                .is_some_and(|at| at.file().contains("/arrow-") || at.file().contains("/parquet-"));
-            if !in_reader {
+            if !hfharvest::leaderboard::reading_parquet() {
                 abort(info);
             }
         }));

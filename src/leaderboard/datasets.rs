@@ -180,17 +180,30 @@ async fn load_parquet(
 /// panic is caught here and becomes the file's error, so a corrupt download fails the
 /// source with a message, never the process.
 pub fn parquet_rows(body: bytes::Bytes) -> Result<Vec<serde_json::Map<String, Value>>, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_parquet_rows(body)))
-        .unwrap_or_else(|panic| {
-            let reason = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "no message".to_owned());
-            Err(format!(
-                "a malformed parquet file (the parquet reader failed: {reason})"
-            ))
-        })
+    READING_PARQUET.with(|reading| reading.set(true));
+    let decoded =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_parquet_rows(body)));
+    READING_PARQUET.with(|reading| reading.set(false));
+    decoded.unwrap_or_else(|panic| {
+        let reason = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_owned());
+        Err(format!(
+            "a malformed parquet file (the parquet reader failed: {reason})"
+        ))
+    })
+}
+
+thread_local! {
+    static READING_PARQUET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is inside [`parquet_rows`], whose panics are caught and become
+/// the file's error: a panic hook need not report them (the binary's does not).
+pub fn reading_parquet() -> bool {
+    READING_PARQUET.with(std::cell::Cell::get)
 }
 
 fn decode_parquet_rows(body: bytes::Bytes) -> Result<Vec<serde_json::Map<String, Value>>, String> {

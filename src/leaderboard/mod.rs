@@ -16,7 +16,7 @@ pub use browser::parse_table;
 pub use browser::BrowserError;
 pub use canonical::canonical_row;
 pub use columns::scores_table;
-pub use datasets::parquet_rows;
+pub use datasets::{parquet_rows, reading_parquet};
 pub use rows::{
     classify, parse_formatted, parse_rows_page, round2, Lookup, PageFault, ParsedRows, RowFault,
     RowsPage, ScoreRow,

@@ -548,6 +548,41 @@ async fn the_storage_quota_error_is_reported_as_such() {
     assert!(ran.elapsed < Duration::from_secs(60), "{:?}", ran.elapsed);
 }
 
+/// A corrupt download of the leaderboard's parquet file (the default source): here, the
+/// input the leaderboard_parquet fuzz target found to panic the parquet reader. The run
+/// fails with an error naming the file, exit 1, and nothing on stderr reads as a panic.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_parquet_file_that_panics_the_reader_fails_the_run_with_a_message() {
+    let fake = FakeHf::start(FakeConfig {
+        models: 10,
+        contents_parquet: Some(bytes::Bytes::from_static(include_bytes!(
+            "fixtures/fuzz/leaderboard_parquet-crash-948df65d.parquet"
+        ))),
+        ..FakeConfig::default()
+    })
+    .await
+    .unwrap();
+    let cli = Cli::new(&fake).leaderboard_on(&fake);
+    let ran = cli
+        .run(&[
+            "scores",
+            "--run-id",
+            "corrupt",
+            "--models",
+            "meta-llama/Llama-3.1-8B-Instruct",
+        ])
+        .await;
+    assert_eq!(ran.code(), 1, "{}", ran.stderr());
+    let stderr = ran.stderr();
+    assert!(
+        stderr.contains(
+            "train-00000-of-00001.parquet: a malformed parquet file (the parquet reader failed: "
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 /// Processes anywhere on the machine whose command line mentions `needle`.
 fn processes_mentioning(needle: &str) -> Vec<u32> {
     std::fs::read_dir("/proc")

@@ -57,6 +57,9 @@ pub struct FakeConfig {
     /// Leaderboard rows (in the JSON API's shape) served after the real ones by both
     /// leaderboard APIs. Invented, like `extra_list_items`.
     pub extra_leaderboard_rows: Vec<serde_json::Value>,
+    /// Serve these bytes as the `contents` dataset's parquet file instead of the one
+    /// built from the real rows. Invented: a corrupt or truncated download.
+    pub contents_parquet: Option<bytes::Bytes>,
 }
 
 impl Default for FakeConfig {
@@ -71,6 +74,7 @@ impl Default for FakeConfig {
             formatted_decimals: None,
             extra_list_items: Vec::new(),
             extra_leaderboard_rows: Vec::new(),
+            contents_parquet: None,
         }
     }
 }
@@ -250,12 +254,16 @@ impl FakeHf {
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
-        let leaderboard = Arc::new(Leaderboard::load_with(
+        let mut board = Leaderboard::load_with(
             &config.realdata,
             config.render_delay,
             config.formatted_decimals,
             &config.extra_leaderboard_rows,
-        )?);
+        )?;
+        if let Some(file) = &config.contents_parquet {
+            board.replace_parquet(file.clone());
+        }
+        let leaderboard = Arc::new(board);
         let app = hub::router(state.clone()).merge(leaderboard::router(leaderboard.clone()));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {

@@ -75,6 +75,11 @@ impl Leaderboard {
         Self::load_with(realdata, render_delay, decimals, &[])
     }
 
+    /// Serve `file` as the parquet file (see `FakeConfig::contents_parquet`).
+    pub fn replace_parquet(&mut self, file: bytes::Bytes) {
+        self.parquet = file;
+    }
+
     /// As [`Leaderboard::load`], with `extra` rows (in the JSON API's shape) after the
     /// real ones, in every API. Invented: bad rows from a leaderboard stand-in; an item
     /// that is not an object goes into `/rows` as it is (and a row of nulls in parquet).

@@ -9,8 +9,8 @@
 
 use std::time::Instant;
 
-use hfharvest::hub::{ModelRecord, ParametersSource};
-use hfharvest::leaderboard::{LeaderboardRecord, MatchStatus};
+use hfharvest::records::{LeaderboardRecord, MatchStatus};
+use hfharvest::records::{ModelRecord, ParametersSource};
 use std::sync::Arc;
 
 use hfharvest::run::{Manifest, RunLayout, RunStatus};
@@ -138,7 +138,7 @@ fn inputs() -> (Vec<ModelRecord>, Vec<LeaderboardRecord>) {
 }
 
 fn csv_bytes<T: serde::Serialize>(rows: &[T]) -> Vec<u8> {
-    let mut out = hfharvest::csvout::writer(Vec::new());
+    let mut out = hfharvest::formats::csv::writer(Vec::new());
     for r in rows {
         out.serialize(r).unwrap();
     }

@@ -13,12 +13,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Override, Settings};
 use crate::error::Error;
-use crate::leaderboard::SourceKind;
 use crate::pipeline::{self, RunContext, Stages};
 use crate::run::artifact::{
     DATASET_CSV, LEADERBOARD_CSV, MANIFEST_JSON, MODELS_CSV, QUALITY_JSON, REPORT_HTML,
 };
 use crate::run::{ModelId, Stage};
+use crate::scores::SourceKind;
 use crate::telemetry::{Console, LogFormat, Verbosity};
 
 pub use summary::RunSummary;
@@ -353,9 +353,12 @@ fn models_from_args(args: &[String]) -> Result<Vec<ModelId>, Error> {
             .map_err(|e| Error::usage(format!("reading models from {arg}"), e.to_string()))?;
         if arg.ends_with(".csv") {
             // Ids named on the command line are all wanted: a bad row is an error here.
-            let records = crate::csvout::read_rows::<crate::hub::ModelRecord>(text.as_bytes(), arg)
-                .strict()
-                .map_err(|e| Error::usage(format!("reading models from {arg}"), e.to_string()))?;
+            let records =
+                crate::formats::csv::read_rows::<crate::records::ModelRecord>(text.as_bytes(), arg)
+                    .strict()
+                    .map_err(|e| {
+                        Error::usage(format!("reading models from {arg}"), e.to_string())
+                    })?;
             for r in records {
                 out.push(ModelId::parse(&r.model_id).map_err(|e| {
                     Error::usage(format!("reading models from {arg}"), e.to_string())

@@ -4,12 +4,12 @@
 
 use crate::config::ConfigError;
 use crate::evals::EvalsError;
-use crate::hub::HubError;
-use crate::leaderboard::LeaderboardError;
+use crate::models::ModelsError;
 use crate::prepare::PrepareError;
 use crate::publish::PublishError;
 use crate::report::ReportError;
 use crate::run::Stage;
+use crate::scores::ScoresError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,9 +26,9 @@ pub enum Error {
     #[error(transparent)]
     Preflight(StoreError),
     #[error(transparent)]
-    Models(HubError),
+    Models(ModelsError),
     #[error(transparent)]
-    Scores(LeaderboardError),
+    Scores(ScoresError),
     #[error(transparent)]
     Evals(EvalsError),
     #[error(transparent)]
@@ -63,22 +63,6 @@ impl Error {
         }
     }
 
-    /// Whether running again, unchanged, may succeed (a transient failure, an
-    /// interruption), as opposed to one that needs a fix first.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::Settings(_) | Self::Usage { .. } | Self::Preflight(_) => false,
-            Self::Models(e) => e.is_retryable(),
-            Self::Scores(e) => e.is_retryable(),
-            Self::Evals(e) => e.is_retryable(),
-            Self::Prepare(e) => e.is_retryable(),
-            Self::Report(e) => e.is_retryable(),
-            Self::Publish(e) => e.is_retryable(),
-            Self::Store(e) => e.is_retryable(),
-            Self::Interrupted => true,
-        }
-    }
-
     /// A short, stable label for metrics and the manifest: the stage that failed, or
     /// what kind of failure it was.
     pub fn metric_label(&self) -> &'static str {
@@ -99,19 +83,19 @@ impl Error {
 }
 
 /// A stage that stopped because it was told to is an interruption, whichever stage.
-impl From<HubError> for Error {
-    fn from(e: HubError) -> Self {
+impl From<ModelsError> for Error {
+    fn from(e: ModelsError) -> Self {
         match e {
-            HubError::Interrupted => Self::Interrupted,
+            ModelsError::Interrupted => Self::Interrupted,
             e => Self::Models(e),
         }
     }
 }
 
-impl From<LeaderboardError> for Error {
-    fn from(e: LeaderboardError) -> Self {
+impl From<ScoresError> for Error {
+    fn from(e: ScoresError) -> Self {
         match e {
-            LeaderboardError::Interrupted => Self::Interrupted,
+            ScoresError::Interrupted => Self::Interrupted,
             e => Self::Scores(e),
         }
     }

@@ -11,19 +11,21 @@
 
 pub mod cli;
 pub mod config;
-pub mod csvout;
 pub mod error;
 pub mod evals;
+pub mod formats;
 pub mod http;
 pub mod hub;
-pub mod leaderboard;
-pub mod parquetout;
+pub mod lookup;
+pub mod models;
 pub mod pipeline;
 pub mod prepare;
 pub mod progress;
 pub mod publish;
+pub mod records;
 pub mod report;
 pub mod run;
+pub mod scores;
 pub mod store;
 pub mod telemetry;
 

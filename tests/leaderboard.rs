@@ -34,7 +34,7 @@ const COLUMNS: [&str; 6] = ["ifeval", "bbh", "math_lvl5", "gpqa", "musr", "mmlu_
 
 /// Two decimals, as the app shows them (`toFixed(2)`).
 fn shown(v: f64) -> String {
-    format!("{:.2}", hfharvest::leaderboard::round2(v))
+    format!("{:.2}", hfharvest::scores::round2(v))
 }
 
 /// A row of leaderboard.csv, as (name, precision, chat template, average, six scores).

@@ -1,4 +1,4 @@
-//! Stage `evals`: the evaluation results the Hub itself carries, for the models newer
+//! The evals stage: the evaluation results the Hub itself carries, for the models newer
 //! than the leaderboard (and the others): from `evalResults` on the list request the
 //! models stage already made (kept in `models.jsonl`), from the official benchmarks'
 //! leaderboards (one request each), and from `model-index` in the model cards; with
@@ -10,15 +10,16 @@ mod results;
 mod source;
 mod stage;
 
-pub use results::{preferred, EvalResult, EvalSource, SkippedResult};
-pub use stage::{collect_evals, read_evals_csv, EvalRow, EvalsOutcome, SkippedFile};
+pub use stage::{collect_evals, EvalsOutcome};
 
 use serde::{Deserialize, Serialize};
 
-use crate::csvout::CsvReadError;
+use crate::formats::csv::CsvReadError;
 use crate::http::HttpError;
+use crate::lookup::Answer;
+use crate::records::{EvalResult, SkippedResult};
 use crate::run::{InvalidSetting, ModelId};
-use crate::store::{Answer, StoreError};
+use crate::store::StoreError;
 
 /// `[evals]`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -78,6 +79,8 @@ pub enum EvalsError {
     Http(#[from] HttpError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Unready(#[from] crate::hub::HubUnready),
     #[error("evaluation results: {0}")]
     Read(#[from] CsvReadError),
     #[error("evaluation results: {file} needs the models stage first (run {run_id})")]
@@ -88,17 +91,6 @@ pub enum EvalsError {
     Write { file: &'static str, message: String },
     #[error("the evals stage was interrupted")]
     Interrupted,
-}
-
-impl EvalsError {
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::Http(e) => e.is_retryable(),
-            Self::Store(e) => e.is_retryable(),
-            Self::Interrupted | Self::MissingCheckpoint { .. } | Self::Write { .. } => true,
-            Self::Read(_) | Self::MissingInput { .. } => false,
-        }
-    }
 }
 
 /// How a model's lookup ended.

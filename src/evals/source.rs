@@ -10,15 +10,14 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::results::{
-    from_eval_results_item, from_leaderboard_entry, from_model_index, EvalResult, SkippedResult,
-};
+use super::results::{from_eval_results_item, from_leaderboard_entry, from_model_index};
 use super::{EvalAnswer, EvalStatus, EvalsError, EvalsSettings};
 use crate::http::{HttpClient, HttpError};
 use crate::hub::HubClient;
-use crate::leaderboard::{ScoreSource, SourceStats};
+use crate::lookup::CheckpointSink;
+use crate::lookup::{ScoreSource, SourceStats};
+use crate::records::{EvalResult, SkippedResult};
 use crate::run::ModelId;
-use crate::store::CheckpointSink;
 
 /// What the models stage kept of a model: its raw `evalResults` and `model-index`.
 #[derive(Debug, Clone, Default)]

@@ -7,7 +7,7 @@ use std::time::Instant;
 use opentelemetry::KeyValue;
 
 use crate::error::Error;
-use crate::prepare::DatasetRow;
+use crate::records::DatasetRow;
 use crate::run::{Manifest, RunId};
 
 /// Counters start at zero, and that zero is sent at once, so each pod's series begins

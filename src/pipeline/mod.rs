@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::run::artifact::{DATASET_CSV, REPORT_HTML};
 use crate::run::{Manifest, ModelId, RunStatus, Stage, StageSummary};
 use crate::store::lock::RunLock;
-use crate::{hub, leaderboard, prepare, publish, report};
+use crate::{models, prepare, publish, report, scores};
 
 /// Which stages a command runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,7 +226,7 @@ async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -
     let models = match stages {
         Stages::ScoresOnly(ids) => ids,
         Stages::ModelsOnly | Stages::All => {
-            let collected = hub::collect_models(
+            let collected = models::collect_models(
                 &ctx.run,
                 &ctx.settings.hub,
                 &ctx.settings.http,
@@ -251,7 +251,7 @@ async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -
             collected.models
         }
     };
-    let scores = leaderboard::collect_scores(
+    let scores = scores::collect_scores(
         &ctx.run,
         &models,
         &ctx.settings.leaderboard,

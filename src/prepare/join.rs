@@ -5,16 +5,17 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use super::dataset::{Coverage, DatasetRow, JoinStatus, QualityIssue, QualityReport, Scores};
-use super::history::{Baselines, PreviousRun};
-use super::rules::{self, SizeClass};
-use crate::hub::{ModelRecord, ParametersSource};
-use crate::leaderboard::{LeaderboardRecord, MatchStatus};
+use super::rules;
+use crate::records::dataset::{
+    Coverage, DatasetRow, JoinStatus, QualityIssue, QualityReport, Scores,
+};
+use crate::records::dataset::{Relation, SizeClass};
+use crate::records::history::{Baselines, PreviousRun};
+use crate::records::scores::CANONICAL_ROW_RULE;
+use crate::records::{LeaderboardRecord, MatchStatus};
+use crate::records::{ModelRecord, ParametersSource};
 use crate::run::{ModelId, Quarantined};
 
-pub const CANONICAL_ROW_RULE: &str = "of a model's rows with status found: original weights over adapters; \
-then bfloat16 > float16 > float32 > other > 4-bit; then the latest submission date; then the chat-template run; \
-then the smallest eval_name";
 pub const LICENSE_MAPPING: &str = "Hub license ids by prefix: apache/mit/bsd/cc-by/cc0/afl/isc/zlib/unlicense/wtfpl/artistic/ecl \
 = permissive; gpl/lgpl/agpl/mpl/osl/epl/eupl/odbl/cc-by-sa = copyleft; llama*/gemma/deepseek/*openrail*/bigscience*/\
 cc-by-nc*/cc-by-nd*/apple-ascl/qwen = restricted-use; empty/other/unknown/unmapped = unknown; several ids: the most restrictive known";
@@ -228,7 +229,7 @@ pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
             Some(row) => (Some(row), "own".to_owned(), own_rows.len()),
             None => {
                 // A quantisation has the base model's weights, so its scores stand in.
-                let inherited = (relation == rules::Relation::Quantized)
+                let inherited = (relation == Relation::Quantized)
                     .then_some(base.as_ref())
                     .flatten()
                     .and_then(|b| {
@@ -340,7 +341,7 @@ pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
         license_mapping: LICENSE_MAPPING.into(),
         score_coverage: Default::default(),
         hub_benchmark_columns: Vec::new(),
-        eval_choice_rule: super::evals::EVAL_CHOICE_RULE.into(),
+        eval_choice_rule: crate::records::dataset::EVAL_CHOICE_RULE.into(),
         skipped_evals: Vec::new(),
     };
     Prepared { rows, quality }

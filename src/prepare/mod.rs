@@ -1,35 +1,29 @@
-//! Stage 3: clean, normalise and join `models.csv` and `leaderboard.csv` into
-//! `dataset.csv` (one row per model), with `quality.json` saying what was dropped or fixed.
+//! The prepare stage: clean, normalise and join `models.csv`, `leaderboard.csv` and
+//! `evals.csv` into `dataset.csv` (one row per model), with `quality.json` saying what
+//! was dropped or fixed.
 //!
-//! The rules live in [`rules`] (licence families, size classes, relations, the
-//! canonical-row rule), the join in [`join`], history (deltas against the previous
-//! complete run and the runs 7 and 30 nights before, read from the history table) in
-//! [`history`], `dataset.parquet`'s columns in [`columns`]. This file reads and writes
-//! the store.
+//! The rules live in [`rules`] (licence families, size classes, relations), the join
+//! in [`join`], the Hub's benchmark columns in [`hub_columns`]; the rows, their files
+//! and the history the deltas are against are in [`crate::records`]. This file reads
+//! and writes the store.
 
-pub mod columns;
-pub mod dataset;
-pub mod evals;
-pub mod history;
+pub mod hub_columns;
 pub mod join;
 pub mod rules;
 
 use std::time::Instant;
 
-pub use dataset::{
-    read_dataset_csv, Coverage, DatasetRow, JoinStatus, QualityIssue, QualityReport,
-};
-pub use history::{Baselines, PreviousRun};
 pub use join::{prepare, PrepareInputs, Prepared};
 
-use crate::csvout::{self, CsvReadError};
-use crate::hub::{check_read_back, read_models_csv};
-use crate::leaderboard::LeaderboardRecord;
+use crate::formats::csv::CsvReadError;
+use crate::records::dataset::Coverage;
+use crate::records::read_models_csv;
+use crate::records::{read_leaderboard_csv, DatasetRow};
 use crate::run::artifact::{
     DATASET_CSV, DATASET_PARQUET, EVALS_CSV, EVALS_SKIPPED_JSON, LEADERBOARD_CSV, MANIFEST_JSON,
     MODELS_CSV, QUALITY_JSON,
 };
-use crate::run::{Checked, Stage};
+use crate::run::Stage;
 use crate::store::{RunStore, StoreError};
 
 /// How the prepare stage failed.
@@ -50,13 +44,6 @@ pub enum PrepareError {
     Input { location: String, message: String },
     #[error("prepare: writing {file}: {message}")]
     Write { file: &'static str, message: String },
-}
-
-impl PrepareError {
-    /// Whether a rerun may go better (only when the store failed).
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Store(e) if e.is_retryable())
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -84,19 +71,6 @@ impl PrepareOutcome {
         ]
         .into()
     }
-}
-
-/// Parse a `leaderboard.csv` body for `stage`: a row that does not read, or whose model
-/// id is not one, is set aside with its line; the file fails only when no row reads.
-pub fn read_leaderboard_csv(
-    body: &[u8],
-    key: &str,
-    stage: Stage,
-) -> Result<Checked<LeaderboardRecord>, CsvReadError> {
-    let read = csvout::read_rows(body, key).usable()?;
-    Ok(check_read_back(read, stage, |r: &LeaderboardRecord| {
-        &r.model_id
-    }))
 }
 
 /// Run the stage over a run in the store: read its CSVs and the previous complete run,
@@ -145,7 +119,7 @@ pub async fn prepare_run(
             chrono::Utc::now()
         }
     };
-    let previous = history::baselines(
+    let previous = crate::records::history::baselines(
         run.store().as_ref(),
         run.run_id(),
         started_at.as_deref(),
@@ -164,19 +138,21 @@ pub async fn prepare_run(
     // The Hub's evaluation results, when the run has them (a `run` with evals on).
     let evals_rows = match run.get(EVALS_CSV).await? {
         Some(body) => {
-            let read = crate::evals::read_evals_csv(&body, &run.key(EVALS_CSV), Stage::Prepare)?;
+            let read = crate::records::read_evals_csv(&body, &run.key(EVALS_CSV), Stage::Prepare)?;
             quarantined.extend(read.quarantined);
             read.rows
         }
         None => Vec::new(),
     };
-    let (hub_columns, mut hub_scores) = evals::hub_columns(&evals_rows, hub_columns_wanted);
+    let (hub_columns, mut hub_scores) = hub_columns::hub_columns(&evals_rows, hub_columns_wanted);
     for row in &mut prepared.rows {
         row.hub = hub_scores
             .remove(&row.model_id.to_lowercase())
-            .unwrap_or_else(|| vec![evals::HubScore::default(); hub_columns.len()]);
+            .unwrap_or_else(|| {
+                vec![crate::records::dataset::HubScore::default(); hub_columns.len()]
+            });
     }
-    prepared.quality.score_coverage = evals::score_coverage(
+    prepared.quality.score_coverage = hub_columns::score_coverage(
         prepared
             .rows
             .iter()
@@ -185,15 +161,20 @@ pub async fn prepare_run(
     );
     prepared.quality.hub_benchmark_columns = hub_columns.clone();
     if let Some(body) = run.get(EVALS_SKIPPED_JSON).await? {
-        match serde_json::from_slice::<crate::evals::SkippedFile>(&body) {
+        match serde_json::from_slice::<crate::records::SkippedFile>(&body) {
             Ok(file) => prepared.quality.skipped_evals = file.skipped,
             Err(e) => {
                 tracing::warn!(key = %run.key(EVALS_SKIPPED_JSON), error = %e, "unreadable; quality.json lists no skipped evaluation results")
             }
         }
     }
-    let csv = dataset::write_dataset_csv(&prepared.rows, &hub_columns)?;
-    let parquet = columns::with_hub_columns(columns::dataset_table(), &hub_columns)
+    let csv = crate::records::write_dataset_csv(&prepared.rows, &hub_columns).map_err(|e| {
+        PrepareError::Write {
+            file: DATASET_CSV,
+            message: e.to_string(),
+        }
+    })?;
+    let parquet = crate::records::with_hub_columns(crate::records::dataset_table(), &hub_columns)
         .write(DATASET_PARQUET, &prepared.rows, &[])
         .map_err(|e| PrepareError::Write {
             file: DATASET_PARQUET,

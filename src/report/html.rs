@@ -5,8 +5,8 @@ use std::fmt::Write;
 
 use super::charts::{self, FrontierPoint, Series};
 use super::ReportError;
-use crate::prepare::dataset::BENCHMARKS;
-use crate::prepare::{DatasetRow, QualityReport};
+use crate::records::dataset::BENCHMARKS;
+use crate::records::{DatasetRow, QualityReport};
 
 /// What the page shows besides the rows.
 #[derive(Debug, Clone, Default)]

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 pub use html::{escape, render, ReportMeta};
 
-use crate::csvout::CsvReadError;
-use crate::prepare::{self, DatasetRow, QualityReport};
+use crate::formats::csv::CsvReadError;
+use crate::records::{DatasetRow, QualityReport};
 use crate::run::artifact::{DATASET_CSV, QUALITY_JSON, REPORT_HTML};
 use crate::run::Stage;
 use crate::store::{RunStore, StoreError};
@@ -33,13 +33,6 @@ pub enum ReportError {
     Store(#[from] StoreError),
 }
 
-impl ReportError {
-    /// Whether a rerun may go better (only when the store failed).
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Store(e) if e.is_retryable())
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportOutcome {
     pub models: u64,
@@ -57,7 +50,7 @@ const TOP_TRENDS: usize = 10;
 /// has no point there.
 pub fn trend_series(
     rows: &[DatasetRow],
-    nights: &[prepare::history::Night],
+    nights: &[crate::records::history::Night],
     now: chrono::DateTime<chrono::Utc>,
     top: usize,
 ) -> Vec<charts::Series> {
@@ -110,7 +103,7 @@ pub async fn report_run(
             file: DATASET_CSV,
             store: run.describe(),
         })?;
-    let read = prepare::read_dataset_csv(&body, &run.key(DATASET_CSV), Stage::Report)?;
+    let read = crate::records::read_dataset_csv(&body, &run.key(DATASET_CSV), Stage::Report)?;
     let rows = read.rows;
     let quality: Option<QualityReport> = match run.get(QUALITY_JSON).await? {
         Some(body) => Some(
@@ -136,7 +129,7 @@ pub async fn report_run(
         .map(|t| t.to_utc());
     let trends = match (&as_of, snapshot_at) {
         (Some(as_of), Some(at)) => {
-            let nights = prepare::history::past_nights(
+            let nights = crate::records::history::past_nights(
                 run.store().as_ref(),
                 run.run_id(),
                 as_of,

@@ -1,8 +1,7 @@
 //! Where a run's files live: a local folder or an S3 bucket, behind one interface,
 //! with the same layout in both (see [`crate::run::layout`]). [`RunStore`] is one
-//! run's view of it, and [`checkpoint`] the per-model checkpoints every stage uses.
+//! run's view of it.
 
-pub mod checkpoint;
 pub mod index;
 pub mod local;
 pub mod lock;
@@ -10,7 +9,6 @@ mod observed;
 mod run_store;
 pub mod s3;
 
-pub use checkpoint::{Answer, Checkpoint, CheckpointSink, Checkpoints};
 pub use index::{read_index, update_index};
 pub use run_store::RunStore;
 
@@ -48,12 +46,6 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Whether a rerun may go better: the store was unreachable or busy, or another
-    /// run held the output. A location or credentials the store refuses need a fix.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Io { .. } | Self::Locked(_))
-    }
-
     pub fn io(op: &'static str, location: impl Into<String>, err: impl std::fmt::Display) -> Self {
         Self::Io {
             op,

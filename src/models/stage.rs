@@ -7,13 +7,15 @@ use std::time::Instant;
 use opentelemetry::KeyValue;
 use tokio_util::sync::CancellationToken;
 
-use super::{HarvestStats, Harvested, HubClient, HubError, HubSettings, ModelRecord};
-use crate::csvout::{self, CsvReadError, ReadBack};
+use super::{harvest, HarvestStats, Harvested, ModelsError};
+use crate::formats::{self};
 use crate::http::{redact, HttpSettings};
+use crate::hub::{HubClient, HubSettings};
+use crate::lookup::within_ratio;
 use crate::progress::Progress;
+use crate::records::{read_models_csv, ModelRecord};
 use crate::run::artifact::{MODELS_CSV, MODELS_JSONL, QUARANTINE_JSON};
-use crate::run::quarantine::within_ratio;
-use crate::run::{Check, Checked, ModelId, Quarantined, RecordKind, Secret, Stage};
+use crate::run::{ModelId, Quarantined, Secret, Stage};
 use crate::store::RunStore;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -61,12 +63,12 @@ pub async fn collect_models(
     http: &HttpSettings,
     token: Option<Secret>,
     cancel: &CancellationToken,
-) -> Result<ModelsOutcome, HubError> {
+) -> Result<ModelsOutcome, ModelsError> {
     let started = Instant::now();
     let snapshot_at = chrono::Utc::now().to_rfc3339();
     let outcome = tokio::select! {
         outcome = harvest_or_resume(run, settings, http, token) => outcome?,
-        _ = cancel.cancelled() => return Err(HubError::Interrupted),
+        _ = cancel.cancelled() => return Err(ModelsError::Interrupted),
     };
     let Harvest {
         records,
@@ -109,7 +111,7 @@ async fn harvest_or_resume(
     settings: &HubSettings,
     http: &HttpSettings,
     token: Option<Secret>,
-) -> Result<Harvest, HubError> {
+) -> Result<Harvest, ModelsError> {
     let started = Instant::now();
     if let Some(existing) = run.get(MODELS_CSV).await? {
         let read = read_models_csv(&existing, &run.key(MODELS_CSV), Stage::Models)?;
@@ -125,7 +127,7 @@ async fn harvest_or_resume(
         });
     }
     let client = HubClient::new(settings, http, token)?;
-    let write_error = |file: &str, source: std::io::Error| HubError::Write {
+    let write_error = |file: &str, source: std::io::Error| ModelsError::Write {
         file: file.to_owned(),
         source,
     };
@@ -137,52 +139,51 @@ async fn harvest_or_resume(
             .map(BufWriter::new)
             .map_err(|e| write_error(&path.display().to_string(), e))
     };
-    let mut csv = csvout::writer(open(&csv_path)?);
+    let mut csv = formats::csv::writer(open(&csv_path)?);
     let mut jsonl = open(&jsonl_path)?;
     let progress = Progress::new(Stage::Models.as_str(), settings.limit);
     let mut records = Vec::new();
     let mut quarantined: Vec<Quarantined> = Vec::new();
-    let too_many = |quarantined: u64, models: u64| HubError::TooManyInvalid {
+    let too_many = |quarantined: u64, models: u64| ModelsError::TooManyInvalid {
         quarantined,
         seen: quarantined.saturating_add(models),
         max_ratio: settings.max_invalid_ratio,
         file: run.location(QUARANTINE_JSON),
     };
     tracing::info!(limit = settings.limit, endpoint = %settings.endpoint, "collecting model metadata");
-    let harvested = client
-        .harvest(settings.limit, |harvested| match harvested {
-            Harvested::Model(record, raw) => {
-                csv.serialize(&record)
-                    .map_err(|e| write_error(MODELS_CSV, e.into()))?;
-                serde_json::to_writer(&mut jsonl, &raw)
-                    .map_err(|e| write_error(MODELS_JSONL, e.into()))?;
-                jsonl
-                    .write_all(b"\n")
-                    .map_err(|e| write_error(MODELS_JSONL, e))?;
-                records.push(*record);
-                progress.inc(1);
+    let harvested = harvest(&client, settings.limit, |harvested| match harvested {
+        Harvested::Model(record, raw) => {
+            csv.serialize(&record)
+                .map_err(|e| write_error(MODELS_CSV, e.into()))?;
+            serde_json::to_writer(&mut jsonl, &raw)
+                .map_err(|e| write_error(MODELS_JSONL, e.into()))?;
+            jsonl
+                .write_all(b"\n")
+                .map_err(|e| write_error(MODELS_JSONL, e))?;
+            records.push(*record);
+            progress.inc(1);
+            Ok(())
+        }
+        Harvested::Quarantined(record) => {
+            quarantined.push(record);
+            // At most `limit` models will come, so once the bad ones exceed the
+            // ratio against that, the listing fails whatever follows: stop now.
+            let bad = quarantined.len() as u64;
+            if within_ratio(bad, settings.limit, settings.max_invalid_ratio) {
                 Ok(())
+            } else {
+                Err(too_many(bad, records.len() as u64))
             }
-            Harvested::Quarantined(record) => {
-                quarantined.push(record);
-                // At most `limit` models will come, so once the bad ones exceed the
-                // ratio against that, the listing fails whatever follows: stop now.
-                let bad = quarantined.len() as u64;
-                if within_ratio(bad, settings.limit, settings.max_invalid_ratio) {
-                    Ok(())
-                } else {
-                    Err(too_many(bad, records.len() as u64))
-                }
-            }
-        })
-        .await;
+        }
+    })
+    .await;
     progress.finish();
     let bad = quarantined.len() as u64;
     run.save_quarantine(Stage::Models, quarantined, true)
         .await?;
     let stats = harvested?;
     if stats.models == 0 {
-        return Err(HubError::NoModels {
+        return Err(ModelsError::NoModels {
             url: redact(&client.list_url(settings.limit, true)),
             quarantined: bad,
         });
@@ -221,61 +222,4 @@ async fn harvest_or_resume(
         stats,
         quarantined: bad,
     })
-}
-
-/// Parse a `models.csv` body (ours, from this or an earlier run) for `stage`. A row that
-/// does not read, or whose `model_id` is not a model id, is set aside; the file fails
-/// only when not one row reads.
-pub fn read_models_csv(
-    body: &[u8],
-    key: &str,
-    stage: Stage,
-) -> Result<Checked<ModelRecord>, CsvReadError> {
-    let read = csvout::read_rows::<ModelRecord>(body, key).usable()?;
-    Ok(check_read_back(read, stage, |r| &r.model_id))
-}
-
-/// One of our CSVs read back, checked where it comes in: a row that did not read, or
-/// whose model id (`model_id`) is not one, is set aside for `stage` with its file and
-/// line. Every stage that reads a CSV of ours back goes through here.
-pub fn check_read_back<T>(
-    read: ReadBack<T>,
-    stage: Stage,
-    model_id: impl Fn(&T) -> &str,
-) -> Checked<T> {
-    let key = read.key;
-    let mut quarantined: Vec<Quarantined> = read
-        .bad
-        .iter()
-        .map(|bad| {
-            Quarantined::new(
-                stage,
-                RecordKind::CsvRow,
-                key.as_str(),
-                bad.line,
-                bad.model_id.as_deref(),
-                Check::Unreadable,
-                bad.message.as_str(),
-            )
-        })
-        .collect();
-    let mut rows = Vec::with_capacity(read.rows.len());
-    for (row, line) in read.rows.into_iter().zip(read.lines) {
-        match ModelId::parse(model_id(&row)) {
-            Ok(_) => rows.push(row),
-            Err(e) => quarantined.push(Quarantined::new(
-                stage,
-                RecordKind::CsvRow,
-                key.as_str(),
-                line,
-                Some(model_id(&row)),
-                Check::InvalidId,
-                e.reason,
-            )),
-        }
-    }
-    if !quarantined.is_empty() {
-        tracing::warn!(key = %key, rows = rows.len(), set_aside = quarantined.len(), "rows of a CSV read back were set aside");
-    }
-    Checked { rows, quarantined }
 }

@@ -10,7 +10,7 @@
 
 use scraper::{ElementRef, Html, Selector};
 
-use crate::leaderboard::rows::{Column, RowFault, ScoreRow, REQUIRED};
+use crate::scores::rows::{Column, RowFault, ScoreRow, REQUIRED};
 
 /// One row as read: the app's rank (unique per row) and its values.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,11 +1,13 @@
-//! Where scores come from. The stage drives a [`ScoreSource`]; the datasets and the
-//! browser sources implement it, and so may any later one.
+//! Where answers come from. [`super::drive`] runs a [`ScoreSource`]; the scores stage's
+//! datasets and browser sources and the evals stage's Hub source implement it, and so
+//! may any later one.
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
+use super::checkpoint::{Answer, CheckpointSink};
 use crate::run::{ModelId, Quarantined};
-use crate::store::{Answer, CheckpointSink, StoreError};
+use crate::store::StoreError;
 
 /// What a source did besides answering, for the stage's log and outcome.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

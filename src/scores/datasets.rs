@@ -12,13 +12,13 @@ use url::Url;
 use super::rows::{
     classify, index_by_name, parse_formatted, parse_rows_page, Lookup, ParsedRows, ScoreRow,
 };
-use super::source::{ScoreSource, SourceStats};
-use super::{DatasetsApi, LeaderboardError, LeaderboardSettings};
+use super::{DatasetsApi, LeaderboardSettings, ScoresError};
 use crate::http::{redact, HttpClient, HttpSettings};
+use crate::lookup::within_ratio;
+use crate::lookup::CheckpointSink;
+use crate::lookup::{ScoreSource, SourceStats};
 use crate::progress::Progress;
-use crate::run::quarantine::within_ratio;
 use crate::run::{ModelId, Quarantined};
-use crate::store::CheckpointSink;
 
 /// datasets-server serves at most 100 rows per request.
 const ROWS_PAGE: usize = 100;
@@ -37,7 +37,7 @@ impl DatasetsSource {
         settings: &LeaderboardSettings,
         http: &HttpSettings,
         hub_endpoint: &str,
-    ) -> Result<Self, LeaderboardError> {
+    ) -> Result<Self, ScoresError> {
         Ok(Self {
             settings: settings.clone(),
             http: HttpClient::new(http, None)?,
@@ -48,7 +48,7 @@ impl DatasetsSource {
 
     /// Every row, each checked where it comes in. The rows set aside are kept for
     /// [`ScoreSource::quarantined`], also when there are too many.
-    async fn load(&self, progress: &Progress) -> Result<LoadedRows, LeaderboardError> {
+    async fn load(&self, progress: &Progress) -> Result<LoadedRows, ScoresError> {
         let settings = &self.settings;
         let http = &self.http;
         let loaded = match settings.datasets_api {
@@ -72,7 +72,7 @@ impl DatasetsSource {
 #[async_trait]
 impl ScoreSource for DatasetsSource {
     type Answer = Lookup;
-    type Error = LeaderboardError;
+    type Error = ScoresError;
 
     fn name(&self) -> &'static str {
         "datasets"
@@ -87,12 +87,12 @@ impl ScoreSource for DatasetsSource {
         models: &[ModelId],
         sink: &CheckpointSink<Lookup>,
         cancel: &CancellationToken,
-    ) -> Result<SourceStats, LeaderboardError> {
+    ) -> Result<SourceStats, ScoresError> {
         sink.progress()
             .set_message("reading the leaderboard's published rows");
         let rows = tokio::select! {
             loaded = self.load(sink.progress()) => loaded?,
-            _ = cancel.cancelled() => return Err(LeaderboardError::Interrupted),
+            _ = cancel.cancelled() => return Err(ScoresError::Interrupted),
         };
         sink.progress().set_message("");
         // Every answer is known at once: they are checkpointed concurrently.
@@ -100,7 +100,7 @@ impl ScoreSource for DatasetsSource {
             models.iter().map(|m| (m.clone(), rows.lookup(m))).collect();
         tokio::select! {
             written = sink.record_many(answers) => written?,
-            _ = cancel.cancelled() => return Err(LeaderboardError::Interrupted),
+            _ = cancel.cancelled() => return Err(ScoresError::Interrupted),
         }
         Ok(SourceStats {
             requests: self.http.stats().requests(),
@@ -127,11 +127,8 @@ impl LoadedRows {
 }
 
 /// `{hub}/datasets/{dataset}/resolve/{revision}/{file}`: the whole dataset in one file.
-pub fn parquet_url(
-    settings: &LeaderboardSettings,
-    hub_endpoint: &str,
-) -> Result<Url, LeaderboardError> {
-    let bad = |reason: String| LeaderboardError::BadData {
+pub fn parquet_url(settings: &LeaderboardSettings, hub_endpoint: &str) -> Result<Url, ScoresError> {
+    let bad = |reason: String| ScoresError::BadData {
         url: hub_endpoint.to_owned(),
         reason,
     };
@@ -152,10 +149,10 @@ async fn load_parquet(
     settings: &LeaderboardSettings,
     http: &HttpClient,
     hub_endpoint: &str,
-) -> Result<Loaded, LeaderboardError> {
+) -> Result<Loaded, ScoresError> {
     let url = parquet_url(settings, hub_endpoint)?;
     let fetched = http.get(&url).await?;
-    let rows = parquet_rows(fetched.body).map_err(|reason| LeaderboardError::BadData {
+    let rows = parquet_rows(fetched.body).map_err(|reason| ScoresError::BadData {
         url: redact(&url),
         reason,
     })?;
@@ -277,17 +274,17 @@ impl Loaded {
 
     /// No row at all, or more bad rows than `leaderboard.max_invalid_ratio` allows,
     /// fails the source.
-    fn check(&self, max_ratio: f64) -> Result<(), LeaderboardError> {
+    fn check(&self, max_ratio: f64) -> Result<(), ScoresError> {
         let bad = self.quarantined.len() as u64;
         let good = self.rows.len() as u64;
         if good == 0 {
-            return Err(LeaderboardError::NoRows {
+            return Err(ScoresError::NoRows {
                 url: self.url.clone(),
                 quarantined: bad,
             });
         }
         if !within_ratio(bad, good, max_ratio) {
-            return Err(LeaderboardError::TooManyInvalid {
+            return Err(ScoresError::TooManyInvalid {
                 url: self.url.clone(),
                 quarantined: bad,
                 seen: bad + good,
@@ -301,13 +298,13 @@ impl Loaded {
 async fn load_formatted(
     settings: &LeaderboardSettings,
     http: &HttpClient,
-) -> Result<Loaded, LeaderboardError> {
-    let url = Url::parse(&settings.formatted_url).map_err(|e| LeaderboardError::BadData {
+) -> Result<Loaded, ScoresError> {
+    let url = Url::parse(&settings.formatted_url).map_err(|e| ScoresError::BadData {
         url: settings.formatted_url.clone(),
         reason: e.to_string(),
     })?;
     let page: Value = http.get(&url).await?.json()?;
-    let parsed = parse_formatted(&page).map_err(|fault| LeaderboardError::BadData {
+    let parsed = parse_formatted(&page).map_err(|fault| ScoresError::BadData {
         url: redact(&url),
         reason: fault.to_string(),
     })?;
@@ -327,13 +324,13 @@ async fn load_rows(
     settings: &LeaderboardSettings,
     http: &HttpClient,
     progress: &Progress,
-) -> Result<Loaded, LeaderboardError> {
+) -> Result<Loaded, ScoresError> {
     let mut loaded = Loaded::default();
     let mut offset = 0u64;
     loop {
         let mut url = Url::parse(&settings.datasets_server_url)
             .and_then(|u| u.join("rows"))
-            .map_err(|e| LeaderboardError::BadData {
+            .map_err(|e| ScoresError::BadData {
                 url: settings.datasets_server_url.clone(),
                 reason: e.to_string(),
             })?;
@@ -344,11 +341,10 @@ async fn load_rows(
             .append_pair("offset", &offset.to_string())
             .append_pair("length", &ROWS_PAGE.to_string());
         let page: Value = http.get(&url).await?.json()?;
-        let page =
-            parse_rows_page(&page, offset + 1).map_err(|fault| LeaderboardError::BadData {
-                url: redact(&url),
-                reason: fault.to_string(),
-            })?;
+        let page = parse_rows_page(&page, offset + 1).map_err(|fault| ScoresError::BadData {
+            url: redact(&url),
+            reason: fault.to_string(),
+        })?;
         if loaded.url.is_empty() {
             loaded.url = redact(&url);
         }

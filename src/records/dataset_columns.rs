@@ -2,8 +2,8 @@
 //! columns in the same order, with counts as integers, `created_at` a timestamp and
 //! `license` (which the CSV joins with `;` when a card names several) a list.
 
-use super::dataset::DatasetRow;
-use crate::parquetout::{non_empty, split_list, timestamp_ms, Table};
+use super::dataset::{DatasetRow, HubColumn};
+use crate::formats::parquet::{non_empty, split_list, timestamp_ms, Table};
 
 fn int(v: Option<u64>) -> Option<i64> {
     v.and_then(|v| i64::try_from(v).ok())
@@ -50,10 +50,7 @@ pub fn dataset_table() -> Table<DatasetRow> {
 }
 
 /// The run's Hub benchmark columns after the fixed ones: each value and its source.
-pub fn with_hub_columns(
-    table: Table<DatasetRow>,
-    hub: &[super::evals::HubColumn],
-) -> Table<DatasetRow> {
+pub fn with_hub_columns(table: Table<DatasetRow>, hub: &[HubColumn]) -> Table<DatasetRow> {
     let mut table = table;
     for (i, column) in hub.iter().enumerate() {
         table = table

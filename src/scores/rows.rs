@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{LeaderboardRecord, MatchStatus};
+use crate::records::{LeaderboardRecord, MatchStatus};
 use crate::run::{Check, InvalidModelId, ModelId, Quarantined, RecordKind, Stage};
 
 /// One leaderboard evaluation: a model at one precision and chat-template setting.

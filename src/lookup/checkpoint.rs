@@ -13,9 +13,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
-use super::{RunStore, StoreError};
 use crate::progress::Progress;
 use crate::run::{ModelId, Stage};
+use crate::store::{RunStore, StoreError};
 
 /// A checkpoint object: a `.json` file directly in the stage's folder, not a temporary
 /// or hidden file.

@@ -1,13 +1,10 @@
 //! The tidy outputs of the prepare stage: one `dataset.csv` row per model, and the
-//! `quality.json` account of what was dropped or fixed.
+//! `quality.json` account of what was dropped or fixed; the report reads both.
 
 use serde::{Deserialize, Serialize};
 
-use super::rules::{LicenseFamily, Relation, SizeClass};
-use super::PrepareError;
-use crate::csvout::{self, CsvReadError};
-use crate::hub::check_read_back;
-use crate::run::artifact::DATASET_CSV;
+use super::check_read_back;
+use crate::formats::{self, csv::CsvReadError};
 use crate::run::{Checked, Quarantined, Stage};
 
 /// How the model's own leaderboard lookup ended, carried through from `leaderboard.csv`.
@@ -83,23 +80,23 @@ impl Scores {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetRow {
     pub rank: u64,
-    #[serde(with = "csvout::text")]
+    #[serde(with = "formats::csv::text")]
     pub model_id: String,
     /// The owner part of the id (the organisation or user).
-    #[serde(with = "csvout::text")]
+    #[serde(with = "formats::csv::text")]
     pub org: String,
-    #[serde(with = "csvout::text")]
+    #[serde(with = "formats::csv::text")]
     pub license: String,
     pub license_family: LicenseFamily,
     pub parameters_b: Option<f64>,
     /// safetensors | name | leaderboard | none
-    #[serde(with = "csvout::text")]
+    #[serde(with = "formats::csv::text")]
     pub parameters_source: String,
     pub size_class: Option<SizeClass>,
     pub relation: Relation,
-    #[serde(with = "csvout::text")]
+    #[serde(with = "formats::csv::text")]
     pub base_model: String,
-    #[serde(with = "csvout::text")]
+    #[serde(with = "formats::csv::text")]
     pub created_at: String,
     pub age_days: Option<i64>,
     pub downloads: Option<u64>,
@@ -117,14 +114,14 @@ pub struct DatasetRow {
     pub likes_delta_1d: Option<i64>,
     pub join_status: JoinStatus,
     /// `own`, `inherited:<base id>`, or `none`.
-    #[serde(with = "csvout::text")]
+    #[serde(with = "formats::csv::text")]
     pub score_source: String,
     /// The leaderboard `eval_name` of the row the scores come from (the canonical row).
-    #[serde(with = "csvout::text")]
+    #[serde(with = "formats::csv::text")]
     pub canonical_eval: String,
     /// How many leaderboard rows the model (or its base, when inherited) had.
     pub leaderboard_rows: u32,
-    #[serde(with = "csvout::text")]
+    #[serde(with = "formats::csv::text")]
     pub precision: String,
     pub average: Option<f64>,
     pub ifeval: Option<f64>,
@@ -136,7 +133,7 @@ pub struct DatasetRow {
     /// The run's Hub benchmark columns (`quality.json` names them), after the fixed
     /// ones: written by [`write_dataset_csv`], not read back.
     #[serde(skip)]
-    pub hub: Vec<super::evals::HubScore>,
+    pub hub: Vec<HubScore>,
 }
 
 impl DatasetRow {
@@ -219,27 +216,24 @@ pub struct QualityReport {
     pub license_mapping: String,
     /// How many models have any score, and from where.
     #[serde(default)]
-    pub score_coverage: super::evals::ScoreCoverage,
+    pub score_coverage: ScoreCoverage,
     /// The run's most common Hub benchmarks, which are columns of `dataset.csv`.
     #[serde(default)]
-    pub hub_benchmark_columns: Vec<super::evals::HubColumn>,
+    pub hub_benchmark_columns: Vec<HubColumn>,
     #[serde(default)]
     pub eval_choice_rule: String,
     /// Evaluation results that were not used, and why.
     #[serde(default)]
-    pub skipped_evals: Vec<crate::evals::SkippedResult>,
+    pub skipped_evals: Vec<super::SkippedResult>,
 }
 
 /// `dataset.csv`: the fixed columns, then for each Hub column its value and source.
-pub fn write_dataset_csv(
-    rows: &[DatasetRow],
-    hub: &[super::evals::HubColumn],
-) -> Result<Vec<u8>, PrepareError> {
+pub fn write_dataset_csv(rows: &[DatasetRow], hub: &[HubColumn]) -> Result<Vec<u8>, ::csv::Error> {
     let extra: Vec<String> = hub
         .iter()
         .flat_map(|c| [c.column.clone(), format!("{}_source", c.column)])
         .collect();
-    csvout::write_with_extra(rows, &extra, |row: &DatasetRow| {
+    formats::csv::write_with_extra(rows, &extra, |row: &DatasetRow| {
         (0..hub.len())
             .flat_map(|i| {
                 let score = row.hub.get(i);
@@ -253,10 +247,6 @@ pub fn write_dataset_csv(
             })
             .collect()
     })
-    .map_err(|e| PrepareError::Write {
-        file: DATASET_CSV,
-        message: e.to_string(),
-    })
 }
 
 /// Parse a `dataset.csv` body for `stage`: a row that does not read, or whose model id
@@ -266,6 +256,86 @@ pub fn read_dataset_csv(
     key: &str,
     stage: Stage,
 ) -> Result<Checked<DatasetRow>, CsvReadError> {
-    let read = csvout::read_rows(body, key).usable()?;
+    let read = formats::csv::read_rows(body, key).usable()?;
     Ok(check_read_back(read, stage, |r: &DatasetRow| &r.model_id))
+}
+
+/// Size buckets, in billions of parameters; a bound belongs to the bucket above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum SizeClass {
+    #[serde(rename = "<3B")]
+    Under3B,
+    #[serde(rename = "3-9B")]
+    From3To9B,
+    #[serde(rename = "9-20B")]
+    From9To20B,
+    #[serde(rename = "20-80B")]
+    From20To80B,
+    #[serde(rename = ">80B")]
+    Over80B,
+}
+
+/// What a licence lets a user do, coarsely.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LicenseFamily {
+    /// Use, change and ship freely with attribution (Apache, MIT, BSD, CC-BY, …).
+    Permissive,
+    /// Free use, but derivatives must keep the licence (GPL, MPL, CC-BY-SA, …).
+    Copyleft,
+    /// Use is limited by purpose, audience or scale (Llama, Gemma, OpenRAIL, CC-BY-NC, …).
+    RestrictedUse,
+    /// Empty, `other`, `unknown`, or an id not in the mapping.
+    Unknown,
+}
+
+/// How a model relates to its base model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Relation {
+    Base,
+    Finetune,
+    Quantized,
+    Adapter,
+    Merge,
+}
+
+pub const EVAL_CHOICE_RULE: &str = "of a model's values for one Hub benchmark (its dataset id and task), \
+from the Hub's evaluation results and its model card: verified over self-reported, then the newest date; \
+ties by source, URL, metric and file name. Never the highest.";
+
+/// One column of `dataset.csv` for a Hub benchmark, and how many models have a value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubColumn {
+    /// `hub_<name>`; its source is in `hub_<name>_source`.
+    pub column: String,
+    pub benchmark: String,
+    pub task: String,
+    pub models: u64,
+}
+
+/// A model's value for one Hub column, and where it came from (`hub-eval-results`,
+/// `model-card`, with `, verified` when it is).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HubScore {
+    pub value: Option<f64>,
+    pub source: String,
+}
+
+/// How many of the run's models have any score, and from where.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreCoverage {
+    pub models: u64,
+    /// With a leaderboard v2 score (their own, or inherited from their base model).
+    pub leaderboard: u64,
+    /// With a value from the Hub's evaluation results.
+    pub hub_eval_results: u64,
+    /// With a value from their model card.
+    pub model_card: u64,
+    /// With a Hub value (evaluation results or card).
+    pub hub: u64,
+    pub leaderboard_only: u64,
+    pub hub_only: u64,
+    pub both: u64,
+    pub none: u64,
 }

@@ -20,10 +20,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use super::source::{ScoreSource, SourceStats};
-use super::{LeaderboardError, LeaderboardSettings, Lookup};
+use super::{LeaderboardSettings, Lookup, ScoresError};
+use crate::lookup::CheckpointSink;
+use crate::lookup::{ScoreSource, SourceStats};
 use crate::run::{ModelId, Quarantined};
-use crate::store::CheckpointSink;
 
 /// Why the browser source could not go on.
 #[derive(Debug, thiserror::Error)]
@@ -53,17 +53,6 @@ pub enum BrowserError {
     },
 }
 
-impl BrowserError {
-    /// Whether a rerun may go better: a driver that was not ready yet, or sessions
-    /// that died, may do better next time; a missing program will not.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Self::NotReady { .. } | Self::SessionStart { .. } | Self::SessionsDied { .. }
-        )
-    }
-}
-
 /// Looks models up in the leaderboard page with real browsers.
 pub struct BrowserSource {
     settings: LeaderboardSettings,
@@ -82,7 +71,7 @@ impl BrowserSource {
 #[async_trait]
 impl ScoreSource for BrowserSource {
     type Answer = Lookup;
-    type Error = LeaderboardError;
+    type Error = ScoresError;
 
     fn name(&self) -> &'static str {
         "browser"
@@ -97,7 +86,7 @@ impl ScoreSource for BrowserSource {
         models: &[ModelId],
         sink: &CheckpointSink<Lookup>,
         cancel: &CancellationToken,
-    ) -> Result<SourceStats, LeaderboardError> {
+    ) -> Result<SourceStats, ScoresError> {
         let endpoint = driver::WebDriverEndpoint::resolve(&self.settings).await?;
         tracing::info!(webdriver = %endpoint.url, local = endpoint.is_local(), sessions = self.settings.browser_sessions, "browser source");
         let sessions = self.settings.browser_sessions.min(models.len()).max(1);

@@ -1,70 +1,11 @@
 //! One row of `models.csv`, derived from the Hub's JSON for a model.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::params::parameters_from_name;
+use crate::hub::json_kind;
+use crate::records::{ModelRecord, ParametersSource, RELATIONS};
 use crate::run::{Check, InvalidModelId, ModelId};
-
-/// Where `parameters` came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum ParametersSource {
-    /// Exact, from `safetensors.total`.
-    Safetensors,
-    /// Nominal, parsed from the model name (`7b`, `8x7B`, `270m`).
-    Name,
-    #[default]
-    None,
-}
-
-/// The columns of `models.csv`, in order. List cells are joined with `;`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ModelRecord {
-    /// 1-based position in the Hub's download order.
-    pub rank: u64,
-    #[serde(with = "crate::csvout::text")]
-    pub model_id: String,
-    #[serde(with = "crate::csvout::text")]
-    pub author: String,
-    #[serde(with = "crate::csvout::text")]
-    pub license: String,
-    /// Downloads in the last 30 days.
-    pub downloads: Option<u64>,
-    pub downloads_all_time: Option<u64>,
-    pub likes: Option<u64>,
-    pub trending_score: Option<f64>,
-    #[serde(with = "crate::csvout::text")]
-    pub created_at: String,
-    #[serde(with = "crate::csvout::text")]
-    pub last_modified: String,
-    pub parameters: Option<u64>,
-    pub parameters_source: ParametersSource,
-    #[serde(with = "crate::csvout::text")]
-    pub pipeline_tag: String,
-    #[serde(with = "crate::csvout::text")]
-    pub library_name: String,
-    #[serde(with = "crate::csvout::text")]
-    pub architectures: String,
-    #[serde(with = "crate::csvout::text")]
-    pub model_type: String,
-    #[serde(with = "crate::csvout::text")]
-    pub base_models: String,
-    /// finetune | quantized | adapter | merge, or empty for a base model.
-    #[serde(with = "crate::csvout::text")]
-    pub base_model_relation: String,
-    /// false | auto | manual
-    #[serde(with = "crate::csvout::text")]
-    pub gated: String,
-    #[serde(with = "crate::csvout::text")]
-    pub languages: String,
-    #[serde(with = "crate::csvout::text")]
-    pub tags: String,
-    #[serde(with = "crate::csvout::text")]
-    pub sha: String,
-}
-
-pub const RELATIONS: [&str; 4] = ["finetune", "quantized", "adapter", "merge"];
 
 /// Why a Hub model object cannot be a row: it has no id that is a model id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -122,18 +63,6 @@ pub fn hub_item_id(item: &Value) -> Result<ModelId, ItemFault> {
         id: raw.clone(),
         source,
     })
-}
-
-/// How a JSON value is described in a message.
-pub fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 impl ModelRecord {

@@ -27,9 +27,9 @@ use thirtyfour::prelude::*;
 
 use super::driver::Session;
 use super::table::parse_table;
-use crate::leaderboard::rows::{classify, Lookup, RowFault, ScoreRow};
-use crate::leaderboard::LeaderboardSettings;
 use crate::run::{ModelId, Quarantined};
+use crate::scores::rows::{classify, Lookup, RowFault, ScoreRow};
+use crate::scores::LeaderboardSettings;
 
 const POLL: Duration = Duration::from_millis(50);
 

@@ -3,26 +3,24 @@
 //! checkpoints.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use opentelemetry::KeyValue;
 use tokio_util::sync::CancellationToken;
 
 use super::browser::BrowserSource;
 use super::datasets::DatasetsSource;
-use super::source::{ScoreSource, SourceStats};
-use super::{
-    LeaderboardError, LeaderboardRecord, LeaderboardSettings, Lookup, MatchStatus, SourceKind,
-};
-use crate::csvout;
+use super::{LeaderboardSettings, Lookup, ScoresError, SourceKind};
+use crate::formats;
 use crate::http::HttpSettings;
-use crate::hub::read_models_csv;
-use crate::progress::Progress;
+use crate::lookup::drive;
+use crate::lookup::Checkpoint;
+use crate::lookup::ScoreSource;
+use crate::records::read_models_csv;
+use crate::records::{LeaderboardRecord, MatchStatus};
 use crate::run::artifact::{LEADERBOARD_CSV, MODELS_CSV};
 use crate::run::{ModelId, Stage};
-use crate::store::{Answer, Checkpoint, CheckpointSink, Checkpoints, RunStore};
+use crate::store::RunStore;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScoresOutcome {
@@ -51,57 +49,7 @@ impl ScoresOutcome {
     }
 }
 
-/// What [`drive`] leaves: every model's checkpoint, old and new.
-#[derive(Debug)]
-pub struct Driven<A> {
-    pub checkpoints: HashMap<String, Checkpoint<A>>,
-    pub resumed: u64,
-    pub stats: SourceStats,
-}
-
-/// Run `source` over the models of `models` that this run has no final answer for yet
-/// (an error is asked again), checkpointing each answer under `stage`.
-pub async fn drive<S: ScoreSource + ?Sized>(
-    source: &S,
-    run: &RunStore,
-    stage: Stage,
-    models: &[ModelId],
-    cancel: &CancellationToken,
-) -> Result<Driven<S::Answer>, S::Error> {
-    let checkpoints = Checkpoints::<S::Answer>::new(run.clone(), stage);
-    let mut done = checkpoints.load().await?;
-    let todo: Vec<ModelId> = models
-        .iter()
-        .filter(|m| {
-            done.get(&m.normalized())
-                .is_none_or(|c| !c.lookup.is_final())
-        })
-        .cloned()
-        .collect();
-    let resumed = (models.len() - todo.len()) as u64;
-    crate::telemetry::metrics()
-        .checkpoints_resumed
-        .add(resumed, &[KeyValue::new("stage", stage.as_str())]);
-    if resumed > 0 {
-        tracing::info!(resumed, todo = todo.len(), "resuming from checkpoints");
-    }
-    let mut stats = SourceStats::default();
-    if !todo.is_empty() {
-        let progress = Arc::new(Progress::new(stage.as_str(), todo.len() as u64));
-        let sink = CheckpointSink::new(checkpoints, source.name(), progress);
-        let answered = source.answer(&todo, &sink, cancel).await;
-        let written = sink.into_written();
-        stats = answered?;
-        done.extend(written);
-    }
-    Ok(Driven {
-        checkpoints: done,
-        resumed,
-        stats,
-    })
-}
-
-type LookupSource = dyn ScoreSource<Answer = Lookup, Error = LeaderboardError>;
+type LookupSource = dyn ScoreSource<Answer = Lookup, Error = ScoresError>;
 
 /// Run the stage for `models` (in output order).
 pub async fn collect_scores(
@@ -111,7 +59,7 @@ pub async fn collect_scores(
     http: &HttpSettings,
     hub_endpoint: &str,
     cancel: &CancellationToken,
-) -> Result<ScoresOutcome, LeaderboardError> {
+) -> Result<ScoresOutcome, ScoresError> {
     let started = Instant::now();
     let source: Box<LookupSource> = match settings.source {
         SourceKind::None => {
@@ -142,7 +90,7 @@ pub async fn collect_scores(
             .find(|c| c.lookup.status == MatchStatus::Error)
             .map(|c| format!("{}: {}", c.model_id, c.lookup.detail))
             .unwrap_or_default();
-        return Err(LeaderboardError::TooManyErrors {
+        return Err(ScoresError::TooManyErrors {
             errors,
             looked_up,
             percent: ratio * 100.0,
@@ -176,7 +124,7 @@ async fn run_models(
     run: &RunStore,
     asked: &[ModelId],
     checkpoints: &HashMap<String, Checkpoint<Lookup>>,
-) -> Result<Vec<ModelId>, LeaderboardError> {
+) -> Result<Vec<ModelId>, ScoresError> {
     let mut order: Vec<ModelId> = match run.get(MODELS_CSV).await? {
         Some(body) => read_models_csv(&body, &run.key(MODELS_CSV), Stage::Scores)?
             .rows
@@ -202,7 +150,7 @@ async fn run_models(
         .iter()
         .find(|m| !checkpoints.contains_key(&m.normalized()))
     {
-        return Err(LeaderboardError::MissingCheckpoint {
+        return Err(ScoresError::MissingCheckpoint {
             model: model.clone(),
         });
     }
@@ -217,12 +165,12 @@ async fn assemble(
     run: &RunStore,
     models: &[ModelId],
     checkpoints: &HashMap<String, Checkpoint<Lookup>>,
-) -> Result<BTreeMap<String, u64>, LeaderboardError> {
-    let write_error = |e: csv::Error| LeaderboardError::Write {
+) -> Result<BTreeMap<String, u64>, ScoresError> {
+    let write_error = |e: csv::Error| ScoresError::Write {
         file: LEADERBOARD_CSV,
         source: e.into(),
     };
-    let mut csv = csvout::writer(Vec::new());
+    let mut csv = formats::csv::writer(Vec::new());
     let mut counts = BTreeMap::new();
     let mut seen = HashSet::new();
     for model in models {
@@ -230,7 +178,7 @@ async fn assemble(
             continue;
         }
         let Some(checkpoint) = checkpoints.get(&model.normalized()) else {
-            return Err(LeaderboardError::MissingCheckpoint {
+            return Err(ScoresError::MissingCheckpoint {
                 model: model.clone(),
             });
         };
@@ -242,7 +190,7 @@ async fn assemble(
         }
     }
     let into_bytes = |csv: csv::Writer<Vec<u8>>| {
-        csv.into_inner().map_err(|e| LeaderboardError::Write {
+        csv.into_inner().map_err(|e| ScoresError::Write {
             file: LEADERBOARD_CSV,
             source: e.into_error(),
         })
@@ -250,7 +198,7 @@ async fn assemble(
     let mut body = into_bytes(csv)?;
     if body.is_empty() {
         // No models: still one header, so readers see the columns.
-        let mut header = csvout::writer(Vec::new());
+        let mut header = formats::csv::writer(Vec::new());
         header
             .serialize(LeaderboardRecord::default())
             .map_err(write_error)?;

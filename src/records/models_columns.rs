@@ -2,8 +2,8 @@
 //! CSV's `;`-joined cells are lists here, its ISO 8601 cells timestamps, and its text
 //! carries no spreadsheet prefix.
 
-use super::{ModelRecord, ParametersSource};
-use crate::parquetout::{non_empty, split_list, timestamp_ms, Table};
+use super::models::{ModelRecord, ParametersSource};
+use crate::formats::parquet::{non_empty, split_list, timestamp_ms, Table};
 
 fn int(v: Option<u64>) -> Option<i64> {
     v.and_then(|v| i64::try_from(v).ok())

@@ -8,7 +8,7 @@ use thirtyfour::prelude::*;
 use thirtyfour::ChromiumLikeCapabilities;
 
 use super::BrowserError;
-use crate::leaderboard::LeaderboardSettings;
+use crate::scores::LeaderboardSettings;
 
 const DEFAULT_WEBDRIVER: &str = "http://localhost:4444";
 const POLL: Duration = Duration::from_millis(50);

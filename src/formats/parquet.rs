@@ -1,4 +1,4 @@
-//! Parquet output shared by the stages, beside [`crate::csvout`]: a [`Table`] is a list
+//! Parquet output shared by the stages, beside [`crate::formats::csv`]: a [`Table`] is a list
 //! of typed columns, each read from a stage's own row type, so a file's types come from
 //! the rows (a count is an integer, a `;`-joined CSV cell a list), never from strings.
 //!

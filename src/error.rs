@@ -25,6 +25,14 @@ pub enum Error {
     /// a missing bucket (exit 2).
     #[error(transparent)]
     Preflight(StoreError),
+    /// A stage's check before the run failed: the Hub or its token, the leaderboard
+    /// dataset's revision, the WebDriver (exit 2; nothing was written).
+    #[error("the {stage} stage is not ready: {source}")]
+    Unready {
+        stage: Stage,
+        #[source]
+        source: Box<Error>,
+    },
     #[error(transparent)]
     Models(ModelsError),
     #[error(transparent)]
@@ -32,9 +40,9 @@ pub enum Error {
     #[error(transparent)]
     Evals(EvalsError),
     #[error(transparent)]
-    Prepare(#[from] PrepareError),
+    Prepare(PrepareError),
     #[error(transparent)]
-    Report(#[from] ReportError),
+    Report(ReportError),
     /// The run completed, but its history, index or `latest.json` was not all written
     /// (exit 1; a rerun of the run id finishes it).
     #[error(transparent)]
@@ -58,7 +66,7 @@ impl Error {
     /// failure during the run.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Settings(_) | Self::Usage { .. } | Self::Preflight(_) => 2,
+            Self::Settings(_) | Self::Usage { .. } | Self::Preflight(_) | Self::Unready { .. } => 2,
             _ => 1,
         }
     }
@@ -69,7 +77,7 @@ impl Error {
         match self {
             Self::Settings(_) => "settings",
             Self::Usage { .. } => "usage",
-            Self::Preflight(_) => "preflight",
+            Self::Preflight(_) | Self::Unready { .. } => "preflight",
             Self::Models(_) => Stage::Models.as_str(),
             Self::Scores(_) => Stage::Scores.as_str(),
             Self::Evals(_) => Stage::Evals.as_str(),
@@ -106,6 +114,24 @@ impl From<EvalsError> for Error {
         match e {
             EvalsError::Interrupted => Self::Interrupted,
             e => Self::Evals(e),
+        }
+    }
+}
+
+impl From<PrepareError> for Error {
+    fn from(e: PrepareError) -> Self {
+        match e {
+            PrepareError::Interrupted => Self::Interrupted,
+            e => Self::Prepare(e),
+        }
+    }
+}
+
+impl From<ReportError> for Error {
+    fn from(e: ReportError) -> Self {
+        match e {
+            ReportError::Interrupted => Self::Interrupted,
+            e => Self::Report(e),
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod records;
 pub mod report;
 pub mod run;
 pub mod scores;
+pub mod stage;
 pub mod store;
 pub mod telemetry;
 

@@ -10,7 +10,7 @@ mod results;
 mod source;
 mod stage;
 
-pub use stage::{collect_evals, EvalsOutcome};
+pub use stage::{EvalsOutcome, EvalsStage};
 
 use serde::{Deserialize, Serialize};
 

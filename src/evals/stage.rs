@@ -6,9 +6,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
+use async_trait::async_trait;
 use bytes::Bytes;
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
 use super::source::{read_boards, HubEvals, Inputs};
 use super::{EvalAnswer, EvalsError, EvalsSettings};
@@ -17,14 +17,15 @@ use crate::http::HttpSettings;
 use crate::hub::{HubClient, HubSettings};
 use crate::lookup::drive;
 use crate::lookup::Checkpoint;
-use crate::records::{canonical_row, LeaderboardRecord, MatchStatus};
+use crate::records::{canonical_row, read_models_csv, LeaderboardRecord, MatchStatus};
 use crate::records::{
     evals_table, preferred, EvalResult, EvalRow, EvalSource, SkippedFile, SkippedResult,
 };
 use crate::run::artifact::{
-    EVALS_CSV, EVALS_PARQUET, EVALS_SKIPPED_JSON, LEADERBOARD_CSV, MODELS_JSONL,
+    EVALS_CSV, EVALS_PARQUET, EVALS_SKIPPED_JSON, LEADERBOARD_CSV, MODELS_CSV, MODELS_JSONL,
 };
 use crate::run::{ModelId, Secret, Stage};
+use crate::stage::{PipelineStage, StageCx, StageReport};
 use crate::store::RunStore;
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -50,17 +51,76 @@ impl EvalsOutcome {
     }
 }
 
+/// The evals stage, for the run's models (`models.csv`, in its order).
+#[derive(Debug, Clone)]
+pub struct EvalsStage {
+    pub settings: EvalsSettings,
+    pub hub: HubSettings,
+    pub http: HttpSettings,
+    pub token: Option<Secret>,
+}
+
+#[async_trait]
+impl PipelineStage for EvalsStage {
+    type Error = EvalsError;
+
+    fn stage(&self) -> Stage {
+        Stage::Evals
+    }
+
+    /// The Hub answers (the models stage checks the token against it too).
+    async fn preflight(&self) -> Result<(), EvalsError> {
+        Ok(HubClient::new(&self.hub, &self.http, self.token.clone())?
+            .check()
+            .await?)
+    }
+
+    async fn run(&self, cx: &StageCx) -> Result<StageReport, EvalsError> {
+        let models = models_of_run(&cx.run).await?;
+        let outcome = collect_evals(
+            cx,
+            &models,
+            &self.settings,
+            &self.hub,
+            &self.http,
+            self.token.clone(),
+        )
+        .await?;
+        Ok(StageReport {
+            seconds: outcome.seconds,
+            outcomes: outcome.outcomes(),
+            snapshot_at: None,
+        })
+    }
+}
+
+/// The run's models, in `models.csv`'s order (its unreadable rows are the models
+/// stage's to set aside, and it has).
+async fn models_of_run(run: &RunStore) -> Result<Vec<ModelId>, EvalsError> {
+    let body = run
+        .get(MODELS_CSV)
+        .await?
+        .ok_or_else(|| EvalsError::MissingInput {
+            run_id: run.run_id().to_string(),
+            file: MODELS_CSV,
+        })?;
+    Ok(read_models_csv(&body, &run.key(MODELS_CSV), Stage::Evals)?
+        .rows
+        .iter()
+        .filter_map(|r| ModelId::parse(&r.model_id).ok())
+        .collect())
+}
+
 /// Run the stage for `models` (in output order).
-#[allow(clippy::too_many_arguments)]
-pub async fn collect_evals(
-    run: &RunStore,
+async fn collect_evals(
+    cx: &StageCx,
     models: &[ModelId],
     settings: &EvalsSettings,
     hub: &HubSettings,
     http: &HttpSettings,
     token: Option<Secret>,
-    cancel: &CancellationToken,
 ) -> Result<EvalsOutcome, EvalsError> {
+    let (run, cancel) = (&cx.run, &cx.cancel);
     let started = Instant::now();
     let inputs = read_inputs(run).await?;
     let client = HubClient::new(hub, http, token)?;

@@ -8,7 +8,7 @@ pub mod stage;
 
 pub use harvest::{harvest, HarvestStats, Harvested};
 pub use record::{hub_item_id, ItemFault};
-pub use stage::{collect_models, ModelsOutcome};
+pub use stage::{ModelsOutcome, ModelsStage};
 
 use crate::formats::csv::CsvReadError;
 use crate::http::HttpError;

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
+use async_trait::async_trait;
 use opentelemetry::KeyValue;
-use tokio_util::sync::CancellationToken;
 
 use super::{harvest, HarvestStats, Harvested, ModelsError};
 use crate::formats::{self};
@@ -16,7 +16,7 @@ use crate::progress::Progress;
 use crate::records::{read_models_csv, ModelRecord};
 use crate::run::artifact::{MODELS_CSV, MODELS_JSONL, QUARANTINE_JSON};
 use crate::run::{ModelId, Quarantined, Secret, Stage};
-use crate::store::RunStore;
+use crate::stage::{PipelineStage, StageCx, StageReport};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelsOutcome {
@@ -53,49 +53,80 @@ impl ModelsOutcome {
     }
 }
 
-/// Run the stage. `models.csv` is published last, so its presence marks the stage done
-/// and a rerun of the same run id skips it. Items that are not models are kept out of
-/// `models.csv` and `models.jsonl` and listed in `quarantine.json`; the stage fails
+/// The models stage: `models.csv` is published last, so its presence marks the stage
+/// done and a rerun of the same run id skips it. Items that are not models are kept out
+/// of `models.csv` and `models.jsonl` and listed in `quarantine.json`; the stage fails
 /// when there are more of them than `hub.max_invalid_ratio` allows, or no model at all.
-pub async fn collect_models(
-    run: &RunStore,
-    settings: &HubSettings,
-    http: &HttpSettings,
-    token: Option<Secret>,
-    cancel: &CancellationToken,
-) -> Result<ModelsOutcome, ModelsError> {
-    let started = Instant::now();
-    let snapshot_at = chrono::Utc::now().to_rfc3339();
-    let outcome = tokio::select! {
-        outcome = harvest_or_resume(run, settings, http, token) => outcome?,
-        _ = cancel.cancelled() => return Err(ModelsError::Interrupted),
-    };
-    let Harvest {
-        records,
-        resumed,
-        stats,
-        quarantined,
-    } = outcome;
-    let models = records
-        .iter()
-        .filter_map(|r| ModelId::parse(&r.model_id).ok())
-        .collect();
-    let outcome = ModelsOutcome {
-        models,
-        resumed,
-        snapshot_at,
-        stats,
-        quarantined,
-        seconds: started.elapsed().as_secs_f64(),
-    };
-    crate::telemetry::metrics().models_processed.add(
-        outcome.models.len() as u64,
-        &[
-            KeyValue::new("stage", Stage::Models.as_str()),
-            KeyValue::new("outcome", outcome.outcome()),
-        ],
-    );
-    Ok(outcome)
+#[derive(Debug, Clone)]
+pub struct ModelsStage {
+    pub hub: HubSettings,
+    pub http: HttpSettings,
+    pub token: Option<Secret>,
+}
+
+impl ModelsStage {
+    fn client(&self) -> Result<HubClient, ModelsError> {
+        Ok(HubClient::new(&self.hub, &self.http, self.token.clone())?)
+    }
+
+    /// The stage's work, with what it found beyond the manifest's counts.
+    pub async fn collect(&self, cx: &StageCx) -> Result<ModelsOutcome, ModelsError> {
+        let started = Instant::now();
+        let snapshot_at = chrono::Utc::now().to_rfc3339();
+        let outcome = tokio::select! {
+            outcome = harvest_or_resume(cx, &self.hub, || self.client()) => outcome?,
+            _ = cx.cancel.cancelled() => return Err(ModelsError::Interrupted),
+        };
+        let Harvest {
+            records,
+            resumed,
+            stats,
+            quarantined,
+        } = outcome;
+        let models = records
+            .iter()
+            .filter_map(|r| ModelId::parse(&r.model_id).ok())
+            .collect();
+        let outcome = ModelsOutcome {
+            models,
+            resumed,
+            snapshot_at,
+            stats,
+            quarantined,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        cx.metrics.models_processed.add(
+            outcome.models.len() as u64,
+            &[
+                KeyValue::new("stage", Stage::Models.as_str()),
+                KeyValue::new("outcome", outcome.outcome()),
+            ],
+        );
+        Ok(outcome)
+    }
+}
+
+#[async_trait]
+impl PipelineStage for ModelsStage {
+    type Error = ModelsError;
+
+    fn stage(&self) -> Stage {
+        Stage::Models
+    }
+
+    /// The Hub answers, and accepts the token.
+    async fn preflight(&self) -> Result<(), ModelsError> {
+        Ok(self.client()?.check().await?)
+    }
+
+    async fn run(&self, cx: &StageCx) -> Result<StageReport, ModelsError> {
+        let outcome = self.collect(cx).await?;
+        Ok(StageReport {
+            seconds: outcome.seconds,
+            outcomes: outcome.outcomes(),
+            snapshot_at: Some(outcome.snapshot_at),
+        })
+    }
 }
 
 struct Harvest {
@@ -107,17 +138,15 @@ struct Harvest {
 }
 
 async fn harvest_or_resume(
-    run: &RunStore,
+    cx: &StageCx,
     settings: &HubSettings,
-    http: &HttpSettings,
-    token: Option<Secret>,
+    client: impl FnOnce() -> Result<HubClient, ModelsError>,
 ) -> Result<Harvest, ModelsError> {
+    let run = &cx.run;
     let started = Instant::now();
     if let Some(existing) = run.get(MODELS_CSV).await? {
         let read = read_models_csv(&existing, &run.key(MODELS_CSV), Stage::Models)?;
-        let quarantined = run
-            .save_quarantine(Stage::Models, read.quarantined, false)
-            .await?;
+        let quarantined = cx.set_aside(read.quarantined, false).await?;
         tracing::info!(models = read.rows.len(), key = %run.key(MODELS_CSV), "models stage already done for this run; reusing it");
         return Ok(Harvest {
             records: read.rows,
@@ -126,7 +155,7 @@ async fn harvest_or_resume(
             quarantined,
         });
     }
-    let client = HubClient::new(settings, http, token)?;
+    let client = client()?;
     let write_error = |file: &str, source: std::io::Error| ModelsError::Write {
         file: file.to_owned(),
         source,
@@ -179,8 +208,7 @@ async fn harvest_or_resume(
     .await;
     progress.finish();
     let bad = quarantined.len() as u64;
-    run.save_quarantine(Stage::Models, quarantined, true)
-        .await?;
+    cx.set_aside(quarantined, true).await?;
     let stats = harvested?;
     if stats.models == 0 {
         return Err(ModelsError::NoModels {

@@ -7,7 +7,6 @@ use std::time::Instant;
 use opentelemetry::KeyValue;
 
 use crate::error::Error;
-use crate::records::DatasetRow;
 use crate::run::{Manifest, RunId};
 
 /// Counters start at zero, and that zero is sent at once, so each pod's series begins
@@ -76,38 +75,6 @@ pub fn record_run(
                     KeyValue::new("outcome", outcome.to_owned()),
                 ],
             );
-        }
-    }
-}
-
-/// The `hfharvest.model.*` gauges for the data dashboard: downloads and scores of the
-/// run's top `top` models by downloads rank.
-pub fn record_top_models(rows: &[DatasetRow], top: usize) {
-    let mut ranked: Vec<&DatasetRow> = rows.iter().collect();
-    ranked.sort_by_key(|r| r.rank);
-    let metrics = crate::telemetry::metrics();
-    for row in ranked.into_iter().take(top) {
-        let model = KeyValue::new("model_id", row.model_id.clone());
-        if let Some(downloads) = row.downloads {
-            metrics
-                .model_downloads
-                .record(downloads, std::slice::from_ref(&model));
-        }
-        for benchmark in [
-            "average",
-            "ifeval",
-            "bbh",
-            "math_lvl5",
-            "gpqa",
-            "musr",
-            "mmlu_pro",
-        ] {
-            if let Some(score) = row.benchmark(benchmark) {
-                metrics.model_score.record(
-                    score,
-                    &[model.clone(), KeyValue::new("benchmark", benchmark)],
-                );
-            }
         }
     }
 }

@@ -104,18 +104,6 @@ fn issue(model_id: &str, field: &str, check: &str, detail: String) -> QualityIss
     }
 }
 
-fn scores_of(row: &LeaderboardRecord) -> Scores {
-    Scores {
-        average: row.average,
-        ifeval: row.ifeval,
-        bbh: row.bbh,
-        math_lvl5: row.math_lvl5,
-        gpqa: row.gpqa,
-        musr: row.musr,
-        mmlu_pro: row.mmlu_pro,
-    }
-}
-
 /// Clear scores outside 0–100 (or not finite), recording each.
 fn check_scores(model_id: &str, scores: &mut Scores, fixed: &mut Vec<QualityIssue>) {
     for (column, value) in scores.named_mut() {
@@ -245,7 +233,7 @@ pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
                 }
             }
         };
-        let mut scores = score_row.map(scores_of).unwrap_or_default();
+        let mut scores = score_row.map(LeaderboardRecord::scores).unwrap_or_default();
         check_scores(id.as_str(), &mut scores, &mut fixed);
         let (params_b, params_source) = parameters_b(model, score_row, &mut fixed);
         let license = if model.license.is_empty() {

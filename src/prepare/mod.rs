@@ -13,6 +13,8 @@ pub mod rules;
 
 use std::time::Instant;
 
+use opentelemetry::KeyValue;
+
 pub use join::{prepare, PrepareInputs, Prepared};
 
 use crate::formats::csv::CsvReadError;
@@ -24,6 +26,7 @@ use crate::run::artifact::{
     MODELS_CSV, QUALITY_JSON,
 };
 use crate::run::Stage;
+use crate::stage::{PipelineStage, StageCx, StageReport};
 use crate::store::{RunStore, StoreError};
 
 /// How the prepare stage failed.
@@ -44,6 +47,8 @@ pub enum PrepareError {
     Input { location: String, message: String },
     #[error("prepare: writing {file}: {message}")]
     Write { file: &'static str, message: String },
+    #[error("the prepare stage was interrupted")]
+    Interrupted,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,9 +78,72 @@ impl PrepareOutcome {
     }
 }
 
-/// Run the stage over a run in the store: read its CSVs and the previous complete run,
-/// join, and write `dataset.csv` and `quality.json`.
-pub async fn prepare_run(
+/// The prepare stage: read the run's CSVs and the previous complete runs, join, and
+/// write `dataset.csv`, `dataset.parquet` and `quality.json`.
+#[derive(Debug, Clone)]
+pub struct PrepareStage {
+    /// How many of the run's most common Hub benchmarks become columns.
+    pub hub_columns: usize,
+    /// How many of the top models get the data dashboard's gauges.
+    pub top_models: usize,
+}
+
+#[async_trait::async_trait]
+impl PipelineStage for PrepareStage {
+    type Error = PrepareError;
+
+    fn stage(&self) -> Stage {
+        Stage::Prepare
+    }
+
+    async fn run(&self, cx: &StageCx) -> Result<StageReport, PrepareError> {
+        let outcome = self.prepare(cx).await?;
+        Ok(StageReport {
+            seconds: outcome.seconds,
+            outcomes: outcome.outcomes(),
+            snapshot_at: None,
+        })
+    }
+}
+
+impl PrepareStage {
+    /// The stage's work, with the rows it wrote.
+    pub async fn prepare(&self, cx: &StageCx) -> Result<PrepareOutcome, PrepareError> {
+        let outcome = tokio::select! {
+            outcome = prepare_run(&cx.run, self.hub_columns) => outcome?,
+            _ = cx.cancel.cancelled() => return Err(PrepareError::Interrupted),
+        };
+        record_top_models(&outcome.rows, self.top_models);
+        Ok(outcome)
+    }
+}
+
+/// The `hfharvest.model.*` gauges for the data dashboard: downloads and scores of the
+/// run's top `top` models by downloads rank.
+fn record_top_models(rows: &[DatasetRow], top: usize) {
+    let mut ranked: Vec<&DatasetRow> = rows.iter().collect();
+    ranked.sort_by_key(|r| r.rank);
+    let metrics = crate::telemetry::metrics();
+    for row in ranked.into_iter().take(top) {
+        let model = KeyValue::new("model_id", row.model_id.clone());
+        if let Some(downloads) = row.downloads {
+            metrics
+                .model_downloads
+                .record(downloads, std::slice::from_ref(&model));
+        }
+        for (benchmark, score) in row.scores().named() {
+            if let Some(score) = score {
+                metrics.model_score.record(
+                    score,
+                    &[model.clone(), KeyValue::new("benchmark", benchmark)],
+                );
+            }
+        }
+    }
+}
+
+/// Run the stage over a run in the store.
+async fn prepare_run(
     run: &RunStore,
     hub_columns_wanted: usize,
 ) -> Result<PrepareOutcome, PrepareError> {
@@ -102,6 +170,15 @@ pub async fn prepare_run(
             tracing::warn!(key = %run.key(LEADERBOARD_CSV), "no leaderboard.csv in this run; the dataset has no scores");
             None
         }
+    };
+    // The Hub's evaluation results, when the run has them (a `run` with evals on).
+    let evals_rows = match run.get(EVALS_CSV).await? {
+        Some(body) => {
+            let read = crate::records::read_evals_csv(&body, &run.key(EVALS_CSV), Stage::Prepare)?;
+            quarantined.extend(read.quarantined);
+            read.rows
+        }
+        None => Vec::new(),
     };
     // Every time-based column counts from the run's snapshot, never from now, so the
     // same run prepares to the same bytes whenever prepare runs.
@@ -135,15 +212,6 @@ pub async fn prepare_run(
         previous: &previous,
         as_of,
     });
-    // The Hub's evaluation results, when the run has them (a `run` with evals on).
-    let evals_rows = match run.get(EVALS_CSV).await? {
-        Some(body) => {
-            let read = crate::records::read_evals_csv(&body, &run.key(EVALS_CSV), Stage::Prepare)?;
-            quarantined.extend(read.quarantined);
-            read.rows
-        }
-        None => Vec::new(),
-    };
     let (hub_columns, mut hub_scores) = hub_columns::hub_columns(&evals_rows, hub_columns_wanted);
     for row in &mut prepared.rows {
         row.hub = hub_scores

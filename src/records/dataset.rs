@@ -63,6 +63,19 @@ pub const BENCHMARKS: [(&str, &str); 6] = [
 
 impl Scores {
     /// (column, value) pairs, average first.
+    pub fn named(&self) -> [(&'static str, Option<f64>); 7] {
+        [
+            ("average", self.average),
+            ("ifeval", self.ifeval),
+            ("bbh", self.bbh),
+            ("math_lvl5", self.math_lvl5),
+            ("gpqa", self.gpqa),
+            ("musr", self.musr),
+            ("mmlu_pro", self.mmlu_pro),
+        ]
+    }
+
+    /// (column, value) pairs, average first, to change in place.
     pub fn named_mut(&mut self) -> [(&'static str, &mut Option<f64>); 7] {
         [
             ("average", &mut self.average),
@@ -138,15 +151,22 @@ pub struct DatasetRow {
 
 impl DatasetRow {
     pub fn benchmark(&self, column: &str) -> Option<f64> {
-        match column {
-            "average" => self.average,
-            "ifeval" => self.ifeval,
-            "bbh" => self.bbh,
-            "math_lvl5" => self.math_lvl5,
-            "gpqa" => self.gpqa,
-            "musr" => self.musr,
-            "mmlu_pro" => self.mmlu_pro,
-            _ => None,
+        self.scores()
+            .named()
+            .into_iter()
+            .find_map(|(name, value)| (name == column).then_some(value).flatten())
+    }
+
+    /// The row's seven leaderboard scores.
+    pub fn scores(&self) -> Scores {
+        Scores {
+            average: self.average,
+            ifeval: self.ifeval,
+            bbh: self.bbh,
+            math_lvl5: self.math_lvl5,
+            gpqa: self.gpqa,
+            musr: self.musr,
+            mmlu_pro: self.mmlu_pro,
         }
     }
 

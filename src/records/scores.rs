@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::check_read_back;
+use super::dataset::Scores;
 use crate::formats::{self, csv::CsvReadError};
 use crate::run::{Checked, Stage};
 
@@ -77,6 +78,21 @@ pub struct LeaderboardRecord {
     pub base_model: String,
     #[serde(with = "crate::formats::csv::text")]
     pub detail: String,
+}
+
+impl LeaderboardRecord {
+    /// The row's seven scores, as the dataset carries them.
+    pub fn scores(&self) -> Scores {
+        Scores {
+            average: self.average,
+            ifeval: self.ifeval,
+            bbh: self.bbh,
+            math_lvl5: self.math_lvl5,
+            gpqa: self.gpqa,
+            musr: self.musr,
+            mmlu_pro: self.mmlu_pro,
+        }
+    }
 }
 
 /// Parse a `leaderboard.csv` body for `stage`: a row that does not read, or whose model

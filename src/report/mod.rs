@@ -11,6 +11,7 @@ use crate::formats::csv::CsvReadError;
 use crate::records::{DatasetRow, QualityReport};
 use crate::run::artifact::{DATASET_CSV, QUALITY_JSON, REPORT_HTML};
 use crate::run::Stage;
+use crate::stage::{PipelineStage, StageCx, StageReport};
 use crate::store::{RunStore, StoreError};
 
 /// How the report stage failed.
@@ -31,6 +32,8 @@ pub enum ReportError {
     Quality { location: String, message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the report stage was interrupted")]
+    Interrupted,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,9 +91,43 @@ impl ReportOutcome {
     }
 }
 
-/// Render `report.html` for a prepared run. `parameters` are shown as the run's
-/// parameters (the caller's settings; they hold no secrets).
-pub async fn report_run(
+/// The report stage: `report.html` for a prepared run.
+#[derive(Debug, Clone)]
+pub struct ReportStage {
+    /// Shown as the run's parameters (from the settings; they hold no secrets).
+    pub parameters: Vec<(String, String)>,
+}
+
+#[async_trait::async_trait]
+impl PipelineStage for ReportStage {
+    type Error = ReportError;
+
+    fn stage(&self) -> Stage {
+        Stage::Report
+    }
+
+    async fn run(&self, cx: &StageCx) -> Result<StageReport, ReportError> {
+        let outcome = self.report(cx).await?;
+        Ok(StageReport {
+            seconds: outcome.seconds,
+            outcomes: outcome.outcomes(),
+            snapshot_at: None,
+        })
+    }
+}
+
+impl ReportStage {
+    /// The stage's work, with what it wrote.
+    pub async fn report(&self, cx: &StageCx) -> Result<ReportOutcome, ReportError> {
+        tokio::select! {
+            outcome = report_run(&cx.run, self.parameters.clone()) => outcome,
+            _ = cx.cancel.cancelled() => Err(ReportError::Interrupted),
+        }
+    }
+}
+
+/// Render `report.html` for a prepared run.
+async fn report_run(
     run: &RunStore,
     parameters: Vec<(String, String)>,
 ) -> Result<ReportOutcome, ReportError> {

@@ -13,7 +13,7 @@ use super::rows::{
     classify, index_by_name, parse_formatted, parse_rows_page, Lookup, ParsedRows, ScoreRow,
 };
 use super::{DatasetsApi, LeaderboardSettings, ScoresError};
-use crate::http::{redact, HttpClient, HttpSettings};
+use crate::http::{redact, HttpClient, HttpError, HttpSettings};
 use crate::lookup::within_ratio;
 use crate::lookup::CheckpointSink;
 use crate::lookup::{ScoreSource, SourceStats};
@@ -44,6 +44,32 @@ impl DatasetsSource {
             hub_endpoint: hub_endpoint.to_owned(),
             quarantined: Mutex::new(Vec::new()),
         })
+    }
+
+    /// The preflight check: the dataset's file exists at the pinned revision (one HEAD,
+    /// no download). The JSON APIs have no revision, and are not checked.
+    pub async fn check(&self) -> Result<(), ScoresError> {
+        if self.settings.datasets_api != DatasetsApi::Parquet {
+            return Ok(());
+        }
+        let url = parquet_url(&self.settings, &self.hub_endpoint)?;
+        match self.http.head_once(&url).await {
+            Ok(_) => Ok(()),
+            Err(HttpError::Status {
+                status: status @ (404 | 401 | 403),
+                ..
+            }) => Err(ScoresError::RevisionMissing {
+                dataset: self.settings.dataset.clone(),
+                revision: self.settings.dataset_revision.clone(),
+                file: self.settings.dataset_file.clone(),
+                url: redact(&url),
+                status,
+            }),
+            Err(source) => Err(ScoresError::Unreachable {
+                url: redact(&url),
+                source,
+            }),
+        }
     }
 
     /// Every row, each checked where it comes in. The rows set aside are kept for

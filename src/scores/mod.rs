@@ -18,7 +18,7 @@ pub use rows::{
     RowsPage, ScoreRow,
 };
 pub use settings::{DatasetsApi, LeaderboardSettings, SourceKind};
-pub use stage::{collect_scores, ScoresOutcome};
+pub use stage::{ScoresOutcome, ScoresStage};
 
 use crate::formats::csv::CsvReadError;
 use crate::http::HttpError;
@@ -68,6 +68,23 @@ pub enum ScoresError {
         max_percent: f64,
         /// One model's error, as its `detail` says it.
         example: String,
+    },
+    #[error("the scores stage needs {file} from the models stage first (run {run_id})")]
+    MissingInput { run_id: String, file: &'static str },
+    /// The leaderboard's dataset has no such revision (or no such file at it).
+    #[error("the leaderboard dataset {dataset} has no file {file} at revision {revision} ({url}: HTTP {status}); check leaderboard.dataset_revision")]
+    RevisionMissing {
+        dataset: String,
+        revision: String,
+        file: String,
+        url: String,
+        status: u16,
+    },
+    #[error("the leaderboard dataset at {url} could not be checked: {source}")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: HttpError,
     },
     #[error("no checkpoint for {model} after the stage")]
     MissingCheckpoint { model: ModelId },

@@ -5,21 +5,22 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
+use async_trait::async_trait;
 use bytes::Bytes;
-use tokio_util::sync::CancellationToken;
 
 use super::browser::BrowserSource;
 use super::datasets::DatasetsSource;
 use super::{LeaderboardSettings, Lookup, ScoresError, SourceKind};
 use crate::formats;
 use crate::http::HttpSettings;
-use crate::lookup::drive;
 use crate::lookup::Checkpoint;
 use crate::lookup::ScoreSource;
+use crate::lookup::{drive, errors_over};
 use crate::records::read_models_csv;
 use crate::records::{LeaderboardRecord, MatchStatus};
 use crate::run::artifact::{LEADERBOARD_CSV, MODELS_CSV};
 use crate::run::{ModelId, Stage};
+use crate::stage::{PipelineStage, StageCx, StageReport};
 use crate::store::RunStore;
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -51,15 +52,79 @@ impl ScoresOutcome {
 
 type LookupSource = dyn ScoreSource<Answer = Lookup, Error = ScoresError>;
 
+/// The scores stage, for the run's models (`models.csv`) or the ones given.
+#[derive(Debug, Clone)]
+pub struct ScoresStage {
+    pub settings: LeaderboardSettings,
+    pub http: HttpSettings,
+    /// The Hub, whose `/resolve/` serves the leaderboard's dataset (`HF_ENDPOINT`).
+    pub hub_endpoint: String,
+    /// The models to score, in output order; `None`: those of `models.csv`.
+    pub models: Option<Vec<ModelId>>,
+}
+
+#[async_trait]
+impl PipelineStage for ScoresStage {
+    type Error = ScoresError;
+
+    fn stage(&self) -> Stage {
+        Stage::Scores
+    }
+
+    /// The source's own check: the dataset revision exists, or the WebDriver is ready.
+    async fn preflight(&self) -> Result<(), ScoresError> {
+        match self.settings.source {
+            SourceKind::None => Ok(()),
+            SourceKind::Datasets => {
+                DatasetsSource::new(&self.settings, &self.http, &self.hub_endpoint)?
+                    .check()
+                    .await
+            }
+            SourceKind::Browser => Ok(super::browser::check_ready(&self.settings).await?),
+        }
+    }
+
+    async fn run(&self, cx: &StageCx) -> Result<StageReport, ScoresError> {
+        let models = match &self.models {
+            Some(models) => models.clone(),
+            None => models_of_run(&cx.run).await?,
+        };
+        let outcome =
+            collect_scores(cx, &models, &self.settings, &self.http, &self.hub_endpoint).await?;
+        Ok(StageReport {
+            seconds: outcome.seconds,
+            outcomes: outcome.outcomes(),
+            snapshot_at: None,
+        })
+    }
+}
+
+/// The run's models, in `models.csv`'s order (its unreadable rows are the models
+/// stage's to set aside, and it has).
+async fn models_of_run(run: &RunStore) -> Result<Vec<ModelId>, ScoresError> {
+    let body = run
+        .get(MODELS_CSV)
+        .await?
+        .ok_or_else(|| ScoresError::MissingInput {
+            run_id: run.run_id().to_string(),
+            file: MODELS_CSV,
+        })?;
+    Ok(read_models_csv(&body, &run.key(MODELS_CSV), Stage::Scores)?
+        .rows
+        .iter()
+        .filter_map(|r| ModelId::parse(&r.model_id).ok())
+        .collect())
+}
+
 /// Run the stage for `models` (in output order).
-pub async fn collect_scores(
-    run: &RunStore,
+async fn collect_scores(
+    cx: &StageCx,
     models: &[ModelId],
     settings: &LeaderboardSettings,
     http: &HttpSettings,
     hub_endpoint: &str,
-    cancel: &CancellationToken,
 ) -> Result<ScoresOutcome, ScoresError> {
+    let (run, cancel) = (&cx.run, &cx.cancel);
     let started = Instant::now();
     let source: Box<LookupSource> = match settings.source {
         SourceKind::None => {
@@ -71,9 +136,7 @@ pub async fn collect_scores(
     };
     let driven = drive(source.as_ref(), run, Stage::Scores, models, cancel).await;
     // What the source set aside is kept whether or not it could go on.
-    let quarantined = run
-        .save_quarantine(Stage::Scores, source.quarantined(), false)
-        .await?;
+    let quarantined = cx.set_aside(source.quarantined(), false).await?;
     let driven = driven?;
     let order = run_models(run, models, &driven.checkpoints).await?;
     let counts = assemble(run, &order, &driven.checkpoints).await?;
@@ -82,8 +145,7 @@ pub async fn collect_scores(
         .copied()
         .unwrap_or(0);
     let looked_up: u64 = counts.values().sum();
-    let ratio = errors as f64 / looked_up.max(1) as f64;
-    if errors > 0 && ratio > settings.max_error_ratio {
+    if let Some(ratio) = errors_over(errors, looked_up, settings.max_error_ratio) {
         let example = order
             .iter()
             .filter_map(|m| driven.checkpoints.get(&m.normalized()))

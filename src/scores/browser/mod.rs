@@ -14,6 +14,9 @@ mod table;
 
 pub use table::parse_table;
 
+/// The browser source's preflight check.
+pub(crate) use driver::check_ready;
+
 use std::sync::Mutex;
 use std::time::Duration;
 

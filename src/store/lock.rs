@@ -313,6 +313,78 @@ mod tests {
         }
     }
 
+    /// A store that cannot delete on a version, as the S3 store over s3s-fs.
+    #[derive(Debug)]
+    struct NoConditionalDelete(LocalStore);
+
+    #[async_trait::async_trait]
+    impl Store for NoConditionalDelete {
+        fn describe(&self) -> String {
+            self.0.describe()
+        }
+        async fn put(&self, key: &str, body: Bytes, mode: PutMode) -> Result<Version, StoreError> {
+            self.0.put(key, body, mode).await
+        }
+        async fn put_file(&self, key: &str, path: &std::path::Path) -> Result<(), StoreError> {
+            self.0.put_file(key, path).await
+        }
+        async fn get_versioned(&self, key: &str) -> Result<Option<(Bytes, Version)>, StoreError> {
+            self.0.get_versioned(key).await
+        }
+        async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
+            self.0.get(key).await
+        }
+        async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+            self.0.list(prefix).await
+        }
+        async fn delete(&self, key: &str, mode: DeleteMode) -> Result<(), StoreError> {
+            match mode {
+                DeleteMode::Any => self.0.delete(key, mode).await,
+                DeleteMode::IfMatch(_) => Err(StoreError::NotImplemented {
+                    op: "delete if-match",
+                    backend: self.describe(),
+                    reason: "not in this test".into(),
+                }),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_that_cannot_delete_on_a_version_still_releases_only_its_own_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(NoConditionalDelete(LocalStore::open(dir.path()).unwrap()));
+        let ttl = Duration::from_secs(60);
+        let cancel = CancellationToken::new();
+        let run = RunId::parse("mine").unwrap();
+        RunLock::acquire(store.clone(), &run, ttl, &cancel)
+            .await
+            .unwrap()
+            .release()
+            .await;
+        assert!(store.get(LOCK_KEY).await.unwrap().is_none(), "released");
+
+        let lock = RunLock::acquire(store.clone(), &run, ttl, &cancel)
+            .await
+            .unwrap();
+        let now = Utc::now();
+        let theirs = LockFile {
+            run_id: "theirs".into(),
+            owner: "elsewhere:2".into(),
+            acquired_at: now,
+            expires_at: now + chrono::Duration::seconds(600),
+            token: "theirs".into(),
+        };
+        store
+            .put(LOCK_KEY, encode(&theirs), PutMode::Overwrite)
+            .await
+            .unwrap();
+        lock.release().await;
+        let left: LockFile =
+            serde_json::from_slice(&store.get(LOCK_KEY).await.unwrap().unwrap()).unwrap();
+        assert_eq!(left.token, "theirs", "another run's lock is left alone");
+    }
+
     /// A release while a renewal is in flight: the renewal must not write the lock back.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_released_lock_is_not_written_back_by_a_renewal_in_flight() {

@@ -5,7 +5,9 @@
 //! Every later write of the lock is conditional on the version last seen (`If-Match`
 //! on the ETag; a compare-and-swap on disk): a renewal, a release, and the takeover of
 //! an expired lock. So of two runs that find the same expired lock, only one takes it;
-//! and a run whose lock was taken finds out at its next renewal, and stops.
+//! and a run whose lock was taken finds out at its next renewal, and stops. Where the
+//! store cannot delete on a version (s3s-fs), the release reads the lock back and
+//! deletes it only if it is still this run's.
 //!
 //! A second run refuses with the holder's name. A retry of the *same* run (the
 //! CronJob's next pod) waits for the crashed pod's lock to expire rather than failing.

@@ -266,8 +266,8 @@ impl S3Store {
             .copied()
     }
 
-    /// Write a probe object, DELETE it with an ETag it does not have, and see whether it
-    /// is still there; then remove it.
+    /// Write a probe object and DELETE it with an ETag it does not have: a server that
+    /// honours the header answers 412 and keeps it. Then remove it.
     async fn probe_delete_if_match(&self) -> Result<bool, StoreError> {
         let key = format!(".hfharvest-probe-{:032x}", rand::random::<u128>());
         let version = self

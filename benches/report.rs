@@ -14,7 +14,7 @@ use hfharvest::records::{ModelRecord, ParametersSource};
 use std::sync::Arc;
 
 use hfharvest::run::{Manifest, RunLayout, RunStatus};
-use hfharvest::store::{local::LocalStore, RunStore, Store};
+use hfharvest::store::{local::LocalStore, PutMode, RunStore, Store};
 use hfharvest::RunId;
 
 const MODELS: usize = 1000;
@@ -154,11 +154,19 @@ async fn put_run(
 ) -> RunStore {
     let layout = RunLayout::new(RunId::parse(id).unwrap());
     store
-        .put(&layout.file("models.csv"), csv_bytes(models).into())
+        .put(
+            &layout.file("models.csv"),
+            csv_bytes(models).into(),
+            PutMode::Overwrite,
+        )
         .await
         .unwrap();
     store
-        .put(&layout.file("leaderboard.csv"), csv_bytes(lb).into())
+        .put(
+            &layout.file("leaderboard.csv"),
+            csv_bytes(lb).into(),
+            PutMode::Overwrite,
+        )
         .await
         .unwrap();
     let manifest = Manifest {
@@ -176,6 +184,7 @@ async fn put_run(
         .put(
             &layout.file("manifest.json"),
             serde_json::to_vec(&manifest).unwrap().into(),
+            PutMode::Overwrite,
         )
         .await
         .unwrap();

@@ -410,7 +410,8 @@ pub fn init(settings: &TelemetrySettings, verbosity: Verbosity) -> TelemetryGuar
     }
 }
 
-/// The job's metric instruments (OTel names; the README lists their Prometheus names).
+/// The job's metric instruments (OTel names; docs/operations.md, "Metrics", lists their
+/// Prometheus names).
 /// No-ops when telemetry is off.
 pub struct Metrics {
     /// Semantic-conventions HTTP client duration, one point per attempt.

@@ -99,7 +99,7 @@ pub fn report(rows: &[hfharvest::records::DatasetRow], quality: Option<&QualityR
     let _ = render(rows, quality, &meta);
 }
 
-/// No cell of a CSV we write may start a spreadsheet formula (README, `models.csv`):
+/// No cell of a CSV we write may start a spreadsheet formula (docs/outputs.md, `models.csv`):
 /// text cells are neutralised; a number may start with `-` or `+`.
 pub fn no_formula_cells(body: &[u8]) {
     let mut reader = csv::ReaderBuilder::new()

@@ -119,7 +119,10 @@ impl<T: Serialize + DeserializeOwned> Checkpoints<T> {
         let key = self.run.layout().checkpoint(self.stage, model);
         let body = serde_json::to_vec(&checkpoint)
             .map_err(|e| StoreError::io("encoding", key.clone(), e))?;
-        self.run.store().put(&key, Bytes::from(body)).await?;
+        self.run
+            .store()
+            .put(&key, Bytes::from(body), crate::store::PutMode::Overwrite)
+            .await?;
         crate::telemetry::metrics()
             .checkpoints_written
             .add(1, &[KeyValue::new("stage", self.stage.as_str())]);

@@ -19,5 +19,8 @@ pub async fn publish(run: &RunStore, manifest: &Manifest) -> Result<(), StoreErr
         location: LATEST_JSON.into(),
         message: e.to_string(),
     })?;
-    run.store().put(LATEST_JSON, body.into()).await
+    run.store()
+        .put(LATEST_JSON, body.into(), crate::store::PutMode::Overwrite)
+        .await?;
+    Ok(())
 }

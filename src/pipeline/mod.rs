@@ -442,7 +442,7 @@ mod tests {
     use super::*;
     use crate::run::{RunId, RunLayout};
     use crate::store::local::LocalStore;
-    use crate::store::{RunStore, Store, StoreError, Version};
+    use crate::store::{DeleteMode, PutMode, RunStore, Store, StoreError, Version};
 
     /// A bucket that takes the lock, then refuses every other write, as S3 does when a
     /// token expires or a policy changes mid-run.
@@ -454,18 +454,16 @@ mod tests {
         fn describe(&self) -> String {
             "s3://bucket/denied".into()
         }
-        async fn put(&self, key: &str, _: Bytes) -> Result<(), StoreError> {
-            Err(StoreError::Access(format!("writing {key}: access denied")))
+        async fn put(&self, key: &str, body: Bytes, mode: PutMode) -> Result<Version, StoreError> {
+            match mode {
+                PutMode::Overwrite => {
+                    Err(StoreError::Access(format!("writing {key}: access denied")))
+                }
+                _ => self.0.put(key, body, mode).await,
+            }
         }
         async fn put_file(&self, key: &str, _: &Path) -> Result<(), StoreError> {
             Err(StoreError::Access(format!("writing {key}: access denied")))
-        }
-        async fn put_if_absent(
-            &self,
-            key: &str,
-            body: Bytes,
-        ) -> Result<Option<Version>, StoreError> {
-            self.0.put_if_absent(key, body).await
         }
         async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
             self.0.get(key).await
@@ -473,22 +471,11 @@ mod tests {
         async fn get_versioned(&self, key: &str) -> Result<Option<(Bytes, Version)>, StoreError> {
             self.0.get_versioned(key).await
         }
-        async fn put_if_match(
-            &self,
-            key: &str,
-            body: Bytes,
-            version: &Version,
-        ) -> Result<Option<Version>, StoreError> {
-            self.0.put_if_match(key, body, version).await
-        }
-        async fn delete_if_match(&self, key: &str, version: &Version) -> Result<bool, StoreError> {
-            self.0.delete_if_match(key, version).await
-        }
         async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
             self.0.list(prefix).await
         }
-        async fn delete(&self, key: &str) -> Result<(), StoreError> {
-            self.0.delete(key).await
+        async fn delete(&self, key: &str, mode: DeleteMode) -> Result<(), StoreError> {
+            self.0.delete(key, mode).await
         }
     }
 

@@ -14,7 +14,7 @@ use crate::run::artifact::{LEADERBOARD_CSV, MODELS_CSV};
 use crate::run::{
     HistoryTable, IndexedRun, Manifest, RunId, RunIndex, RunLayout, RunStatus, Stage, RUNS_PREFIX,
 };
-use crate::store::{update_index, RunStore, Store, StoreError};
+use crate::store::{update_index, PutMode, RunStore, Store, StoreError};
 
 /// The version of the history tables' schema, in each file's metadata. Only new
 /// nullable columns may be added without changing it.
@@ -139,9 +139,10 @@ pub async fn publish_snapshot(
     let mut written = Vec::new();
     let mut already = Vec::new();
     for (key, body) in snapshot_files(run, manifest).await? {
-        match run.store().put_if_absent(&key, body).await? {
-            Some(_) => written.push(key),
-            None => already.push(key),
+        match run.store().put(&key, body, PutMode::Create).await {
+            Ok(_) => written.push(key),
+            Err(StoreError::AlreadyExists { .. }) => already.push(key),
+            Err(e) => return Err(e.into()),
         }
     }
     let entry = IndexedRun::of(manifest);
@@ -222,9 +223,10 @@ pub async fn rebuild_history(store: std::sync::Arc<dyn Store>) -> Result<Rebuilt
             }
         };
         for (key, body) in files {
-            match store.put_if_absent(&key, body).await? {
-                Some(_) => done.written += 1,
-                None => done.already += 1,
+            match store.put(&key, body, PutMode::Create).await {
+                Ok(_) => done.written += 1,
+                Err(StoreError::AlreadyExists { .. }) => done.already += 1,
+                Err(e) => return Err(e.into()),
             }
         }
         entries.push(IndexedRun::of(&manifest));

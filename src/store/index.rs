@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 
-use super::{Store, StoreError, Version};
+use super::{PutMode, Store, StoreError, Version};
 use crate::run::{RunIndex, RUNS_INDEX};
 
 /// Attempts at a conditional write before giving up: only a writer that keeps losing
@@ -57,12 +57,14 @@ pub async fn update_index(
                     message: e.to_string(),
                 })?,
             );
-        let written = match &version {
-            Some(version) => store.put_if_match(RUNS_INDEX, body, version).await?,
-            None => store.put_if_absent(RUNS_INDEX, body).await?,
+        let mode = match version {
+            Some(version) => PutMode::Update(version),
+            None => PutMode::Create,
         };
-        if written.is_some() {
-            return Ok(index);
+        match store.put(RUNS_INDEX, body, mode).await {
+            Ok(_) => return Ok(index),
+            Err(StoreError::AlreadyExists { .. } | StoreError::Precondition { .. }) => {}
+            Err(e) => return Err(e),
         }
         tracing::debug!("runs/index.json changed while we updated it; trying again");
     }
@@ -104,7 +106,7 @@ mod tests {
         assert_eq!(read_index(&store).await.unwrap().runs.len(), 2);
 
         store
-            .put(RUNS_INDEX, Bytes::from_static(b"{"))
+            .put(RUNS_INDEX, Bytes::from_static(b"{"), PutMode::Overwrite)
             .await
             .unwrap();
         assert!(matches!(

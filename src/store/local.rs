@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use super::{Store, StoreError, Version};
+use super::{DeleteMode, PutMode, Store, StoreError, Version};
 
 /// Temporary files end so, and start with `.`: listings skip them, and
 /// [`Store::remove_leftovers`] removes the ones a killed writer left.
@@ -121,12 +121,45 @@ impl Store for LocalStore {
         self.root.display().to_string()
     }
 
-    async fn put(&self, key: &str, body: Bytes) -> Result<(), StoreError> {
+    async fn put(&self, key: &str, body: Bytes, mode: PutMode) -> Result<Version, StoreError> {
         let path = self.path(key)?;
-        blocking("write", path.display().to_string(), move || {
-            write_atomically(&path, &body)
-        })
-        .await
+        let location = path.display().to_string();
+        let version = version_of(&body);
+        match mode {
+            PutMode::Overwrite => {
+                blocking("write", location, move || write_atomically(&path, &body)).await?;
+            }
+            // A link that fails if the target exists; the linked file is already complete.
+            PutMode::Create => {
+                let created = blocking("create", location.clone(), move || {
+                    match temp_beside(&path, &body)?.persist_noclobber(&path) {
+                        Ok(_) => sync_parent(&path).map(|()| true),
+                        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+                        Err(e) => Err(e.error),
+                    }
+                })
+                .await?;
+                if !created {
+                    return Err(StoreError::AlreadyExists { location });
+                }
+            }
+            PutMode::Update(expected) => {
+                let replaced = blocking("write", location.clone(), move || {
+                    let _guard = cas_guard(&path)?;
+                    match read_if_exists(&path)? {
+                        Some(current) if version_of(&current) == expected => {
+                            write_atomically(&path, &body).map(|()| true)
+                        }
+                        _ => Ok(false),
+                    }
+                })
+                .await?;
+                if !replaced {
+                    return Err(StoreError::Precondition { location });
+                }
+            }
+        }
+        Ok(version)
     }
 
     async fn put_file(&self, key: &str, source: &Path) -> Result<(), StoreError> {
@@ -136,24 +169,6 @@ impl Store for LocalStore {
             let body = std::fs::read(&source)?;
             write_atomically(&path, &body)
         })
-        .await
-    }
-
-    async fn put_if_absent(&self, key: &str, body: Bytes) -> Result<Option<Version>, StoreError> {
-        let path = self.path(key)?;
-        // A link that fails if the target exists; the linked file is already complete.
-        blocking(
-            "create",
-            path.display().to_string(),
-            move || match temp_beside(&path, &body)?.persist_noclobber(&path) {
-                Ok(_) => {
-                    sync_parent(&path)?;
-                    Ok(Some(version_of(&body)))
-                }
-                Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(None),
-                Err(e) => Err(e.error),
-            },
-        )
         .await
     }
 
@@ -173,44 +188,6 @@ impl Store for LocalStore {
         }))
     }
 
-    async fn put_if_match(
-        &self,
-        key: &str,
-        body: Bytes,
-        version: &Version,
-    ) -> Result<Option<Version>, StoreError> {
-        let path = self.path(key)?;
-        let expected = version.clone();
-        blocking("write", path.display().to_string(), move || {
-            let _guard = cas_guard(&path)?;
-            match read_if_exists(&path)? {
-                Some(current) if version_of(&current) == expected => {
-                    write_atomically(&path, &body)?;
-                    Ok(Some(version_of(&body)))
-                }
-                _ => Ok(None),
-            }
-        })
-        .await
-    }
-
-    async fn delete_if_match(&self, key: &str, version: &Version) -> Result<bool, StoreError> {
-        let path = self.path(key)?;
-        let expected = version.clone();
-        blocking("delete", path.display().to_string(), move || {
-            let _guard = cas_guard(&path)?;
-            match read_if_exists(&path)? {
-                Some(current) if version_of(&current) == expected => {
-                    std::fs::remove_file(&path)?;
-                    sync_parent(&path)?;
-                    Ok(true)
-                }
-                _ => Ok(false),
-            }
-        })
-        .await
-    }
-
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         let root = self.root.clone();
         let prefix = prefix.to_owned();
@@ -220,12 +197,34 @@ impl Store for LocalStore {
             .map_err(|e| StoreError::io("list", shown, e))?
     }
 
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+    async fn delete(&self, key: &str, mode: DeleteMode) -> Result<(), StoreError> {
         let path = self.path(key)?;
-        match tokio::fs::remove_file(&path).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(StoreError::io("delete", path.display().to_string(), e)),
+        let location = path.display().to_string();
+        let expected = match mode {
+            DeleteMode::Any => {
+                return match tokio::fs::remove_file(&path).await {
+                    Ok(()) => Ok(()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                    Err(e) => Err(StoreError::io("delete", location, e)),
+                }
+            }
+            DeleteMode::IfMatch(expected) => expected,
+        };
+        let deleted = blocking("delete", location.clone(), move || {
+            let _guard = cas_guard(&path)?;
+            match read_if_exists(&path)? {
+                Some(current) if version_of(&current) == expected => {
+                    std::fs::remove_file(&path)?;
+                    sync_parent(&path).map(|()| true)
+                }
+                _ => Ok(false),
+            }
+        })
+        .await?;
+        if deleted {
+            Ok(())
+        } else {
+            Err(StoreError::Precondition { location })
         }
     }
 
@@ -370,22 +369,38 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::open(dir.path()).unwrap();
         store
-            .put("runs/a/x.json", Bytes::from_static(b"1"))
+            .put(
+                "runs/a/x.json",
+                Bytes::from_static(b"1"),
+                PutMode::Overwrite,
+            )
             .await
             .unwrap();
         store
-            .put("runs/a/x.json", Bytes::from_static(b"2"))
+            .put(
+                "runs/a/x.json",
+                Bytes::from_static(b"2"),
+                PutMode::Overwrite,
+            )
             .await
             .unwrap();
         store
-            .put("runs/b/y.json", Bytes::from_static(b"3"))
+            .put(
+                "runs/b/y.json",
+                Bytes::from_static(b"3"),
+                PutMode::Overwrite,
+            )
             .await
             .unwrap();
         assert_eq!(store.get("runs/a/x.json").await.unwrap().unwrap(), "2");
         assert_eq!(store.get("runs/a/none").await.unwrap(), None);
         assert_eq!(store.list("runs/a/").await.unwrap(), vec!["runs/a/x.json"]);
         store
-            .put("runs/a/checkpoints/scores/m.json", Bytes::from_static(b"4"))
+            .put(
+                "runs/a/checkpoints/scores/m.json",
+                Bytes::from_static(b"4"),
+                PutMode::Overwrite,
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -393,38 +408,55 @@ mod tests {
             vec!["runs/a/x.json"]
         );
         store
-            .delete("runs/a/checkpoints/scores/m.json")
+            .delete("runs/a/checkpoints/scores/m.json", DeleteMode::Any)
             .await
             .unwrap();
         assert_eq!(store.list("runs/").await.unwrap().len(), 2);
         let mine = store
-            .put_if_absent("lock", Bytes::from_static(b"me"))
+            .put("lock", Bytes::from_static(b"me"), PutMode::Create)
             .await
-            .unwrap()
             .expect("created");
-        assert!(store
-            .put_if_absent("lock", Bytes::from_static(b"you"))
-            .await
-            .unwrap()
-            .is_none());
+        assert!(matches!(
+            store
+                .put("lock", Bytes::from_static(b"you"), PutMode::Create)
+                .await,
+            Err(StoreError::AlreadyExists { .. })
+        ));
         assert_eq!(store.get("lock").await.unwrap().unwrap(), "me");
         // Compare-and-swap: only from the version read.
         let (_, read) = store.get_versioned("lock").await.unwrap().unwrap();
         assert_eq!(read, mine);
         let next = store
-            .put_if_match("lock", Bytes::from_static(b"me again"), &mine)
+            .put(
+                "lock",
+                Bytes::from_static(b"me again"),
+                PutMode::Update(mine.clone()),
+            )
             .await
-            .unwrap()
             .expect("still mine");
+        assert!(matches!(
+            store
+                .put(
+                    "lock",
+                    Bytes::from_static(b"stale"),
+                    PutMode::Update(mine.clone())
+                )
+                .await,
+            Err(StoreError::Precondition { .. })
+        ));
+        assert!(matches!(
+            store.delete("lock", DeleteMode::IfMatch(mine)).await,
+            Err(StoreError::Precondition { .. })
+        ));
         assert!(store
-            .put_if_match("lock", Bytes::from_static(b"stale"), &mine)
+            .delete("lock", DeleteMode::IfMatch(next))
             .await
-            .unwrap()
-            .is_none());
-        assert!(!store.delete_if_match("lock", &mine).await.unwrap());
-        assert!(store.delete_if_match("lock", &next).await.unwrap());
-        store.delete("lock").await.unwrap();
-        assert!(store.put("../escape", Bytes::new()).await.is_err());
+            .is_ok());
+        store.delete("lock", DeleteMode::Any).await.unwrap();
+        assert!(store
+            .put("../escape", Bytes::new(), PutMode::Overwrite)
+            .await
+            .is_err());
         // Nothing temporary is left, and nothing temporary is listed.
         assert_eq!(store.remove_leftovers().await.unwrap(), 0);
     }
@@ -437,6 +469,7 @@ mod tests {
             .put(
                 "runs/a/checkpoints/scores/x.json",
                 Bytes::from_static(b"{}"),
+                PutMode::Overwrite,
             )
             .await
             .unwrap();
@@ -460,7 +493,11 @@ mod tests {
             let store = store.clone();
             tokio::spawn(async move {
                 store
-                    .put("runs/a/same.json", Bytes::from(vec![i; 64 * 1024]))
+                    .put(
+                        "runs/a/same.json",
+                        Bytes::from(vec![i; 64 * 1024]),
+                        PutMode::Overwrite,
+                    )
                     .await
             })
         });

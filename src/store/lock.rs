@@ -5,7 +5,9 @@
 //! Every later write of the lock is conditional on the version last seen (`If-Match`
 //! on the ETag; a compare-and-swap on disk): a renewal, a release, and the takeover of
 //! an expired lock. So of two runs that find the same expired lock, only one takes it;
-//! and a run whose lock was taken finds out at its next renewal, and stops.
+//! and a run whose lock was taken finds out at its next renewal, and stops. Where the
+//! store cannot delete on a version (s3s-fs), the release reads the lock back and
+//! deletes it only if it is still this run's.
 //!
 //! A second run refuses with the holder's name. A retry of the *same* run (the
 //! CronJob's next pod) waits for the crashed pod's lock to expire rather than failing.
@@ -18,7 +20,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::{Store, StoreError, Version};
+use super::{DeleteMode, PutMode, Store, StoreError, Version};
 use crate::run::{artifact, RunId};
 
 pub const LOCK_KEY: &str = artifact::LOCK_JSON;
@@ -76,8 +78,10 @@ impl RunLock {
                 expires_at: expiry(now, ttl),
                 token: token.clone(),
             };
-            if let Some(version) = store.put_if_absent(LOCK_KEY, encode(&mine)).await? {
-                return Ok(Self::held(store, mine, version, ttl));
+            match store.put(LOCK_KEY, encode(&mine), PutMode::Create).await {
+                Ok(version) => return Ok(Self::held(store, mine, version, ttl)),
+                Err(StoreError::AlreadyExists { .. }) => {}
+                Err(e) => return Err(e),
             }
             let Some((body, version)) = store.get_versioned(LOCK_KEY).await? else {
                 continue; // released between our create and our read: try again
@@ -91,13 +95,14 @@ impl RunLock {
             if held.expires_at <= Utc::now() {
                 tracing::warn!(holder = %held.owner, run = %held.run_id, expired = %held.expires_at, "taking over an expired run lock");
                 // Replace exactly the lock we read: of two runs that found it, one wins.
-                if let Some(version) = store
-                    .put_if_match(LOCK_KEY, encode(&mine), &version)
-                    .await?
+                match store
+                    .put(LOCK_KEY, encode(&mine), PutMode::Update(version))
+                    .await
                 {
-                    return Ok(Self::held(store, mine, version, ttl));
+                    Ok(version) => return Ok(Self::held(store, mine, version, ttl)),
+                    Err(StoreError::Precondition { .. }) => continue,
+                    Err(e) => return Err(e),
                 }
-                continue;
             }
             let refuse = || {
                 StoreError::Locked(format!(
@@ -175,15 +180,40 @@ impl RunLock {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        match self.store.delete_if_match(LOCK_KEY, &version).await {
-            Ok(true) => {}
-            Ok(false) => {
+        let released = match self
+            .store
+            .delete(LOCK_KEY, DeleteMode::IfMatch(version.clone()))
+            .await
+        {
+            Err(StoreError::NotImplemented { reason, .. }) => {
+                tracing::debug!(%reason, "releasing the run lock by reading it back first");
+                delete_if_still(self.store.as_ref(), &version).await
+            }
+            released => released,
+        };
+        match released {
+            Ok(()) => {}
+            Err(StoreError::Precondition { .. }) => {
                 tracing::warn!("the run lock had changed hands by its release; left as it is")
             }
             Err(e) => {
                 tracing::warn!(error = %e, "could not release the run lock; it expires on its own")
             }
         }
+    }
+}
+
+/// The release on a store that cannot delete on a version (s3s-fs): delete the lock if
+/// it still reads as the version this run wrote. Between the read and the delete another
+/// run could only take it by a takeover, which waits for an expiry the renewals kept
+/// ahead; a lock that reads as another's is left alone.
+async fn delete_if_still(store: &dyn Store, version: &Version) -> Result<(), StoreError> {
+    match store.get_versioned(LOCK_KEY).await? {
+        Some((_, current)) if current == *version => store.delete(LOCK_KEY, DeleteMode::Any).await,
+        Some(_) => Err(StoreError::Precondition {
+            location: format!("{}/{LOCK_KEY}", store.describe()),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -214,9 +244,12 @@ async fn renew(
         let held_until = lock.expires_at;
         lock.expires_at = expiry(Utc::now(), ttl);
         let current = version.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        match store.put_if_match(LOCK_KEY, encode(&lock), &current).await {
-            Ok(Some(next)) => *version.lock().unwrap_or_else(|p| p.into_inner()) = next,
-            Ok(None) => {
+        match store
+            .put(LOCK_KEY, encode(&lock), PutMode::Update(current))
+            .await
+        {
+            Ok(next) => *version.lock().unwrap_or_else(|p| p.into_inner()) = next,
+            Err(StoreError::Precondition { .. }) => {
                 tracing::error!(
                     "the run lock was taken over by another run; this run no longer holds the output and stops"
                 );
@@ -255,39 +288,21 @@ mod tests {
         fn describe(&self) -> String {
             self.inner.describe()
         }
-        async fn put(&self, key: &str, body: Bytes) -> Result<(), StoreError> {
-            self.inner.put(key, body).await
+        async fn put(&self, key: &str, body: Bytes, mode: PutMode) -> Result<Version, StoreError> {
+            if key != LOCK_KEY || !matches!(mode, PutMode::Update(_)) {
+                return self.inner.put(key, body, mode).await;
+            }
+            self.renewing.notify_one();
+            self.go_on.notified().await;
+            let written = self.inner.put(key, body, mode).await;
+            self.written.notify_one();
+            written
         }
         async fn put_file(&self, key: &str, path: &std::path::Path) -> Result<(), StoreError> {
             self.inner.put_file(key, path).await
         }
-        async fn put_if_absent(
-            &self,
-            key: &str,
-            body: Bytes,
-        ) -> Result<Option<Version>, StoreError> {
-            self.inner.put_if_absent(key, body).await
-        }
         async fn get_versioned(&self, key: &str) -> Result<Option<(Bytes, Version)>, StoreError> {
             self.inner.get_versioned(key).await
-        }
-        async fn put_if_match(
-            &self,
-            key: &str,
-            body: Bytes,
-            version: &Version,
-        ) -> Result<Option<Version>, StoreError> {
-            if key != LOCK_KEY {
-                return self.inner.put_if_match(key, body, version).await;
-            }
-            self.renewing.notify_one();
-            self.go_on.notified().await;
-            let written = self.inner.put_if_match(key, body, version).await;
-            self.written.notify_one();
-            written
-        }
-        async fn delete_if_match(&self, key: &str, version: &Version) -> Result<bool, StoreError> {
-            self.inner.delete_if_match(key, version).await
         }
         async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
             self.inner.get(key).await
@@ -295,9 +310,81 @@ mod tests {
         async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
             self.inner.list(prefix).await
         }
-        async fn delete(&self, key: &str) -> Result<(), StoreError> {
-            self.inner.delete(key).await
+        async fn delete(&self, key: &str, mode: DeleteMode) -> Result<(), StoreError> {
+            self.inner.delete(key, mode).await
         }
+    }
+
+    /// A store that cannot delete on a version, as the S3 store over s3s-fs.
+    #[derive(Debug)]
+    struct NoConditionalDelete(LocalStore);
+
+    #[async_trait::async_trait]
+    impl Store for NoConditionalDelete {
+        fn describe(&self) -> String {
+            self.0.describe()
+        }
+        async fn put(&self, key: &str, body: Bytes, mode: PutMode) -> Result<Version, StoreError> {
+            self.0.put(key, body, mode).await
+        }
+        async fn put_file(&self, key: &str, path: &std::path::Path) -> Result<(), StoreError> {
+            self.0.put_file(key, path).await
+        }
+        async fn get_versioned(&self, key: &str) -> Result<Option<(Bytes, Version)>, StoreError> {
+            self.0.get_versioned(key).await
+        }
+        async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
+            self.0.get(key).await
+        }
+        async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+            self.0.list(prefix).await
+        }
+        async fn delete(&self, key: &str, mode: DeleteMode) -> Result<(), StoreError> {
+            match mode {
+                DeleteMode::Any => self.0.delete(key, mode).await,
+                DeleteMode::IfMatch(_) => Err(StoreError::NotImplemented {
+                    op: "delete if-match",
+                    backend: self.describe(),
+                    reason: "not in this test".into(),
+                }),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_that_cannot_delete_on_a_version_still_releases_only_its_own_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(NoConditionalDelete(LocalStore::open(dir.path()).unwrap()));
+        let ttl = Duration::from_secs(60);
+        let cancel = CancellationToken::new();
+        let run = RunId::parse("mine").unwrap();
+        RunLock::acquire(store.clone(), &run, ttl, &cancel)
+            .await
+            .unwrap()
+            .release()
+            .await;
+        assert!(store.get(LOCK_KEY).await.unwrap().is_none(), "released");
+
+        let lock = RunLock::acquire(store.clone(), &run, ttl, &cancel)
+            .await
+            .unwrap();
+        let now = Utc::now();
+        let theirs = LockFile {
+            run_id: "theirs".into(),
+            owner: "elsewhere:2".into(),
+            acquired_at: now,
+            expires_at: now + chrono::Duration::seconds(600),
+            token: "theirs".into(),
+        };
+        store
+            .put(LOCK_KEY, encode(&theirs), PutMode::Overwrite)
+            .await
+            .unwrap();
+        lock.release().await;
+        let left: LockFile =
+            serde_json::from_slice(&store.get(LOCK_KEY).await.unwrap().unwrap()).unwrap();
+        assert_eq!(left.token, "theirs", "another run's lock is left alone");
     }
 
     /// A release while a renewal is in flight: the renewal must not write the lock back.
@@ -378,7 +465,10 @@ mod tests {
         for _ in 0..20 {
             let dir = tempfile::tempdir().unwrap();
             let store: Arc<dyn Store> = Arc::new(LocalStore::open(dir.path()).unwrap());
-            store.put(LOCK_KEY, expired_lock("crashed")).await.unwrap();
+            store
+                .put(LOCK_KEY, expired_lock("crashed"), PutMode::Overwrite)
+                .await
+                .unwrap();
             let cancel = CancellationToken::new();
             let ttl = Duration::from_secs(60);
             let (a, b) = (RunId::parse("a").unwrap(), RunId::parse("b").unwrap());
@@ -419,7 +509,10 @@ mod tests {
             expires_at: now + chrono::Duration::seconds(600),
             token: "theirs".into(),
         };
-        store.put(LOCK_KEY, encode(&theirs)).await.unwrap();
+        store
+            .put(LOCK_KEY, encode(&theirs), PutMode::Overwrite)
+            .await
+            .unwrap();
         tokio::time::timeout(ttl * 2, lock.lost().cancelled())
             .await
             .expect("the renewal finds the lock gone");

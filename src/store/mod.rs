@@ -43,6 +43,21 @@ pub enum StoreError {
     /// An object of ours that does not parse.
     #[error("{location}: {message}")]
     Corrupt { location: String, message: String },
+    /// A [`PutMode::Create`] found an object at the key; nothing was written.
+    #[error("{location} already exists")]
+    AlreadyExists { location: String },
+    /// A write or delete on a version ([`PutMode::Update`], [`DeleteMode::IfMatch`])
+    /// found the object changed or gone; nothing was written or deleted.
+    #[error("{location} is no longer at the version read")]
+    Precondition { location: String },
+    /// The backend cannot keep the guarantee asked of it, so it did nothing rather than
+    /// something weaker.
+    #[error("{backend} cannot {op}: {reason}")]
+    NotImplemented {
+        op: &'static str,
+        backend: String,
+        reason: String,
+    },
 }
 
 impl StoreError {
@@ -55,36 +70,53 @@ impl StoreError {
     }
 }
 
+/// What a put may replace, as object_store's `PutMode`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PutMode {
+    /// Whatever is there, or nothing.
+    #[default]
+    Overwrite,
+    /// Nothing: [`StoreError::AlreadyExists`] if an object has the key (S3
+    /// `If-None-Match: *`).
+    Create,
+    /// Only the object at this version: [`StoreError::Precondition`] if it changed or
+    /// is gone (S3 `If-Match`).
+    Update(Version),
+}
+
+/// What a delete may remove.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum DeleteMode {
+    /// Whatever is there; a missing key is no error.
+    #[default]
+    Any,
+    /// Only the object at this version: [`StoreError::Precondition`] if it changed or
+    /// is gone (S3 `If-Match` on DELETE).
+    IfMatch(Version),
+}
+
 /// Object storage with whole-object writes: a reader sees the old object or the new
 /// one, never a torn one. Keys are `/`-separated and relative to the store's root.
+///
+/// A backend that cannot keep what a [`PutMode`] or [`DeleteMode`] asks returns
+/// [`StoreError::NotImplemented`] and changes nothing; it never falls back to a weaker
+/// write on its own. The contract every backend keeps is tests/store_contract.rs.
 #[async_trait]
 pub trait Store: Send + Sync + Debug {
     /// Where the store points, for messages: `./data` or `s3://bucket/prefix`.
     fn describe(&self) -> String;
-    /// Write a whole object, replacing any old one atomically.
-    async fn put(&self, key: &str, body: Bytes) -> Result<(), StoreError>;
-    /// Write a whole object from a local file (large outputs such as CSVs).
+    /// Write a whole object, atomically, if `mode` allows: its new version tag.
+    async fn put(&self, key: &str, body: Bytes, mode: PutMode) -> Result<Version, StoreError>;
+    /// Write a whole object from a local file (large outputs such as CSVs), replacing
+    /// any old one atomically.
     async fn put_file(&self, key: &str, path: &Path) -> Result<(), StoreError>;
-    /// Create an object only if no object has that key: its version tag, or `None` if
-    /// one exists.
-    async fn put_if_absent(&self, key: &str, body: Bytes) -> Result<Option<Version>, StoreError>;
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError>;
     /// An object with its version tag (the S3 ETag), for a conditional write after.
     async fn get_versioned(&self, key: &str) -> Result<Option<(Bytes, Version)>, StoreError>;
-    /// Replace an object only if it is still at `version` (S3 `If-Match`): the new
-    /// version, or `None` if it changed or is gone.
-    async fn put_if_match(
-        &self,
-        key: &str,
-        body: Bytes,
-        version: &Version,
-    ) -> Result<Option<Version>, StoreError>;
-    /// Delete an object only if it is still at `version`; `false` if it changed. A store
-    /// that cannot check (s3s-fs ignores `If-Match` on DELETE) deletes it.
-    async fn delete_if_match(&self, key: &str, version: &Version) -> Result<bool, StoreError>;
+    /// Delete an object if `mode` allows.
+    async fn delete(&self, key: &str, mode: DeleteMode) -> Result<(), StoreError>;
     /// All keys under a prefix, sorted.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
-    async fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// The objects directly under `prefix` (which ends with `/`), not those in folders
     /// below it, sorted: a run's files without its thousands of checkpoints.
     async fn list_files(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
@@ -119,7 +151,7 @@ pub trait Store: Send + Sync + Debug {
     async fn delete_prefix(&self, prefix: &str) -> Result<u64, StoreError> {
         let keys = self.list(prefix).await?;
         for key in &keys {
-            self.delete(key).await?;
+            self.delete(key, DeleteMode::Any).await?;
         }
         Ok(keys.len() as u64)
     }

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use tracing::Instrument;
 
-use super::{Store, StoreError, Version};
+use super::{DeleteMode, PutMode, Store, StoreError, Version};
 
 #[derive(Debug)]
 pub(super) struct Observed {
@@ -34,14 +34,19 @@ impl Store for Observed {
     fn describe(&self) -> String {
         self.inner.describe()
     }
-    async fn put(&self, key: &str, body: Bytes) -> Result<(), StoreError> {
+    async fn put(&self, key: &str, body: Bytes, mode: PutMode) -> Result<Version, StoreError> {
         let len = body.len() as u64;
-        self.inner
-            .put(key, body)
-            .instrument(store_span("put", key))
+        let op = match mode {
+            PutMode::Create => "create",
+            PutMode::Overwrite | PutMode::Update(_) => "put",
+        };
+        let version = self
+            .inner
+            .put(key, body, mode)
+            .instrument(store_span(op, key))
             .await?;
         published(len);
-        Ok(())
+        Ok(version)
     }
     async fn put_file(&self, key: &str, path: &Path) -> Result<(), StoreError> {
         let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
@@ -52,45 +57,10 @@ impl Store for Observed {
         published(len);
         Ok(())
     }
-    async fn put_if_absent(&self, key: &str, body: Bytes) -> Result<Option<Version>, StoreError> {
-        let len = body.len() as u64;
-        let created = self
-            .inner
-            .put_if_absent(key, body)
-            .instrument(store_span("create", key))
-            .await?;
-        if created.is_some() {
-            published(len);
-        }
-        Ok(created)
-    }
     async fn get_versioned(&self, key: &str) -> Result<Option<(Bytes, Version)>, StoreError> {
         self.inner
             .get_versioned(key)
             .instrument(store_span("get", key))
-            .await
-    }
-    async fn put_if_match(
-        &self,
-        key: &str,
-        body: Bytes,
-        version: &Version,
-    ) -> Result<Option<Version>, StoreError> {
-        let len = body.len() as u64;
-        let replaced = self
-            .inner
-            .put_if_match(key, body, version)
-            .instrument(store_span("put", key))
-            .await?;
-        if replaced.is_some() {
-            published(len);
-        }
-        Ok(replaced)
-    }
-    async fn delete_if_match(&self, key: &str, version: &Version) -> Result<bool, StoreError> {
-        self.inner
-            .delete_if_match(key, version)
-            .instrument(store_span("delete", key))
             .await
     }
     async fn remove_leftovers(&self) -> Result<u64, StoreError> {
@@ -105,9 +75,9 @@ impl Store for Observed {
             .instrument(store_span("list", prefix))
             .await
     }
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+    async fn delete(&self, key: &str, mode: DeleteMode) -> Result<(), StoreError> {
         self.inner
-            .delete(key)
+            .delete(key, mode)
             .instrument(store_span("delete", key))
             .await
     }

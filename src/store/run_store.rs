@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::{Store, StoreError};
+use super::{PutMode, Store, StoreError};
 use crate::run::artifact::{MANIFEST_JSON, QUARANTINE_JSON};
 use crate::run::{Manifest, QuarantineLog, Quarantined, RunId, RunLayout, Stage};
 
@@ -72,7 +72,10 @@ impl RunStore {
     }
 
     pub async fn put(&self, name: &str, body: Bytes) -> Result<(), StoreError> {
-        self.store.put(&self.key(name), body).await
+        self.store
+            .put(&self.key(name), body, PutMode::Overwrite)
+            .await?;
+        Ok(())
     }
 
     pub async fn put_file(&self, name: &str, path: &Path) -> Result<(), StoreError> {

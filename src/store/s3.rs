@@ -1,6 +1,9 @@
 //! The S3 store (AWS S3, MinIO and other S3-compatibles), with the same layout and the
-//! same guarantees as the local folder: a PUT replaces an object whole, and
-//! `put_if_absent` is a conditional create (`If-None-Match: *`).
+//! same guarantees as the local folder: a PUT replaces an object whole, a
+//! [`PutMode::Create`] is a conditional create (`If-None-Match: *`) and a
+//! [`PutMode::Update`] a conditional replace (`If-Match`). A [`DeleteMode::IfMatch`] is
+//! sent only to a server found to honour `If-Match` on DELETE; to any other it is
+//! [`StoreError::NotImplemented`].
 //!
 //! Credentials, region and endpoint follow the AWS conventions (`AWS_ACCESS_KEY_ID` /
 //! `AWS_SECRET_ACCESS_KEY`, `AWS_PROFILE`, web identity for IRSA, `AWS_REGION`,
@@ -22,7 +25,7 @@ use aws_sdk_s3::Client;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, Version};
+use super::{DeleteMode, PutMode, Store, StoreError, Version};
 use crate::run::{check_secs, InvalidSetting};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -83,6 +86,8 @@ pub struct S3Store {
     /// The key prefix, without a trailing slash; empty for the bucket's root.
     prefix: String,
     location: String,
+    /// Whether the server honours `If-Match` on DELETE, once found out.
+    conditional_delete: tokio::sync::OnceCell<bool>,
 }
 
 /// `s3://bucket/some/prefix` → (`bucket`, `some/prefix`).
@@ -158,6 +163,7 @@ impl S3Store {
             ),
             bucket,
             prefix,
+            conditional_delete: tokio::sync::OnceCell::new(),
         };
         store.preflight().await?;
         Ok(store)
@@ -248,6 +254,59 @@ impl S3Store {
         Ok(Some((body.into_bytes(), version)))
     }
 
+    /// Whether the server honours `If-Match` on DELETE. Not every S3-compatible does:
+    /// AWS S3 does (its "How to perform conditional deletes"), while s3s-fs deletes
+    /// whatever the header says (`delete_object` in s3s-fs 0.14.1's `src/s3.rs` never
+    /// reads `if_match`). Found out once per store, on an object of our own, so that no
+    /// object of the run is ever deleted on a condition the server dropped.
+    async fn honours_delete_if_match(&self) -> Result<bool, StoreError> {
+        self.conditional_delete
+            .get_or_try_init(|| self.probe_delete_if_match())
+            .await
+            .copied()
+    }
+
+    /// Write a probe object and DELETE it with an ETag it does not have: a server that
+    /// honours the header answers 412 and keeps it. Then remove it.
+    async fn probe_delete_if_match(&self) -> Result<bool, StoreError> {
+        let key = format!(".hfharvest-probe-{:032x}", rand::random::<u128>());
+        let version = self
+            .put(&key, Bytes::from_static(b"probe"), PutMode::Overwrite)
+            .await?;
+        let sent = self
+            .client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(self.object_key(&key))
+            .if_match("\"00000000000000000000000000000000\"")
+            .send()
+            .await;
+        let honoured = match sent {
+            Err(e) if precondition_failed(&e) => true,
+            // Gone, or a server that refuses the header outright: either way, no
+            // conditional delete here.
+            Ok(_) => false,
+            Err(e) if matches!(status(&e), Some(400 | 501)) => false,
+            Err(e) => return Err(self.error("probing", &key, e)),
+        };
+        // On its own ETag where that is honoured: a bucket may allow only conditional
+        // deletes. Where it is not, the probe is most likely gone already.
+        let mut cleanup = self
+            .client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(self.object_key(&key));
+        if honoured {
+            cleanup = cleanup.if_match(&version.0);
+        }
+        if let Err(e) = cleanup.send().await {
+            let e = self.error("deleting", &key, e);
+            tracing::warn!(error = %e, "could not remove the probe object");
+        }
+        tracing::debug!(honoured, "probed If-Match on DELETE");
+        Ok(honoured)
+    }
+
     /// An error that names the operation, the bucket and key, and what went wrong in
     /// words: wrong credentials, a missing bucket, an unreachable endpoint.
     fn error<E, R>(&self, op: &'static str, key: &str, err: SdkError<E, R>) -> StoreError
@@ -310,16 +369,35 @@ impl Store for S3Store {
         self.location.clone()
     }
 
-    async fn put(&self, key: &str, body: Bytes) -> Result<(), StoreError> {
-        self.client
+    async fn put(&self, key: &str, body: Bytes, mode: PutMode) -> Result<Version, StoreError> {
+        let request = self
+            .client
             .put_object()
             .bucket(&self.bucket)
             .key(self.object_key(key))
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .map_err(|e| self.error("writing", key, e))?;
-        Ok(())
+            .body(ByteStream::from(body));
+        let location = || format!("s3://{}/{}", self.bucket, self.object_key(key));
+        let sent = match &mode {
+            PutMode::Overwrite => request.send().await,
+            PutMode::Create => request.if_none_match("*").send().await,
+            PutMode::Update(version) => request.if_match(&version.0).send().await,
+        };
+        match (sent, mode) {
+            (Ok(output), _) => Ok(Version(output.e_tag().unwrap_or_default().to_owned())),
+            (Err(e), PutMode::Create) if precondition_failed(&e) => {
+                Err(StoreError::AlreadyExists {
+                    location: location(),
+                })
+            }
+            // 412 when it changed (and on s3s-fs when it is gone); 404 on AWS when gone.
+            (Err(e), PutMode::Update(_)) if precondition_failed(&e) || status(&e) == Some(404) => {
+                Err(StoreError::Precondition {
+                    location: location(),
+                })
+            }
+            (Err(e), PutMode::Create) => Err(self.error("creating", key, e)),
+            (Err(e), _) => Err(self.error("writing", key, e)),
+        }
     }
 
     async fn put_file(&self, key: &str, path: &Path) -> Result<(), StoreError> {
@@ -337,64 +415,8 @@ impl Store for S3Store {
         Ok(())
     }
 
-    async fn put_if_absent(&self, key: &str, body: Bytes) -> Result<Option<Version>, StoreError> {
-        let sent = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(self.object_key(key))
-            .if_none_match("*")
-            .body(ByteStream::from(body))
-            .send()
-            .await;
-        match sent {
-            Ok(output) => Ok(Some(Version(output.e_tag().unwrap_or_default().to_owned()))),
-            Err(e) if precondition_failed(&e) => Ok(None),
-            Err(e) => Err(self.error("creating", key, e)),
-        }
-    }
-
     async fn get_versioned(&self, key: &str) -> Result<Option<(Bytes, Version)>, StoreError> {
         self.get_object(key).await
-    }
-
-    async fn put_if_match(
-        &self,
-        key: &str,
-        body: Bytes,
-        version: &Version,
-    ) -> Result<Option<Version>, StoreError> {
-        let sent = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(self.object_key(key))
-            .if_match(&version.0)
-            .body(ByteStream::from(body))
-            .send()
-            .await;
-        match sent {
-            Ok(output) => Ok(Some(Version(output.e_tag().unwrap_or_default().to_owned()))),
-            // 412 when it changed; 404 when it is gone.
-            Err(e) if precondition_failed(&e) || status(&e) == Some(404) => Ok(None),
-            Err(e) => Err(self.error("writing", key, e)),
-        }
-    }
-
-    async fn delete_if_match(&self, key: &str, version: &Version) -> Result<bool, StoreError> {
-        let sent = self
-            .client
-            .delete_object()
-            .bucket(&self.bucket)
-            .key(self.object_key(key))
-            .if_match(&version.0)
-            .send()
-            .await;
-        match sent {
-            Ok(_) => Ok(true),
-            Err(e) if precondition_failed(&e) || status(&e) == Some(404) => Ok(false),
-            Err(e) => Err(self.error("deleting", key, e)),
-        }
     }
 
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
@@ -424,15 +446,38 @@ impl Store for S3Store {
         Ok(keys)
     }
 
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.client
+    async fn delete(&self, key: &str, mode: DeleteMode) -> Result<(), StoreError> {
+        let request = self
+            .client
             .delete_object()
             .bucket(&self.bucket)
-            .key(self.object_key(key))
-            .send()
-            .await
-            .map_err(|e| self.error("deleting", key, e))?;
-        Ok(())
+            .key(self.object_key(key));
+        let version = match mode {
+            DeleteMode::Any => {
+                request
+                    .send()
+                    .await
+                    .map_err(|e| self.error("deleting", key, e))?;
+                return Ok(());
+            }
+            DeleteMode::IfMatch(version) => version,
+        };
+        if !self.honours_delete_if_match().await? {
+            return Err(StoreError::NotImplemented {
+                op: "delete if-match",
+                backend: self.describe(),
+                reason: "the server ignores If-Match on DELETE, so nothing was deleted".into(),
+            });
+        }
+        match request.if_match(&version.0).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if precondition_failed(&e) || status(&e) == Some(404) => {
+                Err(StoreError::Precondition {
+                    location: format!("s3://{}/{}", self.bucket, self.object_key(key)),
+                })
+            }
+            Err(e) => Err(self.error("deleting", key, e)),
+        }
     }
 
     async fn list_files(&self, prefix: &str) -> Result<Vec<String>, StoreError> {

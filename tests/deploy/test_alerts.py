@@ -1,6 +1,6 @@
 """The alert rules: promtool checks the file and runs each alert in its scenario
-(tests/deploy/alerts/*.test.yml), each alert's runbook is a README section, and the YAML
-is lint-clean."""
+(tests/deploy/alerts/*.test.yml), each alert's runbook is a section of
+docs/operations.md, and the YAML is lint-clean."""
 
 from __future__ import annotations
 
@@ -55,9 +55,9 @@ def github_anchor(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
-def test_every_alert_links_its_runbook_in_the_readme() -> None:
-    readme = (ROOT / "README.md").read_text()
-    anchors = {github_anchor(h) for h in re.findall(r"^#+ (.+)$", readme, re.M)}
+def test_every_alert_links_its_runbook_in_the_operations_docs() -> None:
+    operations = (ROOT / "docs" / "operations.md").read_text()
+    anchors = {github_anchor(h) for h in re.findall(r"^#+ (.+)$", operations, re.M)}
     alerts = rules()
     assert {r["alert"] for r in alerts} == REQUIRED
     for rule in alerts:
@@ -65,10 +65,10 @@ def test_every_alert_links_its_runbook_in_the_readme() -> None:
         assert notes["summary"] and notes["description"], rule["alert"]
         assert rule["labels"]["severity"] in {"warning", "critical"}
         url = notes["runbook_url"]
-        assert url.startswith("https://github.com/hfharvest/hfharvest/blob/main/README.md#"), url
+        assert url.startswith("https://github.com/hfharvest/hfharvest/blob/main/docs/operations.md#"), url
         anchor = url.split("#", 1)[1]
         assert anchor == rule["alert"].lower()
-        assert anchor in anchors, f"README has no section {rule['alert']}"
+        assert anchor in anchors, f"docs/operations.md has no section {rule['alert']}"
 
 
 def test_yamllint_rules_and_scenarios() -> None:

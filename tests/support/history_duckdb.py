@@ -1,5 +1,5 @@
-"""Read hfharvest's history straight from an S3 server with DuckDB, as the README shows,
-and print the answers as JSON for tests/history.rs to compare with the per-run CSVs.
+"""Read hfharvest's history straight from an S3 server with DuckDB, as docs/history.md
+shows, and print the answers as JSON for tests/history.rs to compare with the per-run CSVs.
 
 DuckDB and its httpfs extension come from PyPI (duckdb, duckdb-extension-httpfs, pinned
 in scripts/test-requirements.txt); the extension is LOADed from the file that package

@@ -60,6 +60,9 @@ pub struct FakeConfig {
     /// Serve these bytes as the `contents` dataset's parquet file instead of the one
     /// built from the real rows. Invented: a corrupt or truncated download.
     pub contents_parquet: Option<bytes::Bytes>,
+    /// Tokens `/api/whoami-v2` refuses with 401, as the real Hub refuses an invalid or
+    /// revoked token. Any other token is accepted (invented: the fake has no accounts).
+    pub refused_tokens: Vec<String>,
 }
 
 impl Default for FakeConfig {
@@ -75,6 +78,7 @@ impl Default for FakeConfig {
             extra_list_items: Vec::new(),
             extra_leaderboard_rows: Vec::new(),
             contents_parquet: None,
+            refused_tokens: Vec::new(),
         }
     }
 }
@@ -171,6 +175,8 @@ pub(crate) struct State {
     pub order: RwLock<Arc<Vec<usize>>>,
     /// [`FakeConfig::extra_list_items`], rendered, by rank.
     pub extra_list_items: HashMap<usize, Vec<String>>,
+    /// [`FakeConfig::refused_tokens`].
+    pub refused_tokens: Vec<String>,
 }
 
 impl State {
@@ -251,6 +257,7 @@ impl FakeHf {
                     by_rank
                 },
             ),
+            refused_tokens: config.refused_tokens.clone(),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;

@@ -486,8 +486,14 @@ mod tests {
     async fn access_denied_mid_run_is_a_failed_run_not_a_usage_error() {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(DeniesWrites(LocalStore::open(dir.path()).unwrap()));
+        // A Hub that answers, so the run passes its checks and starts.
+        let hub = fakehf::FakeHf::start(fakehf::FakeConfig::default())
+            .await
+            .unwrap();
+        let mut settings = Settings::default();
+        settings.hub.endpoint = hub.url();
         let ctx = RunContext {
-            settings: Settings::default(),
+            settings,
             run: RunStore::new(store, RunLayout::new(RunId::parse("r").unwrap())),
             hf_token: None,
             cancel: CancellationToken::new(),

@@ -442,3 +442,47 @@ fn every_text_column_is_neutralised_and_reads_back() {
     let back = read_dataset_csv(&dataset, "d", Stage::Report).unwrap().rows;
     assert_eq!(back, p.rows);
 }
+
+/// Bug 2: rows of `evals.csv` set aside while reading it back went into no output. They
+/// are in `quality.json` and in the stage's `quarantined` count, as every other stage's.
+#[tokio::test]
+async fn evals_rows_that_do_not_read_back_reach_quality_json() {
+    use crate::run::artifact::{EVALS_CSV, MODELS_CSV, QUALITY_JSON};
+    use crate::run::{RunId, RunLayout};
+    use crate::stage::StageCx;
+    use crate::store::local::LocalStore;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(LocalStore::open(dir.path()).unwrap());
+    let run = RunStore::new(store, RunLayout::new(RunId::parse("r").unwrap()));
+    let mut models = crate::formats::csv::writer(Vec::new());
+    models.serialize(model(1, "org/good")).unwrap();
+    run.put(MODELS_CSV, models.into_inner().unwrap().into())
+        .await
+        .unwrap();
+    let evals = "model_id,benchmark,task,metric,value,verified,source,date,url,source_name,pull_request,filename\n\
+                 org/good,cais/hle,,accuracy,12.5,false,hub-eval-results,2026-01-01,,,,\n\
+                 not a model id!,cais/hle,,accuracy,3.0,false,hub-eval-results,2026-01-01,,,,\n";
+    run.put(EVALS_CSV, evals.as_bytes().to_vec().into())
+        .await
+        .unwrap();
+
+    let stage = PrepareStage {
+        hub_columns: 5,
+        top_models: 0,
+    };
+    let cx = StageCx::new(Stage::Prepare, run.clone(), Default::default());
+    let outcome = stage.prepare(&cx).await.unwrap();
+    assert_eq!(outcome.quarantined, 1, "the bad evals.csv row is counted");
+    let quality: crate::records::QualityReport =
+        serde_json::from_slice(&run.get(QUALITY_JSON).await.unwrap().unwrap()).unwrap();
+    let set_aside: Vec<_> = quality
+        .quarantined
+        .iter()
+        .filter(|q| q.source.ends_with(EVALS_CSV))
+        .collect();
+    assert_eq!(set_aside.len(), 1, "{:?}", quality.quarantined);
+    assert_eq!(set_aside[0].position, 3);
+    assert_eq!(set_aside[0].check, Check::InvalidId);
+    assert_eq!(set_aside[0].stage, Stage::Prepare);
+}

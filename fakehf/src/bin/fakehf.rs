@@ -19,6 +19,13 @@ struct Args {
     /// Leave out the odd models.
     #[arg(long)]
     no_odd_models: bool,
+    /// A token `/api/whoami-v2` refuses (repeatable).
+    #[arg(long)]
+    refuse_token: Vec<String>,
+    /// Round the leaderboard JSON API's floats to this many decimals (the browser
+    /// source needs it: the real app overflows Chromium's storage quota otherwise).
+    #[arg(long)]
+    formatted_decimals: Option<i32>,
 }
 
 #[tokio::main]
@@ -29,6 +36,8 @@ async fn main() -> anyhow::Result<()> {
             models: args.models,
             latency: Duration::from_millis(args.latency_ms),
             odd_models: !args.no_odd_models,
+            refused_tokens: args.refuse_token,
+            formatted_decimals: args.formatted_decimals,
             ..FakeConfig::default()
         },
         args.port,

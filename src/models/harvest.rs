@@ -8,11 +8,12 @@ use std::time::Instant;
 use futures::{stream, StreamExt};
 use serde_json::Value;
 
-use super::record::{hub_item_id, ItemFault};
+use super::record::hub_item_id;
 use super::ModelsError;
 use crate::http::{next_link, redact, HttpError};
 use crate::hub::{list_items, merge_missing, DetailMode, HubClient, ALWAYS_PRESENT};
 use crate::records::ModelRecord;
+use crate::run::RecordFault;
 use crate::run::{ModelId, Quarantined, RecordKind, Stage};
 use url::Url;
 
@@ -28,7 +29,7 @@ pub struct HarvestStats {
 }
 
 /// A list item, its place in the page (from 0) and whether its id is a model id.
-type CheckedItem = (usize, Result<ModelId, ItemFault>, Value);
+type CheckedItem = (usize, Result<ModelId, RecordFault>, Value);
 
 /// What [`harvest`] hands its sink, item by item in the Hub's order.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,7 +7,7 @@ mod record;
 pub mod stage;
 
 pub use harvest::{harvest, HarvestStats, Harvested};
-pub use record::{hub_item_id, ItemFault};
+pub use record::hub_item_id;
 pub use stage::{ModelsOutcome, ModelsStage};
 
 use crate::formats::csv::CsvReadError;

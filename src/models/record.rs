@@ -5,63 +5,30 @@ use serde_json::Value;
 use super::params::parameters_from_name;
 use crate::hub::json_kind;
 use crate::records::{ModelRecord, ParametersSource, RELATIONS};
-use crate::run::{Check, InvalidModelId, ModelId};
-
-/// Why a Hub model object cannot be a row: it has no id that is a model id.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ItemFault {
-    #[error("the item is {0}, not a JSON object")]
-    NotAnObject(&'static str),
-    #[error("the item has no `id`")]
-    MissingId,
-    #[error("`id` is {kind}, not a string")]
-    NonStringId { kind: &'static str, id: String },
-    #[error("{}", .source.reason)]
-    InvalidId {
-        /// The id as sent, whole.
-        id: String,
-        source: InvalidModelId,
-    },
-}
-
-impl ItemFault {
-    pub fn check(&self) -> Check {
-        match self {
-            Self::NotAnObject(_) => Check::NotAnObject,
-            Self::MissingId => Check::MissingId,
-            Self::NonStringId { .. } => Check::NonStringId,
-            Self::InvalidId { .. } => Check::InvalidId,
-        }
-    }
-
-    /// The id as the item gave it, if it gave one (a number shows as its JSON text).
-    pub fn id(&self) -> Option<&str> {
-        match self {
-            Self::NonStringId { id, .. } | Self::InvalidId { id, .. } => Some(id),
-            Self::NotAnObject(_) | Self::MissingId => None,
-        }
-    }
-}
+use crate::run::{ModelId, Problem, RecordFault, RecordKind};
 
 /// The id of a Hub model object (`id`, or the legacy `modelId`), checked once, here,
 /// where it comes in.
-pub fn hub_item_id(item: &Value) -> Result<ModelId, ItemFault> {
+pub fn hub_item_id(item: &Value) -> Result<ModelId, RecordFault> {
+    let fault = |problem| RecordFault::new(RecordKind::HubItem, problem);
     let Value::Object(map) = item else {
-        return Err(ItemFault::NotAnObject(json_kind(item)));
+        return Err(fault(Problem::NotAnObject(json_kind(item))));
     };
     let raw = match map.get("id").or_else(|| map.get("modelId")) {
-        None | Some(Value::Null) => return Err(ItemFault::MissingId),
+        None | Some(Value::Null) => return Err(fault(Problem::MissingId)),
         Some(Value::String(s)) => s,
         Some(other) => {
-            return Err(ItemFault::NonStringId {
+            return Err(fault(Problem::NonStringId {
                 kind: json_kind(other),
                 id: other.to_string(),
-            })
+            }))
         }
     };
-    ModelId::parse(raw).map_err(|source| ItemFault::InvalidId {
-        id: raw.clone(),
-        source,
+    ModelId::parse(raw).map_err(|source| {
+        fault(Problem::InvalidId {
+            id: raw.clone(),
+            source,
+        })
     })
 }
 
@@ -69,7 +36,7 @@ impl ModelRecord {
     /// Build a row from a Hub model object (list item or model info), whose id must be
     /// a model id ([`hub_item_id`]); every other field may be missing or of the wrong
     /// type, and is then left empty.
-    pub fn from_hub(rank: u64, item: &Value) -> Result<Self, ItemFault> {
+    pub fn from_hub(rank: u64, item: &Value) -> Result<Self, RecordFault> {
         let model_id = String::from(hub_item_id(item)?);
         let card = item.get("cardData");
         let tags: Vec<&str> = item
@@ -206,6 +173,7 @@ fn lineage_from_tags(tags: &[&str]) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::Check;
 
     fn realdata(name: &str) -> Value {
         let path = crate::testdata::realdata_dir().join("hub").join(name);
@@ -258,7 +226,7 @@ mod tests {
         assert_eq!(r.parameters_source, ParametersSource::Name);
         assert_eq!(
             ModelRecord::from_hub(1, &serde_json::json!({"downloads": 3})),
-            Err(ItemFault::MissingId)
+            Err(RecordFault::new(RecordKind::HubItem, Problem::MissingId))
         );
     }
 

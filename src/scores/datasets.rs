@@ -18,7 +18,7 @@ use crate::lookup::within_ratio;
 use crate::lookup::CheckpointSink;
 use crate::lookup::{ScoreSource, SourceStats};
 use crate::progress::Progress;
-use crate::run::{ModelId, Quarantined};
+use crate::run::{ModelId, Quarantined, Stage};
 
 /// datasets-server serves at most 100 rows per request.
 const ROWS_PAGE: usize = 100;
@@ -287,13 +287,13 @@ struct Loaded {
 impl Loaded {
     fn take(&mut self, parsed: ParsedRows, source: &str) {
         for (position, fault) in &parsed.refused {
-            tracing::warn!(url = %source, position, name = fault.name().unwrap_or(""), reason = %fault, "leaderboard row set aside");
+            tracing::warn!(url = %source, position, name = fault.id().unwrap_or(""), reason = %fault, "leaderboard row set aside");
         }
         self.quarantined.extend(
             parsed
                 .refused
                 .iter()
-                .map(|(position, fault)| fault.quarantined(source, *position)),
+                .map(|(position, fault)| fault.quarantined(Stage::Scores, source, *position)),
         );
         self.rows.extend(parsed.rows);
     }

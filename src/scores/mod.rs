@@ -14,8 +14,8 @@ pub use browser::parse_table;
 pub use browser::BrowserError;
 pub use datasets::{parquet_rows, reading_parquet};
 pub use rows::{
-    classify, parse_formatted, parse_rows_page, round2, Lookup, PageFault, ParsedRows, RowFault,
-    RowsPage, ScoreRow,
+    classify, parse_formatted, parse_rows_page, round2, Lookup, PageFault, ParsedRows, RowsPage,
+    ScoreRow,
 };
 pub use settings::{DatasetsApi, LeaderboardSettings, SourceKind};
 pub use stage::{ScoresOutcome, ScoresStage};

@@ -17,7 +17,7 @@ use crate::hub::HubClient;
 use crate::lookup::CheckpointSink;
 use crate::lookup::{ScoreSource, SourceStats};
 use crate::records::{EvalResult, SkippedResult};
-use crate::run::ModelId;
+use crate::run::{ModelId, SourceName};
 
 /// What the models stage kept of a model: its raw `evalResults` and `model-index`.
 #[derive(Debug, Clone, Default)]
@@ -237,8 +237,8 @@ impl ScoreSource for HubEvals {
     type Answer = EvalAnswer;
     type Error = EvalsError;
 
-    fn name(&self) -> &'static str {
-        "hub"
+    fn name(&self) -> SourceName {
+        SourceName::Hub
     }
 
     async fn answer(

@@ -7,6 +7,7 @@
 //! zstd-compressed with dictionary encoding, and the same rows always give the same
 //! bytes (no time or host is written), so `prepare` stays reproducible.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -41,7 +42,7 @@ impl ParquetError {
 }
 
 type Getter<R, T> = Box<dyn Fn(&R) -> Option<T> + Send + Sync>;
-type TextGetter<R> = Box<dyn for<'a> Fn(&'a R) -> Option<&'a str> + Send + Sync>;
+type TextGetter<R> = Box<dyn for<'a> Fn(&'a R) -> Option<Cow<'a, str>> + Send + Sync>;
 type ListGetter<R> = Box<dyn for<'a> Fn(&'a R) -> Vec<&'a str> + Send + Sync>;
 
 enum Get<R> {
@@ -126,7 +127,22 @@ impl<R> Table<R> {
         name: &str,
         get: impl for<'a> Fn(&'a R) -> Option<&'a str> + Send + Sync + 'static,
     ) -> Self {
-        self.push(name, Get::Text(Box::new(get)))
+        self.push(
+            name,
+            Get::Text(Box::new(move |r| get(r).map(Cow::Borrowed))),
+        )
+    }
+
+    /// A text column of a typed value, written as its words (`own`, `inherited:<id>`).
+    pub fn words<T: std::fmt::Display>(
+        self,
+        name: &str,
+        get: impl Fn(&R) -> Option<&T> + Send + Sync + 'static,
+    ) -> Self {
+        self.push(
+            name,
+            Get::Text(Box::new(move |r| get(r).map(|v| Cow::Owned(v.to_string())))),
+        )
     }
 
     /// A UTC timestamp in milliseconds (see [`timestamp_ms`] to parse one).
@@ -232,7 +248,7 @@ fn column_array<R>(get: &Get<R>, rows: &[R]) -> ArrayRef {
         }
         Get::Text(f) => {
             let mut b = StringBuilder::new();
-            rows.iter().for_each(|r| b.append_option(f(r)));
+            rows.iter().for_each(|r| b.append_option(f(r).as_deref()));
             Arc::new(b.finish())
         }
         Get::Timestamp(f) => {

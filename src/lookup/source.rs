@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use super::checkpoint::{Answer, CheckpointSink};
-use crate::run::{ModelId, Quarantined};
+use crate::run::{ModelId, Quarantined, SourceName};
 use crate::store::StoreError;
 
 /// What a source did besides answering, for the stage's log and outcome.
@@ -27,8 +27,8 @@ pub trait ScoreSource: Send + Sync {
     type Answer: Answer;
     type Error: From<StoreError> + Send;
 
-    /// The name each answer is recorded with: `datasets`, `browser`, …
-    fn name(&self) -> &'static str;
+    /// The name each answer is recorded with.
+    fn name(&self) -> SourceName;
 
     async fn answer(
         &self,

@@ -9,7 +9,7 @@ use super::rules;
 use crate::records::dataset::{
     Coverage, DatasetRow, JoinStatus, QualityIssue, QualityReport, Scores,
 };
-use crate::records::dataset::{Relation, SizeClass};
+use crate::records::dataset::{Relation, ScoreProvenance, SizeClass};
 use crate::records::history::{Baselines, PreviousRun};
 use crate::records::scores::CANONICAL_ROW_RULE;
 use crate::records::{LeaderboardRecord, MatchStatus};
@@ -130,13 +130,12 @@ fn parameters_b(
     model: &ModelRecord,
     scored_row: Option<&LeaderboardRecord>,
     fixed: &mut Vec<QualityIssue>,
-) -> (Option<f64>, &'static str) {
+) -> (Option<f64>, ParametersSource) {
     if let Some(count) = model.parameters {
         if plausible(count as f64) {
             let source = match model.parameters_source {
-                ParametersSource::Safetensors => "safetensors",
-                ParametersSource::Name => "name",
-                ParametersSource::None => "hub",
+                ParametersSource::None => ParametersSource::Hub,
+                known => known,
             };
             return (Some(count as f64 / 1e9), source);
         }
@@ -149,7 +148,7 @@ fn parameters_b(
     }
     if let Some(b) = scored_row.and_then(|r| r.params_b) {
         if plausible(b * 1e9) {
-            return (Some(b), "leaderboard");
+            return (Some(b), ParametersSource::Leaderboard);
         }
         fixed.push(issue(
             &model.model_id,
@@ -158,7 +157,7 @@ fn parameters_b(
             format!("leaderboard #Params (B) {b} is outside 0.001-10000; ignored"),
         ));
     }
-    (None, "none")
+    (None, ParametersSource::None)
 }
 
 /// Join the inputs. Never fails: every problem becomes a dropped row or a fixed value
@@ -214,7 +213,7 @@ pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
             .map(Vec::as_slice)
             .unwrap_or(&[]);
         let (score_row, score_source, row_count) = match rules::canonical_row(own_rows) {
-            Some(row) => (Some(row), "own".to_owned(), own_rows.len()),
+            Some(row) => (Some(row), ScoreProvenance::Own, own_rows.len()),
             None => {
                 // A quantisation has the base model's weights, so its scores stand in.
                 let inherited = (relation == Relation::Quantized)
@@ -228,8 +227,8 @@ pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
                     })
                     .and_then(|(b, rows)| rules::canonical_row(rows).map(|r| (b, r, rows.len())));
                 match inherited {
-                    Some((b, row, n)) => (Some(row), format!("inherited:{b}"), n),
-                    None => (None, "none".to_owned(), 0),
+                    Some((b, row, n)) => (Some(row), ScoreProvenance::Inherited(b.clone()), n),
+                    None => (None, ScoreProvenance::None, 0),
                 }
             }
         };
@@ -263,10 +262,10 @@ pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
             JoinStatus::Error => coverage.error += 1,
             JoinStatus::NotLookedUp => coverage.not_looked_up += 1,
         }
-        if score_source == "own" {
-            coverage.with_own_scores += 1;
-        } else if score_source.starts_with("inherited:") {
-            coverage.with_inherited_scores += 1;
+        match score_source {
+            ScoreProvenance::Own => coverage.with_own_scores += 1,
+            ScoreProvenance::Inherited(_) => coverage.with_inherited_scores += 1,
+            ScoreProvenance::None => {}
         }
 
         let mut row = DatasetRow {
@@ -280,7 +279,7 @@ pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
             license_family: rules::license_family(&license),
             license,
             parameters_b: params_b.map(|b| (b * 1000.0).round() / 1000.0),
-            parameters_source: params_source.to_owned(),
+            parameters_source: params_source,
             size_class: params_b.map(SizeClass::of),
             relation,
             base_model: base.unwrap_or_default(),

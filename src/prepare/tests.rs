@@ -150,7 +150,7 @@ fn quantized_models_inherit_their_base_scores_only_when_they_have_none() {
     assert_eq!(by_id(&p, "someone/Base-7B-AWQ").average, Some(25.0));
     let t = by_id(&p, "someone/Base-7B-tuned");
     assert_eq!(
-        (t.score_source.as_str(), t.average),
+        (t.score_source.to_string().as_str(), t.average),
         ("none", None),
         "a finetune is a different model"
     );

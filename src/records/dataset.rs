@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::check_read_back;
+use super::models::ParametersSource;
 use crate::formats::{self, csv::CsvReadError};
 use crate::run::{Checked, Quarantined, Stage};
 
@@ -89,6 +90,62 @@ impl Scores {
     }
 }
 
+/// Where a row's leaderboard scores come from, written `own`, `inherited:<base id>`
+/// (a quantisation scored as its base model) or `none`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ScoreProvenance {
+    Own,
+    Inherited(String),
+    #[default]
+    None,
+}
+
+impl std::fmt::Display for ScoreProvenance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Own => f.write_str("own"),
+            Self::Inherited(base) => write!(f, "inherited:{base}"),
+            Self::None => f.write_str("none"),
+        }
+    }
+}
+
+impl std::str::FromStr for ScoreProvenance {
+    type Err = String;
+
+    fn from_str(words: &str) -> Result<Self, String> {
+        match words {
+            "own" => Ok(Self::Own),
+            "none" => Ok(Self::None),
+            other => match other.strip_prefix("inherited:") {
+                Some(base) if !base.is_empty() => Ok(Self::Inherited(base.to_owned())),
+                _ => Err(format!(
+                    "score_source {other:?} is not own, inherited:<id> or none"
+                )),
+            },
+        }
+    }
+}
+
+impl PartialEq<&str> for ScoreProvenance {
+    fn eq(&self, words: &&str) -> bool {
+        self.to_string() == *words
+    }
+}
+
+impl Serialize for ScoreProvenance {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ScoreProvenance {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let words = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        words.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// One row of `dataset.csv`. Text cells are formula-neutralised on write and restored on read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetRow {
@@ -102,9 +159,7 @@ pub struct DatasetRow {
     pub license: String,
     pub license_family: LicenseFamily,
     pub parameters_b: Option<f64>,
-    /// safetensors | name | leaderboard | none
-    #[serde(with = "formats::csv::text")]
-    pub parameters_source: String,
+    pub parameters_source: ParametersSource,
     pub size_class: Option<SizeClass>,
     pub relation: Relation,
     #[serde(with = "formats::csv::text")]
@@ -126,9 +181,7 @@ pub struct DatasetRow {
     pub downloads_delta_30d: Option<i64>,
     pub likes_delta_1d: Option<i64>,
     pub join_status: JoinStatus,
-    /// `own`, `inherited:<base id>`, or `none`.
-    #[serde(with = "formats::csv::text")]
-    pub score_source: String,
+    pub score_source: ScoreProvenance,
     /// The leaderboard `eval_name` of the row the scores come from (the canonical row).
     #[serde(with = "formats::csv::text")]
     pub canonical_eval: String,

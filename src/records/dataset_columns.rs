@@ -19,7 +19,9 @@ pub fn dataset_table() -> Table<DatasetRow> {
         .list("license", |r: &R| split_list(&r.license))
         .text("license_family", |r: &R| Some(r.license_family.label()))
         .float("parameters_b", |r: &R| r.parameters_b)
-        .text("parameters_source", |r: &R| non_empty(&r.parameters_source))
+        .text("parameters_source", |r: &R| {
+            Some(r.parameters_source.as_str())
+        })
         .text("size_class", |r: &R| r.size_class.map(|s| s.label()))
         .text("relation", |r: &R| Some(r.relation.label()))
         .text("base_model", |r: &R| non_empty(&r.base_model))
@@ -34,7 +36,7 @@ pub fn dataset_table() -> Table<DatasetRow> {
         .int("downloads_delta_30d", |r: &R| r.downloads_delta_30d)
         .int("likes_delta_1d", |r: &R| r.likes_delta_1d)
         .text("join_status", |r: &R| Some(r.join_status.label()))
-        .text("score_source", |r: &R| non_empty(&r.score_source))
+        .words("score_source", |r: &R| Some(&r.score_source))
         .text("canonical_eval", |r: &R| non_empty(&r.canonical_eval))
         .int("leaderboard_rows", |r: &R| {
             Some(i64::from(r.leaderboard_rows))

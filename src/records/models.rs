@@ -7,7 +7,8 @@ use super::check_read_back;
 use crate::formats::{self, csv::CsvReadError};
 use crate::run::{Checked, Stage};
 
-/// Where `parameters` came from.
+/// Where a parameter count came from: `models.csv`'s `parameters_source` (safetensors,
+/// name or none) and the dataset's (which adds hub and leaderboard).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum ParametersSource {
@@ -15,8 +16,30 @@ pub enum ParametersSource {
     Safetensors,
     /// Nominal, parsed from the model name (`7b`, `8x7B`, `270m`).
     Name,
+    /// The Hub's count, with no word on how it was made.
+    Hub,
+    /// The leaderboard's `#Params (B)`.
+    Leaderboard,
     #[default]
     None,
+}
+
+impl ParametersSource {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Safetensors => "safetensors",
+            Self::Name => "name",
+            Self::Hub => "hub",
+            Self::Leaderboard => "leaderboard",
+            Self::None => "none",
+        }
+    }
+}
+
+impl PartialEq<&str> for ParametersSource {
+    fn eq(&self, words: &&str) -> bool {
+        self.as_str() == *words
+    }
 }
 
 /// The columns of `models.csv`, in order. List cells are joined with `;`.

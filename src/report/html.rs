@@ -184,7 +184,7 @@ fn summary_table(out: &mut String, rows: &[DatasetRow]) {
         );
         text(out, r.relation.label());
         text(out, r.join_status.label());
-        text(out, &r.score_source);
+        text(out, &r.score_source.to_string());
         numeric(out, r.average, 2);
         for (column, _) in BENCHMARKS {
             numeric(out, r.benchmark(column), 1);

@@ -21,4 +21,4 @@ pub use quarantine::{
 };
 pub use secret::Secret;
 pub use setting::{check_secs, InvalidSetting};
-pub use stage::Stage;
+pub use stage::{SourceName, Stage};

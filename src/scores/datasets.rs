@@ -18,7 +18,7 @@ use crate::lookup::within_ratio;
 use crate::lookup::CheckpointSink;
 use crate::lookup::{ScoreSource, SourceStats};
 use crate::progress::Progress;
-use crate::run::{ModelId, Quarantined, Stage};
+use crate::run::{ModelId, Quarantined, SourceName, Stage};
 
 /// datasets-server serves at most 100 rows per request.
 const ROWS_PAGE: usize = 100;
@@ -100,8 +100,8 @@ impl ScoreSource for DatasetsSource {
     type Answer = Lookup;
     type Error = ScoresError;
 
-    fn name(&self) -> &'static str {
-        "datasets"
+    fn name(&self) -> SourceName {
+        SourceName::Datasets
     }
 
     fn quarantined(&self) -> Vec<Quarantined> {

@@ -247,7 +247,7 @@ async fn assemble(
         *counts
             .entry(checkpoint.lookup.status.outcome().to_owned())
             .or_insert(0) += 1;
-        for record in checkpoint.lookup.records(model, &checkpoint.source) {
+        for record in checkpoint.lookup.records(model, checkpoint.source.as_str()) {
             csv.serialize(record).map_err(write_error)?;
         }
     }

@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use super::{LeaderboardSettings, Lookup, ScoresError};
 use crate::lookup::CheckpointSink;
 use crate::lookup::{ScoreSource, SourceStats};
-use crate::run::{ModelId, Quarantined};
+use crate::run::{ModelId, Quarantined, SourceName};
 
 /// Why the browser source could not go on.
 #[derive(Debug, thiserror::Error)]
@@ -76,8 +76,8 @@ impl ScoreSource for BrowserSource {
     type Answer = Lookup;
     type Error = ScoresError;
 
-    fn name(&self) -> &'static str {
-        "browser"
+    fn name(&self) -> SourceName {
+        SourceName::Browser
     }
 
     fn quarantined(&self) -> Vec<Quarantined> {

@@ -27,7 +27,7 @@ pub enum Error {
     Preflight(StoreError),
     /// A stage's check before the run failed: the Hub or its token, the leaderboard
     /// dataset's revision, the WebDriver (exit 2; nothing was written).
-    #[error("the {stage} stage is not ready: {source}")]
+    #[error("the {stage} stage is not ready")]
     Unready {
         stage: Stage,
         #[source]

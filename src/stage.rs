@@ -89,9 +89,12 @@ pub trait PipelineStage: Send + Sync {
 
     fn stage(&self) -> Stage;
 
-    /// Build and health-check what the stage talks to, before any work: one request
-    /// each, no retry, so a wrong endpoint or token fails in seconds, not mid-run.
-    async fn preflight(&self) -> Result<(), Self::Error> {
+    /// Build and health-check what the stage talks to, before the run takes its lock
+    /// or writes anything: one request each, no retry, so a wrong endpoint or token
+    /// fails in seconds, not mid-run. `run` is read only, to skip a check the stage
+    /// will not need (a resumed models stage asks the Hub nothing).
+    async fn preflight(&self, run: &RunStore) -> Result<(), Self::Error> {
+        let _ = run;
         Ok(())
     }
 

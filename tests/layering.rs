@@ -44,8 +44,9 @@ const INNER_LAYERS: &[(&str, &[&[&str]])] = &[
     (
         "records",
         &[
-            &["models", "scores", "evals", "history"],
+            &["models", "evals", "history"],
             &["dataset"],
+            &["scores"],
             &["models_columns", "scores_columns", "dataset_columns"],
         ],
     ),

@@ -139,14 +139,14 @@ async fn a_missing_dataset_revision_is_refused_before_the_run() {
     let fake = FakeHf::start(FakeConfig::default()).await.unwrap();
     let cli = datasets(Cli::new(&fake), &fake).env(
         "HFHARVEST__LEADERBOARD__DATASET_REVISION",
-        "0000000000000000000000000000000000000000",
+        "no-such-revision",
     );
     refused_before_the_run(
         &cli,
         &[
             "the scores stage is not ready",
             "has no file",
-            "at revision 0000000000000000000000000000000000000000",
+            "at revision no-such-revision",
             "HTTP 404",
         ],
     )

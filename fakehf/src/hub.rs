@@ -82,6 +82,7 @@ pub fn router(state: Arc<State>) -> Router {
 /// Authorization header"}` for no token or a refused one, as the real Hub answers; else
 /// a user. The user's fields are invented (the fake has no accounts).
 async fn whoami(AxumState(state): AxumState<Arc<State>>, headers: HeaderMap) -> Response {
+    state.log.whoami.fetch_add(1, Ordering::Relaxed);
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())

@@ -142,6 +142,8 @@ pub struct RequestLog {
     pub detail: AtomicU64,
     /// `/api/datasets` requests (the benchmark list and leaderboards).
     pub datasets: AtomicU64,
+    /// `/api/whoami-v2` requests (the job's check before a run).
+    pub whoami: AtomicU64,
     pub faults_served: AtomicU64,
     /// Bearer tokens seen, so a test can prove the token was sent.
     pub bearer_tokens: Mutex<Vec<String>>,
@@ -157,6 +159,10 @@ impl RequestLog {
     pub fn datasets(&self) -> u64 {
         self.datasets.load(Ordering::Relaxed)
     }
+    pub fn whoami(&self) -> u64 {
+        self.whoami.load(Ordering::Relaxed)
+    }
+    /// Requests to the models API (`/api/models`, `/api/models/{id}`).
     pub fn total(&self) -> u64 {
         self.list() + self.detail()
     }

@@ -69,7 +69,7 @@ impl PipelineStage for EvalsStage {
     }
 
     /// The Hub answers (the models stage checks the token against it too).
-    async fn preflight(&self) -> Result<(), EvalsError> {
+    async fn preflight(&self, _run: &RunStore) -> Result<(), EvalsError> {
         Ok(HubClient::new(&self.hub, &self.http, self.token.clone())?
             .check()
             .await?)

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use opentelemetry::KeyValue;
 use rand::Rng;
 use reqwest::header::HeaderMap;
-use reqwest::StatusCode;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
@@ -230,8 +230,8 @@ impl std::fmt::Debug for HttpClient {
 }
 
 /// Statuses worth another attempt, as huggingface_hub retries them.
-fn is_retryable(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+pub fn is_retried(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
 }
 
 impl HttpClient {
@@ -444,7 +444,7 @@ impl HttpClient {
                 Err(e) => transport_failure(url, e),
             };
         }
-        if is_retryable(status) {
+        if is_retried(status.as_u16()) {
             let delay = server_delay(&headers).map(|asked| self.capped(asked, url));
             if delay.is_some() {
                 self.stats.rate_limit_waits.fetch_add(1, Ordering::Relaxed);

@@ -124,22 +124,26 @@ impl HubClient {
         ))
     }
 
-    /// The preflight check, one request and no retry: the endpoint answers, and the
-    /// token, if there is one, is accepted (`/api/whoami-v2`, which huggingface_hub's
-    /// `whoami()` asks; without a token, a one-model list page).
+    /// The preflight check, one request and no retry: `GET /api/whoami-v2`, which
+    /// huggingface_hub's `whoami()` asks. With a token it must be accepted (401 or 403:
+    /// refused). Without one the Hub answers 401, which says it is there. A status
+    /// worth a retry (429, 5xx) says so too: the run's own retries deal with it. A 404
+    /// is not the Hub's API; no answer at all is an unreachable Hub.
     pub async fn check(&self) -> Result<(), HubUnready> {
-        let url = if self.http.has_auth() {
-            self.endpoint.join("api/whoami-v2").expect("static path")
-        } else {
-            self.list_url(1, false)
-        };
+        let url = self.endpoint.join("api/whoami-v2").expect("static path");
         let shown = redact(&self.endpoint);
+        let with_token = self.http.has_auth();
         match self.http.get_once(&url).await {
             Ok(_) => Ok(()),
             Err(HttpError::Status {
                 status: status @ (401 | 403),
                 ..
-            }) if self.http.has_auth() => Err(HubUnready::TokenRefused { url: shown, status }),
+            }) if with_token => Err(HubUnready::TokenRefused { url: shown, status }),
+            Err(HttpError::Status { status: 401, .. }) => Ok(()),
+            Err(HttpError::Status { status, .. }) if crate::http::is_retried(status) => {
+                tracing::warn!(url = %redact(&url), status, "the Hub is busy; the run goes ahead and retries");
+                Ok(())
+            }
             Err(HttpError::Status { status, .. }) => Err(HubUnready::Status {
                 url: redact(&url),
                 status,

@@ -123,7 +123,7 @@ pub enum HubUnready {
     },
     #[error("the Hub's HTTP client could not be built: {0}")]
     Client(#[source] HttpError),
-    #[error("the Hub at {url} does not answer: {source}")]
+    #[error("the Hub at {url} does not answer")]
     Unreachable {
         url: String,
         #[source]

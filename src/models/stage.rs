@@ -17,6 +17,7 @@ use crate::records::{read_models_csv, ModelRecord};
 use crate::run::artifact::{MODELS_CSV, MODELS_JSONL, QUARANTINE_JSON};
 use crate::run::{ModelId, Quarantined, Secret, Stage};
 use crate::stage::{PipelineStage, StageCx, StageReport};
+use crate::store::RunStore;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelsOutcome {
@@ -114,8 +115,12 @@ impl PipelineStage for ModelsStage {
         Stage::Models
     }
 
-    /// The Hub answers, and accepts the token.
-    async fn preflight(&self) -> Result<(), ModelsError> {
+    /// The Hub answers, and accepts the token; unless this run already has its
+    /// `models.csv`, which the stage reuses without asking the Hub.
+    async fn preflight(&self, run: &RunStore) -> Result<(), ModelsError> {
+        if run.get(MODELS_CSV).await?.is_some() {
+            return Ok(());
+        }
         Ok(self.client()?.check().await?)
     }
 

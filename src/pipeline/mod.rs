@@ -26,6 +26,7 @@ use crate::run::{Manifest, ModelId, RunStatus, Stage, StageSummary};
 use crate::scores::ScoresStage;
 use crate::stage::{PipelineStage, StageCx, StageReport};
 use crate::store::lock::RunLock;
+use crate::store::RunStore;
 
 /// Which stages a command runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +54,7 @@ pub async fn run(ctx: &RunContext, stages: Stages) -> Result<Manifest> {
     async {
         let started = Instant::now();
         metrics::start_counters();
-        if let Err(unready) = preflight(&plan(ctx, &stages)).await {
+        if let Err(unready) = preflight(&ctx.run, &plan(ctx, &stages)).await {
             metrics::record_run(ctx.run_id(), started, Some(&unready), None);
             return Err(unready);
         }
@@ -236,7 +237,7 @@ async fn publish_run(ctx: &RunContext, manifest: &Manifest) -> Result<()> {
 #[async_trait]
 trait AnyStage: Send + Sync {
     fn stage(&self) -> Stage;
-    async fn preflight(&self) -> Result<()>;
+    async fn preflight(&self, run: &RunStore) -> Result<()>;
     async fn run(&self, cx: &StageCx) -> Result<StageReport>;
 }
 
@@ -250,8 +251,8 @@ where
         PipelineStage::stage(self)
     }
 
-    async fn preflight(&self) -> Result<()> {
-        PipelineStage::preflight(self)
+    async fn preflight(&self, run: &RunStore) -> Result<()> {
+        PipelineStage::preflight(self, run)
             .await
             .map_err(|e| Error::Unready {
                 stage: PipelineStage::stage(self),
@@ -313,10 +314,10 @@ fn report_stage(settings: &Settings) -> ReportStage {
 }
 
 /// Every planned stage's check, before the lock is taken or anything is written.
-async fn preflight(planned: &[Box<dyn AnyStage>]) -> Result<()> {
+async fn preflight(run: &RunStore, planned: &[Box<dyn AnyStage>]) -> Result<()> {
     for stage in planned {
         stage
-            .preflight()
+            .preflight(run)
             .instrument(tracing::info_span!(
                 "preflight",
                 stage = stage.stage().as_str()

@@ -80,7 +80,7 @@ pub enum ScoresError {
         url: String,
         status: u16,
     },
-    #[error("the leaderboard dataset at {url} could not be checked: {source}")]
+    #[error("the leaderboard dataset at {url} could not be checked")]
     Unreachable {
         url: String,
         #[source]

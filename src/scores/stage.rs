@@ -72,7 +72,7 @@ impl PipelineStage for ScoresStage {
     }
 
     /// The source's own check: the dataset revision exists, or the WebDriver is ready.
-    async fn preflight(&self) -> Result<(), ScoresError> {
+    async fn preflight(&self, _run: &RunStore) -> Result<(), ScoresError> {
         match self.settings.source {
             SourceKind::None => Ok(()),
             SourceKind::Datasets => {

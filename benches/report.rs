@@ -252,8 +252,8 @@ async fn main() {
         models.len(),
         rows.len()
     );
-    println!("  prepare_run (models.csv + leaderboard.csv -> dataset.csv + quality.json): median {:.1} ms", p * 1e3);
-    println!("  report_run  (dataset.csv -> report.html, {:.0} KiB, 11 charts):          median {:.1} ms", bytes as f64 / 1024.0, r * 1e3);
+    println!("  prepare stage (models.csv + leaderboard.csv -> dataset.csv + quality.json): median {:.1} ms", p * 1e3);
+    println!("  report stage  (dataset.csv -> report.html, {:.0} KiB, 11 charts):          median {:.1} ms", bytes as f64 / 1024.0, r * 1e3);
     println!(
         "  prepare + report: {:.1} ms (target < 1000 ms) over 5 runs",
         (p + r) * 1e3

@@ -52,15 +52,17 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Stage 1 only: Hub metadata into runs/<run-id>/models.csv.
+    /// The models stage only: Hub metadata into runs/<run-id>/models.csv.
     Models(ModelsArgs),
-    /// Leaderboard scores for a models.csv or a list of model ids.
+    /// The scores stage only: leaderboard scores for a run's models.csv or model ids.
     Scores(ScoresArgs),
-    /// The whole pipeline: models, scores, prepare, report.
+    /// The whole pipeline: models, scores, evals, prepare, report, then publish (the
+    /// history, runs/index.json and latest.json).
     Run(RunArgs),
-    /// Join an existing run's models and scores into dataset.csv.
+    /// The prepare stage over an existing run: its models, scores and evals into
+    /// dataset.csv, dataset.parquet and quality.json.
     Prepare(OutputArgs),
-    /// Render report.html for an existing run.
+    /// The report stage over an existing run: report.html.
     Report(OutputArgs),
     /// The history table (history/models, history/scores) of every complete run.
     #[command(subcommand)]

@@ -1,12 +1,16 @@
 //! hfharvest: a nightly dataset of the language models people use on Hugging Face.
 //!
-//! Layers, bottom to top; a module uses only those below it (`tests/layering.rs`
-//! checks, and `ARCHITECTURE.md` explains):
-//! - [`run`], [`csvout`] and [`parquetout`]: the run's own types (ids, layout, manifest,
-//!   [`run::Stage`]) and how its tables are written;
+//! Layers, bottom to top; a module uses only those below it, and no stage uses another
+//! (`tests/layering.rs` checks, and `ARCHITECTURE.md` explains):
+//! - [`run`] and [`formats`]: the run's own types (ids, layout, manifest, [`run::Stage`])
+//!   and the file formats of its tables;
 //! - [`telemetry`], [`progress`]; then [`http`], [`store`];
-//! - the stages, in data-flow order: [`hub`] (models) → [`leaderboard`] (scores) →
-//!   [`evals`] → [`prepare`] → [`report`] → [`publish`] (the history table, the run index, retention);
+//! - [`hub`]: the Hugging Face Hub API;
+//! - [`records`] (every artifact's rows, read and written) and [`lookup`] (the engine the
+//!   score stages share: sources, checkpoints, ratios);
+//! - [`stage`]: the contract every stage implements;
+//! - the stages, in data-flow order: [`models`] → [`scores`] → [`evals`] → [`prepare`] →
+//!   [`report`] → [`publish`] (the history table, the run index, retention);
 //! - [`config`] and [`error`]; [`pipeline`], which runs the stages; [`cli`], the edge.
 
 pub mod cli;

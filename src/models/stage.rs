@@ -150,15 +150,7 @@ async fn harvest_or_resume(
     let run = &cx.run;
     let started = Instant::now();
     if let Some(existing) = run.get(MODELS_CSV).await? {
-        let read = read_models_csv(&existing, &run.key(MODELS_CSV), Stage::Models)?;
-        let quarantined = cx.set_aside(read.quarantined, false).await?;
-        tracing::info!(models = read.rows.len(), key = %run.key(MODELS_CSV), "models stage already done for this run; reusing it");
-        return Ok(Harvest {
-            records: read.rows,
-            resumed: true,
-            stats: HarvestStats::default(),
-            quarantined,
-        });
+        return resume(cx, &existing).await;
     }
     let client = client()?;
     let write_error = |file: &str, source: std::io::Error| ModelsError::Write {
@@ -230,6 +222,18 @@ async fn harvest_or_resume(
     drop(jsonl);
     run.put_file(MODELS_JSONL, &jsonl_path).await?;
     run.put_file(MODELS_CSV, &csv_path).await?;
+    log_done(&client, &stats, bad, settings.limit, started);
+    Ok(Harvest {
+        records,
+        resumed: false,
+        stats,
+        quarantined: bad,
+    })
+}
+
+/// The stage's closing lines: what it read, and a warning when the Hub listed fewer
+/// models than asked for.
+fn log_done(client: &HubClient, stats: &HarvestStats, bad: u64, limit: u64, started: Instant) {
     let http = client.http().stats();
     tracing::info!(
         models = stats.models,
@@ -242,17 +246,25 @@ async fn harvest_or_resume(
         seconds = started.elapsed().as_secs_f64(),
         "models stage done"
     );
-    if stats.models < settings.limit {
+    if stats.models < limit {
         tracing::warn!(
-            wanted = settings.limit,
+            wanted = limit,
             got = stats.models,
             "the Hub listed fewer models than the limit"
         );
     }
+}
+
+/// This run's `models.csv` from an earlier attempt, read back and reused.
+async fn resume(cx: &StageCx, existing: &[u8]) -> Result<Harvest, ModelsError> {
+    let run = &cx.run;
+    let read = read_models_csv(existing, &run.key(MODELS_CSV), Stage::Models)?;
+    let quarantined = cx.set_aside(read.quarantined, false).await?;
+    tracing::info!(models = read.rows.len(), key = %run.key(MODELS_CSV), "models stage already done for this run; reusing it");
     Ok(Harvest {
-        records,
-        resumed: false,
-        stats,
-        quarantined: bad,
+        records: read.rows,
+        resumed: true,
+        stats: HarvestStats::default(),
+        quarantined,
     })
 }

@@ -1,6 +1,6 @@
 //! The run-level metrics: duration, last success, the run-info gauge (with the trace
-//! id, for the dashboard's links), the counts per stage and outcome, and the data
-//! dashboard's gauges for the top models.
+//! id, for the dashboard's links) and the counts per stage and outcome. The data
+//! dashboard's gauges for the top models are the prepare stage's.
 
 use std::time::Instant;
 

@@ -199,115 +199,8 @@ pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
         }
         seen.insert(key.clone(), format!("{} at rank {}", id, model.rank));
 
-        let join_status = leaderboard.status(&key);
-        let relation = rules::relation(
-            &model.base_model_relation,
-            &model.base_models,
-            id.as_str(),
-            &model.tags,
-        );
-        let base = rules::primary_base(&model.base_models, id.as_str());
-        let own_rows = leaderboard
-            .found
-            .get(&key)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        let (score_row, score_source, row_count) = match rules::canonical_row(own_rows) {
-            Some(row) => (Some(row), ScoreProvenance::Own, own_rows.len()),
-            None => {
-                // A quantisation has the base model's weights, so its scores stand in.
-                let inherited = (relation == Relation::Quantized)
-                    .then_some(base.as_ref())
-                    .flatten()
-                    .and_then(|b| {
-                        leaderboard
-                            .found
-                            .get(&b.to_lowercase())
-                            .map(|rows| (b, rows))
-                    })
-                    .and_then(|(b, rows)| rules::canonical_row(rows).map(|r| (b, r, rows.len())));
-                match inherited {
-                    Some((b, row, n)) => (Some(row), ScoreProvenance::Inherited(b.clone()), n),
-                    None => (None, ScoreProvenance::None, 0),
-                }
-            }
-        };
-        let mut scores = score_row.map(LeaderboardRecord::scores).unwrap_or_default();
-        check_scores(id.as_str(), &mut scores, &mut fixed);
-        let (params_b, params_source) = parameters_b(model, score_row, &mut fixed);
-        let license = if model.license.is_empty() {
-            score_row.map(|r| r.hub_license.clone()).unwrap_or_default()
-        } else {
-            model.license.clone()
-        };
-        let counts = |run: &'a Option<PreviousRun>| run.as_ref().and_then(|p| p.models.get(&key));
-        let (downloads_delta_1d, likes_delta_1d) = counts(&inputs.previous.day)
-            .map(|prev| {
-                (
-                    delta(model.downloads, prev.downloads),
-                    delta(model.likes, prev.likes),
-                )
-            })
-            .unwrap_or((None, None));
-        let downloads_delta_7d =
-            counts(&inputs.previous.week).and_then(|prev| delta(model.downloads, prev.downloads));
-        let downloads_delta_30d =
-            counts(&inputs.previous.month).and_then(|prev| delta(model.downloads, prev.downloads));
-
-        coverage.models += 1;
-        match join_status {
-            JoinStatus::Found => coverage.found += 1,
-            JoinStatus::NotFound => coverage.not_found += 1,
-            JoinStatus::Mismatch => coverage.mismatch += 1,
-            JoinStatus::Error => coverage.error += 1,
-            JoinStatus::NotLookedUp => coverage.not_looked_up += 1,
-        }
-        match score_source {
-            ScoreProvenance::Own => coverage.with_own_scores += 1,
-            ScoreProvenance::Inherited(_) => coverage.with_inherited_scores += 1,
-            ScoreProvenance::None => {}
-        }
-
-        let mut row = DatasetRow {
-            rank: model.rank,
-            org: if id.owner().is_empty() {
-                model.author.clone()
-            } else {
-                id.owner().to_owned()
-            },
-            model_id: id.to_string(),
-            license_family: rules::license_family(&license),
-            license,
-            parameters_b: params_b.map(|b| (b * 1000.0).round() / 1000.0),
-            parameters_source: params_source,
-            size_class: params_b.map(SizeClass::of),
-            relation,
-            base_model: base.unwrap_or_default(),
-            created_at: model.created_at.clone(),
-            age_days: rules::age_days(&model.created_at, inputs.as_of),
-            downloads: model.downloads,
-            downloads_all_time: model.downloads_all_time,
-            downloads_per_day: rules::downloads_per_day(model.downloads),
-            likes: model.likes,
-            downloads_delta_1d,
-            downloads_delta_7d,
-            downloads_delta_30d,
-            likes_delta_1d,
-            join_status,
-            score_source,
-            canonical_eval: score_row.map(|r| r.eval_name.clone()).unwrap_or_default(),
-            leaderboard_rows: row_count as u32,
-            precision: score_row.map(|r| r.precision.clone()).unwrap_or_default(),
-            average: None,
-            ifeval: None,
-            bbh: None,
-            math_lvl5: None,
-            gpqa: None,
-            musr: None,
-            mmlu_pro: None,
-            hub: Vec::new(),
-        };
-        row.set_scores(round_scores(scores));
+        let row = join_model(inputs, &leaderboard, model, &id, &mut fixed);
+        coverage.count(&row);
         rows.push(row);
     }
 
@@ -332,6 +225,160 @@ pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
         skipped_evals: Vec::new(),
     };
     Prepared { rows, quality }
+}
+
+/// One model's row of the dataset: its relation and base, its canonical scores (its
+/// own, or a quantisation's base model's), its parameters, licence and deltas.
+fn join_model(
+    inputs: &PrepareInputs<'_>,
+    leaderboard: &LeaderboardIndex<'_>,
+    model: &ModelRecord,
+    id: &ModelId,
+    fixed: &mut Vec<QualityIssue>,
+) -> DatasetRow {
+    let key = id.normalized();
+    let join_status = leaderboard.status(&key);
+    let relation = rules::relation(
+        &model.base_model_relation,
+        &model.base_models,
+        id.as_str(),
+        &model.tags,
+    );
+    let base = rules::primary_base(&model.base_models, id.as_str());
+    let (score_row, score_source, row_count) =
+        scored_row(leaderboard, &key, relation, base.as_deref());
+    let mut scores = score_row.map(LeaderboardRecord::scores).unwrap_or_default();
+    check_scores(id.as_str(), &mut scores, fixed);
+    let (params_b, params_source) = parameters_b(model, score_row, fixed);
+    let license = if model.license.is_empty() {
+        score_row.map(|r| r.hub_license.clone()).unwrap_or_default()
+    } else {
+        model.license.clone()
+    };
+    let deltas = Deltas::of(model, &key, inputs.previous);
+
+    let mut row = DatasetRow {
+        rank: model.rank,
+        org: if id.owner().is_empty() {
+            model.author.clone()
+        } else {
+            id.owner().to_owned()
+        },
+        model_id: id.to_string(),
+        license_family: rules::license_family(&license),
+        license,
+        parameters_b: params_b.map(|b| (b * 1000.0).round() / 1000.0),
+        parameters_source: params_source,
+        size_class: params_b.map(SizeClass::of),
+        relation,
+        base_model: base.unwrap_or_default(),
+        created_at: model.created_at.clone(),
+        age_days: rules::age_days(&model.created_at, inputs.as_of),
+        downloads: model.downloads,
+        downloads_all_time: model.downloads_all_time,
+        downloads_per_day: rules::downloads_per_day(model.downloads),
+        likes: model.likes,
+        downloads_delta_1d: deltas.downloads_1d,
+        downloads_delta_7d: deltas.downloads_7d,
+        downloads_delta_30d: deltas.downloads_30d,
+        likes_delta_1d: deltas.likes_1d,
+        join_status,
+        score_source,
+        canonical_eval: score_row.map(|r| r.eval_name.clone()).unwrap_or_default(),
+        leaderboard_rows: row_count as u32,
+        precision: score_row.map(|r| r.precision.clone()).unwrap_or_default(),
+        average: None,
+        ifeval: None,
+        bbh: None,
+        math_lvl5: None,
+        gpqa: None,
+        musr: None,
+        mmlu_pro: None,
+        hub: Vec::new(),
+    };
+    row.set_scores(round_scores(scores));
+    row
+}
+
+/// The leaderboard row a model's scores come from: its own canonical row, or, for a
+/// quantisation without one, its base model's (the same weights); with how many rows
+/// there were to choose from.
+fn scored_row<'a>(
+    leaderboard: &LeaderboardIndex<'a>,
+    key: &str,
+    relation: Relation,
+    base: Option<&str>,
+) -> (Option<&'a LeaderboardRecord>, ScoreProvenance, usize) {
+    let own_rows = leaderboard.found.get(key).map(Vec::as_slice).unwrap_or(&[]);
+    match rules::canonical_row(own_rows) {
+        Some(row) => (Some(row), ScoreProvenance::Own, own_rows.len()),
+        None => {
+            // A quantisation has the base model's weights, so its scores stand in.
+            let inherited = (relation == Relation::Quantized)
+                .then_some(base)
+                .flatten()
+                .and_then(|b| {
+                    leaderboard
+                        .found
+                        .get(&b.to_lowercase())
+                        .map(|rows| (b, rows))
+                })
+                .and_then(|(b, rows)| rules::canonical_row(rows).map(|r| (b, r, rows.len())));
+            match inherited {
+                Some((b, row, n)) => (Some(row), ScoreProvenance::Inherited(b.to_owned()), n),
+                None => (None, ScoreProvenance::None, 0),
+            }
+        }
+    }
+}
+
+/// A model's downloads and likes against the runs 1, 7 and 30 nights before.
+struct Deltas {
+    downloads_1d: Option<i64>,
+    likes_1d: Option<i64>,
+    downloads_7d: Option<i64>,
+    downloads_30d: Option<i64>,
+}
+
+impl Deltas {
+    fn of<'b>(model: &ModelRecord, key: &str, previous: &'b Baselines) -> Self {
+        let counts = |run: &'b Option<PreviousRun>| run.as_ref().and_then(|p| p.models.get(key));
+        let (downloads_1d, likes_1d) = counts(&previous.day)
+            .map(|prev| {
+                (
+                    delta(model.downloads, prev.downloads),
+                    delta(model.likes, prev.likes),
+                )
+            })
+            .unwrap_or((None, None));
+        Self {
+            downloads_1d,
+            likes_1d,
+            downloads_7d: counts(&previous.week)
+                .and_then(|prev| delta(model.downloads, prev.downloads)),
+            downloads_30d: counts(&previous.month)
+                .and_then(|prev| delta(model.downloads, prev.downloads)),
+        }
+    }
+}
+
+impl Coverage {
+    /// Count a row: its join status, and whether it has scores of its own or its base's.
+    fn count(&mut self, row: &DatasetRow) {
+        self.models += 1;
+        match row.join_status {
+            JoinStatus::Found => self.found += 1,
+            JoinStatus::NotFound => self.not_found += 1,
+            JoinStatus::Mismatch => self.mismatch += 1,
+            JoinStatus::Error => self.error += 1,
+            JoinStatus::NotLookedUp => self.not_looked_up += 1,
+        }
+        match row.score_source {
+            ScoreProvenance::Own => self.with_own_scores += 1,
+            ScoreProvenance::Inherited(_) => self.with_inherited_scores += 1,
+            ScoreProvenance::None => {}
+        }
+    }
 }
 
 fn delta(now: Option<u64>, before: Option<u64>) -> Option<i64> {

@@ -19,12 +19,19 @@ pub use join::{prepare, PrepareInputs, Prepared};
 
 use crate::formats::csv::CsvReadError;
 use crate::records::dataset::Coverage;
+use crate::records::dataset::{HubColumn, HubScore};
+use crate::records::history::{baselines, Baselines};
 use crate::records::read_models_csv;
+use crate::records::{
+    dataset_table, read_evals_csv, with_hub_columns, write_dataset_csv, EvalRow, LeaderboardRecord,
+    ModelRecord, SkippedFile,
+};
 use crate::records::{read_leaderboard_csv, DatasetRow};
 use crate::run::artifact::{
     DATASET_CSV, DATASET_PARQUET, EVALS_CSV, EVALS_SKIPPED_JSON, LEADERBOARD_CSV, MANIFEST_JSON,
     MODELS_CSV, QUALITY_JSON,
 };
+use crate::run::Quarantined;
 use crate::run::Stage;
 use crate::stage::{PipelineStage, StageCx, StageReport};
 use crate::store::{RunStore, StoreError};
@@ -142,12 +149,16 @@ fn record_top_models(rows: &[DatasetRow], top: usize) {
     }
 }
 
-/// Run the stage over a run in the store.
-async fn prepare_run(
-    run: &RunStore,
-    hub_columns_wanted: usize,
-) -> Result<PrepareOutcome, PrepareError> {
-    let started = Instant::now();
+/// What the stage reads of a run: its CSVs, read back, and what every stage (this one
+/// included, reading back) set aside.
+struct Inputs {
+    models: Vec<ModelRecord>,
+    leaderboard: Option<Vec<LeaderboardRecord>>,
+    evals: Vec<EvalRow>,
+    quarantined: Vec<Quarantined>,
+}
+
+async fn read_inputs(run: &RunStore) -> Result<Inputs, PrepareError> {
     let models_body = run
         .get(MODELS_CSV)
         .await?
@@ -172,16 +183,28 @@ async fn prepare_run(
         }
     };
     // The Hub's evaluation results, when the run has them (a `run` with evals on).
-    let evals_rows = match run.get(EVALS_CSV).await? {
+    let evals = match run.get(EVALS_CSV).await? {
         Some(body) => {
-            let read = crate::records::read_evals_csv(&body, &run.key(EVALS_CSV), Stage::Prepare)?;
+            let read = read_evals_csv(&body, &run.key(EVALS_CSV), Stage::Prepare)?;
             quarantined.extend(read.quarantined);
             read.rows
         }
         None => Vec::new(),
     };
-    // Every time-based column counts from the run's snapshot, never from now, so the
-    // same run prepares to the same bytes whenever prepare runs.
+    Ok(Inputs {
+        models: models.rows,
+        leaderboard,
+        evals,
+        quarantined,
+    })
+}
+
+/// The time every time-based column counts from (the run's snapshot, never now, so the
+/// same run prepares to the same bytes whenever prepare runs), and the runs the deltas
+/// are against.
+async fn as_of_and_baselines(
+    run: &RunStore,
+) -> Result<(chrono::DateTime<chrono::Utc>, Baselines), PrepareError> {
     let manifest = run.manifest().await?;
     let started_at = manifest.as_ref().map(|m| m.started_at.clone());
     let as_of = match manifest.as_ref().map(|m| m.as_of().to_owned()) {
@@ -196,53 +219,61 @@ async fn prepare_run(
             chrono::Utc::now()
         }
     };
-    let previous = crate::records::history::baselines(
+    let previous = baselines(
         run.store().as_ref(),
         run.run_id(),
         started_at.as_deref(),
         &as_of.to_rfc3339(),
     )
     .await?;
+    Ok((as_of, previous))
+}
 
-    let mut prepared = prepare(&PrepareInputs {
-        run_id: run.run_id().as_str(),
-        models: &models.rows,
-        quarantined: &quarantined,
-        leaderboard: leaderboard.as_deref(),
-        previous: &previous,
-        as_of,
-    });
-    let (hub_columns, mut hub_scores) = hub_columns::hub_columns(&evals_rows, hub_columns_wanted);
+/// The run's most common Hub benchmarks as columns of each row, their coverage, and
+/// the evaluation results the evals stage skipped, into the quality report.
+async fn add_hub_columns(
+    run: &RunStore,
+    prepared: &mut Prepared,
+    evals: &[EvalRow],
+    wanted: usize,
+) -> Result<Vec<HubColumn>, PrepareError> {
+    let (hub_columns, mut hub_scores) = hub_columns::hub_columns(evals, wanted);
     for row in &mut prepared.rows {
         row.hub = hub_scores
             .remove(&row.model_id.to_lowercase())
-            .unwrap_or_else(|| {
-                vec![crate::records::dataset::HubScore::default(); hub_columns.len()]
-            });
+            .unwrap_or_else(|| vec![HubScore::default(); hub_columns.len()]);
     }
     prepared.quality.score_coverage = hub_columns::score_coverage(
         prepared
             .rows
             .iter()
             .map(|r| (r.model_id.as_str(), r.average.is_some())),
-        &evals_rows,
+        evals,
     );
     prepared.quality.hub_benchmark_columns = hub_columns.clone();
     if let Some(body) = run.get(EVALS_SKIPPED_JSON).await? {
-        match serde_json::from_slice::<crate::records::SkippedFile>(&body) {
+        match serde_json::from_slice::<SkippedFile>(&body) {
             Ok(file) => prepared.quality.skipped_evals = file.skipped,
             Err(e) => {
                 tracing::warn!(key = %run.key(EVALS_SKIPPED_JSON), error = %e, "unreadable; quality.json lists no skipped evaluation results")
             }
         }
     }
-    let csv = crate::records::write_dataset_csv(&prepared.rows, &hub_columns).map_err(|e| {
-        PrepareError::Write {
-            file: DATASET_CSV,
-            message: e.to_string(),
-        }
+    Ok(hub_columns)
+}
+
+/// `quality.json`, `dataset.parquet`, then `dataset.csv`, the file that says the stage
+/// is done.
+async fn write_outputs(
+    run: &RunStore,
+    prepared: &Prepared,
+    hub_columns: &[HubColumn],
+) -> Result<(), PrepareError> {
+    let csv = write_dataset_csv(&prepared.rows, hub_columns).map_err(|e| PrepareError::Write {
+        file: DATASET_CSV,
+        message: e.to_string(),
     })?;
-    let parquet = crate::records::with_hub_columns(crate::records::dataset_table(), &hub_columns)
+    let parquet = with_hub_columns(dataset_table(), hub_columns)
         .write(DATASET_PARQUET, &prepared.rows, &[])
         .map_err(|e| PrepareError::Write {
             file: DATASET_PARQUET,
@@ -256,6 +287,28 @@ async fn prepare_run(
     run.put(QUALITY_JSON, quality.into()).await?;
     run.put(DATASET_PARQUET, parquet.into()).await?;
     run.put(DATASET_CSV, csv.into()).await?;
+    Ok(())
+}
+
+/// Run the stage over a run in the store.
+async fn prepare_run(
+    run: &RunStore,
+    hub_columns_wanted: usize,
+) -> Result<PrepareOutcome, PrepareError> {
+    let started = Instant::now();
+    let inputs = read_inputs(run).await?;
+    let (as_of, previous) = as_of_and_baselines(run).await?;
+    let mut prepared = prepare(&PrepareInputs {
+        run_id: run.run_id().as_str(),
+        models: &inputs.models,
+        quarantined: &inputs.quarantined,
+        leaderboard: inputs.leaderboard.as_deref(),
+        previous: &previous,
+        as_of,
+    });
+    let hub_columns =
+        add_hub_columns(run, &mut prepared, &inputs.evals, hub_columns_wanted).await?;
+    write_outputs(run, &prepared, &hub_columns).await?;
     let q = prepared.quality;
     let outcome = PrepareOutcome {
         rows: prepared.rows,

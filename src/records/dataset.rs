@@ -129,7 +129,11 @@ impl std::str::FromStr for ScoreProvenance {
 
 impl PartialEq<&str> for ScoreProvenance {
     fn eq(&self, words: &&str) -> bool {
-        self.to_string() == *words
+        match self {
+            Self::Own => *words == "own",
+            Self::Inherited(base) => words.strip_prefix("inherited:") == Some(base.as_str()),
+            Self::None => *words == "none",
+        }
     }
 }
 

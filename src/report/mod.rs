@@ -1,4 +1,4 @@
-//! Stage 4: a self-contained `report.html` with charts over `dataset.csv`.
+//! The report stage: a self-contained `report.html` with charts over `dataset.csv`.
 
 pub mod charts;
 pub mod html;

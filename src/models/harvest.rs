@@ -14,7 +14,7 @@ use crate::http::{next_link, redact, HttpError};
 use crate::hub::{list_items, merge_missing, DetailMode, HubClient, ALWAYS_PRESENT};
 use crate::records::ModelRecord;
 use crate::run::RecordFault;
-use crate::run::{ModelId, Quarantined, RecordKind, Stage};
+use crate::run::{ModelId, Quarantined, Stage};
 use url::Url;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -100,15 +100,8 @@ where
                 Err(fault) => {
                     stats.quarantined += 1;
                     tracing::warn!(url = %page_url, position = i + 1, id = fault.id().unwrap_or(""), reason = %fault, "invalid list item set aside");
-                    sink(Harvested::Quarantined(Quarantined::new(
-                        Stage::Models,
-                        RecordKind::HubItem,
-                        page_url.clone(),
-                        i as u64 + 1,
-                        fault.id(),
-                        fault.check(),
-                        fault.to_string(),
-                    )))?;
+                    let set_aside = fault.quarantined(Stage::Models, &page_url, i as u64 + 1);
+                    sink(Harvested::Quarantined(set_aside))?;
                     continue;
                 }
             };

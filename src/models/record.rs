@@ -44,38 +44,9 @@ impl ModelRecord {
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        let (base_from_tags, relation_from_tags) = lineage_from_tags(&tags);
-        let base_models = card
-            .and_then(|c| c.get("base_model"))
-            .map(string_or_list)
-            .filter(|b| !b.is_empty())
-            .unwrap_or(base_from_tags);
-        let base_model_relation = card
-            .and_then(|c| str_field(c, "base_model_relation"))
-            .filter(|r| RELATIONS.contains(r))
-            .map(str::to_owned)
-            .unwrap_or(relation_from_tags);
-        let license = card
-            .and_then(|c| c.get("license"))
-            .map(string_or_list)
-            .filter(|l| !l.is_empty())
-            .or_else(|| {
-                tags.iter()
-                    .find_map(|t| t.strip_prefix("license:"))
-                    .map(str::to_owned)
-            })
-            .unwrap_or_default();
-        let exact = item
-            .get("safetensors")
-            .and_then(|s| s.get("total"))
-            .and_then(Value::as_u64);
-        let (parameters, parameters_source) = match exact {
-            Some(total) => (Some(total), ParametersSource::Safetensors),
-            None => match parameters_from_name(&model_id) {
-                Some(n) => (Some(n), ParametersSource::Name),
-                None => (None, ParametersSource::None),
-            },
-        };
+        let (base_models, base_model_relation) = lineage(card, &tags);
+        let license = license_of(card, &tags);
+        let (parameters, parameters_source) = parameter_count(item, &model_id);
         let config = item.get("config");
         let gated = match item.get("gated") {
             Some(Value::Bool(b)) => b.to_string(),
@@ -129,6 +100,50 @@ impl ModelRecord {
             sha: str_field(item, "sha").unwrap_or_default().to_owned(),
             model_id,
         })
+    }
+}
+
+/// The base models and how the model relates to them: the card's, else the tags'.
+fn lineage(card: Option<&Value>, tags: &[&str]) -> (String, String) {
+    let (base_from_tags, relation_from_tags) = lineage_from_tags(tags);
+    let base_models = card
+        .and_then(|c| c.get("base_model"))
+        .map(string_or_list)
+        .filter(|b| !b.is_empty())
+        .unwrap_or(base_from_tags);
+    let base_model_relation = card
+        .and_then(|c| str_field(c, "base_model_relation"))
+        .filter(|r| RELATIONS.contains(r))
+        .map(str::to_owned)
+        .unwrap_or(relation_from_tags);
+    (base_models, base_model_relation)
+}
+
+/// The card's licence (or licences, joined with `;`), else the `license:` tag's.
+fn license_of(card: Option<&Value>, tags: &[&str]) -> String {
+    card.and_then(|c| c.get("license"))
+        .map(string_or_list)
+        .filter(|l| !l.is_empty())
+        .or_else(|| {
+            tags.iter()
+                .find_map(|t| t.strip_prefix("license:"))
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
+}
+
+/// The exact count from `safetensors.total`, else the nominal one in the name.
+fn parameter_count(item: &Value, model_id: &str) -> (Option<u64>, ParametersSource) {
+    let exact = item
+        .get("safetensors")
+        .and_then(|s| s.get("total"))
+        .and_then(Value::as_u64);
+    match exact {
+        Some(total) => (Some(total), ParametersSource::Safetensors),
+        None => match parameters_from_name(model_id) {
+            Some(n) => (Some(n), ParametersSource::Name),
+            None => (None, ParametersSource::None),
+        },
     }
 }
 

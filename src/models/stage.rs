@@ -153,20 +153,7 @@ async fn harvest_or_resume(
         return resume(cx, &existing).await;
     }
     let client = client()?;
-    let write_error = |file: &str, source: std::io::Error| ModelsError::Write {
-        file: file.to_owned(),
-        source,
-    };
-    let staging = tempfile::tempdir().map_err(|e| write_error("a staging folder", e))?;
-    let csv_path = staging.path().join(MODELS_CSV);
-    let jsonl_path = staging.path().join(MODELS_JSONL);
-    let open = |path: &std::path::Path| {
-        std::fs::File::create(path)
-            .map(BufWriter::new)
-            .map_err(|e| write_error(&path.display().to_string(), e))
-    };
-    let mut csv = formats::csv::writer(open(&csv_path)?);
-    let mut jsonl = open(&jsonl_path)?;
+    let mut staged = Staged::open()?;
     let progress = Progress::new(Stage::Models.as_str(), settings.limit);
     let mut records = Vec::new();
     let mut quarantined: Vec<Quarantined> = Vec::new();
@@ -179,13 +166,7 @@ async fn harvest_or_resume(
     tracing::info!(limit = settings.limit, endpoint = %settings.endpoint, "collecting model metadata");
     let harvested = harvest(&client, settings.limit, |harvested| match harvested {
         Harvested::Model(record, raw) => {
-            csv.serialize(&record)
-                .map_err(|e| write_error(MODELS_CSV, e.into()))?;
-            serde_json::to_writer(&mut jsonl, &raw)
-                .map_err(|e| write_error(MODELS_JSONL, e.into()))?;
-            jsonl
-                .write_all(b"\n")
-                .map_err(|e| write_error(MODELS_JSONL, e))?;
+            staged.write(&record, &raw)?;
             records.push(*record);
             progress.inc(1);
             Ok(())
@@ -216,12 +197,7 @@ async fn harvest_or_resume(
     if !within_ratio(bad, stats.models, settings.max_invalid_ratio) {
         return Err(too_many(bad, stats.models));
     }
-    csv.flush().map_err(|e| write_error(MODELS_CSV, e))?;
-    drop(csv);
-    jsonl.flush().map_err(|e| write_error(MODELS_JSONL, e))?;
-    drop(jsonl);
-    run.put_file(MODELS_JSONL, &jsonl_path).await?;
-    run.put_file(MODELS_CSV, &csv_path).await?;
+    staged.publish(run).await?;
     log_done(&client, &stats, bad, settings.limit, started);
     Ok(Harvest {
         records,
@@ -229,6 +205,65 @@ async fn harvest_or_resume(
         stats,
         quarantined: bad,
     })
+}
+
+/// `models.csv` and `models.jsonl` written to a local staging folder as the models
+/// come, so memory stays flat, then put in the store whole: `models.jsonl` first, and
+/// `models.csv`, whose presence says the stage is done, last.
+struct Staged {
+    folder: tempfile::TempDir,
+    csv: ::csv::Writer<BufWriter<std::fs::File>>,
+    jsonl: BufWriter<std::fs::File>,
+}
+
+fn write_error(file: &str, source: std::io::Error) -> ModelsError {
+    ModelsError::Write {
+        file: file.to_owned(),
+        source,
+    }
+}
+
+impl Staged {
+    fn open() -> Result<Self, ModelsError> {
+        let folder = tempfile::tempdir().map_err(|e| write_error("a staging folder", e))?;
+        let open = |name: &str| {
+            let path = folder.path().join(name);
+            std::fs::File::create(&path)
+                .map(BufWriter::new)
+                .map_err(|e| write_error(&path.display().to_string(), e))
+        };
+        let csv = formats::csv::writer(open(MODELS_CSV)?);
+        let jsonl = open(MODELS_JSONL)?;
+        Ok(Self { folder, csv, jsonl })
+    }
+
+    fn write(&mut self, record: &ModelRecord, raw: &serde_json::Value) -> Result<(), ModelsError> {
+        self.csv
+            .serialize(record)
+            .map_err(|e| write_error(MODELS_CSV, e.into()))?;
+        serde_json::to_writer(&mut self.jsonl, raw)
+            .map_err(|e| write_error(MODELS_JSONL, e.into()))?;
+        self.jsonl
+            .write_all(b"\n")
+            .map_err(|e| write_error(MODELS_JSONL, e))
+    }
+
+    async fn publish(self, run: &RunStore) -> Result<(), ModelsError> {
+        let Self {
+            folder,
+            mut csv,
+            mut jsonl,
+        } = self;
+        csv.flush().map_err(|e| write_error(MODELS_CSV, e))?;
+        drop(csv);
+        jsonl.flush().map_err(|e| write_error(MODELS_JSONL, e))?;
+        drop(jsonl);
+        run.put_file(MODELS_JSONL, &folder.path().join(MODELS_JSONL))
+            .await?;
+        run.put_file(MODELS_CSV, &folder.path().join(MODELS_CSV))
+            .await?;
+        Ok(())
+    }
 }
 
 /// The stage's closing lines: what it read, and a warning when the Hub listed fewer

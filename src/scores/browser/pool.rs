@@ -173,43 +173,13 @@ impl Worker<'_> {
                         .extend(quarantined);
                     break answers;
                 }
-                Ok(Err(Failure::Page(reason))) => {
-                    let in_a_row = self
-                        .shared
-                        .page_errors_in_a_row
-                        .fetch_add(1, Ordering::Relaxed)
-                        + 1;
-                    tracing::warn!(models = batch.len(), reason = %reason, in_a_row, "the leaderboard page failed");
-                    if in_a_row >= self.settings.max_page_errors_in_a_row {
-                        return Err(ScoresError::PageBroken {
-                            in_a_row,
-                            last: reason,
-                        });
-                    }
-                    break batch
-                        .iter()
-                        .map(|m| (m.clone(), Lookup::error(reason.clone())))
-                        .collect();
-                }
+                Ok(Err(Failure::Page(reason))) => break self.page_failed(batch, reason)?,
                 Ok(Err(Failure::Session(reason))) => reason,
                 Err(_) => format!("no answer within {budget:?}"),
             };
-            tracing::warn!(models = batch.len(), reason = %reason, "browser session failed; starting a new one");
-            if let Some(dead) = session.take() {
-                dead.quit().await;
-            }
-            self.shared.restarts.fetch_add(1, Ordering::Relaxed);
-            crate::telemetry::metrics().session_restarts.add(1, &[]);
-            *own_restarts += 1;
+            self.session_failed(session, batch, &reason, own_restarts)
+                .await?;
             tries += 1;
-            if *own_restarts > self.settings.max_session_restarts {
-                return Err(BrowserError::SessionsDied {
-                    restarts: *own_restarts,
-                    model: batch[0].clone(),
-                    last: reason,
-                }
-                .into());
-            }
             if tries >= 2 {
                 let reason = format!("the browser failed twice on this batch: {reason}");
                 break batch
@@ -221,6 +191,59 @@ impl Worker<'_> {
         for (model, lookup) in answers {
             let span = tracing::info_span!("model", model.id = %model);
             self.sink.record(&model, lookup).instrument(span).await?;
+        }
+        Ok(())
+    }
+
+    /// The page failed on this batch: its models are errors (a rerun asks again),
+    /// unless it has failed `max_page_errors_in_a_row` times running, which stops the
+    /// stage.
+    fn page_failed(
+        &self,
+        batch: &[ModelId],
+        reason: String,
+    ) -> Result<Vec<(ModelId, Lookup)>, ScoresError> {
+        let in_a_row = self
+            .shared
+            .page_errors_in_a_row
+            .fetch_add(1, Ordering::Relaxed)
+            + 1;
+        tracing::warn!(models = batch.len(), reason = %reason, in_a_row, "the leaderboard page failed");
+        if in_a_row >= self.settings.max_page_errors_in_a_row {
+            return Err(ScoresError::PageBroken {
+                in_a_row,
+                last: reason,
+            });
+        }
+        Ok(batch
+            .iter()
+            .map(|m| (m.clone(), Lookup::error(reason.clone())))
+            .collect())
+    }
+
+    /// The session died: quit it, count the restart, and stop the worker when it has
+    /// restarted more than `max_session_restarts` times.
+    async fn session_failed(
+        &self,
+        session: &mut Option<Session>,
+        batch: &[ModelId],
+        reason: &str,
+        own_restarts: &mut u32,
+    ) -> Result<(), ScoresError> {
+        tracing::warn!(models = batch.len(), reason = %reason, "browser session failed; starting a new one");
+        if let Some(dead) = session.take() {
+            dead.quit().await;
+        }
+        self.shared.restarts.fetch_add(1, Ordering::Relaxed);
+        crate::telemetry::metrics().session_restarts.add(1, &[]);
+        *own_restarts += 1;
+        if *own_restarts > self.settings.max_session_restarts {
+            return Err(BrowserError::SessionsDied {
+                restarts: *own_restarts,
+                model: batch[0].clone(),
+                last: reason.to_owned(),
+            }
+            .into());
         }
         Ok(())
     }

@@ -87,8 +87,12 @@ pub enum EvalsError {
     MissingInput { run_id: String, file: &'static str },
     #[error("evaluation results: no checkpoint for {model} after the stage")]
     MissingCheckpoint { model: ModelId },
-    #[error("evaluation results: writing {file}: {message}")]
-    Write { file: &'static str, message: String },
+    #[error("evaluation results: writing {file}: {source}")]
+    Write {
+        file: &'static str,
+        #[source]
+        source: crate::store::Cause,
+    },
     #[error("the evals stage was interrupted")]
     Interrupted,
 }

@@ -146,7 +146,7 @@ async fn collect_evals(
     })
     .map_err(|e| EvalsError::Write {
         file: EVALS_SKIPPED_JSON,
-        message: e.to_string(),
+        source: e.into(),
     })?;
     run.put(EVALS_SKIPPED_JSON, Bytes::from(body)).await?;
     let outcome = EvalsOutcome {
@@ -301,9 +301,9 @@ fn assemble(
 }
 
 async fn write_csv(run: &RunStore, rows: &[EvalRow]) -> Result<(), EvalsError> {
-    let error = |message: String| EvalsError::Write {
+    let error = |source: crate::store::Cause| EvalsError::Write {
         file: EVALS_CSV,
-        message,
+        source,
     };
     let mut csv = formats::csv::writer(Vec::new());
     if rows.is_empty() {
@@ -321,17 +321,17 @@ async fn write_csv(run: &RunStore, rows: &[EvalRow]) -> Result<(), EvalsError> {
             "pull_request",
             "filename",
         ])
-        .map_err(|e| error(e.to_string()))?;
+        .map_err(|e| error(e.into()))?;
     }
     for row in rows {
-        csv.serialize(row).map_err(|e| error(e.to_string()))?;
+        csv.serialize(row).map_err(|e| error(e.into()))?;
     }
-    let body = csv.into_inner().map_err(|e| error(e.to_string()))?;
+    let body = csv.into_inner().map_err(|e| error(e.into()))?;
     let parquet = evals_table()
         .write(EVALS_PARQUET, rows, &[])
         .map_err(|e| EvalsError::Write {
             file: EVALS_PARQUET,
-            message: e.message,
+            source: e.message.into(),
         })?;
     run.put(EVALS_PARQUET, Bytes::from(parquet)).await?;
     run.put(EVALS_CSV, Bytes::from(body)).await?;

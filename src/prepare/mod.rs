@@ -52,8 +52,12 @@ pub enum PrepareError {
     Store(#[from] StoreError),
     #[error("prepare: {location}: {message}")]
     Input { location: String, message: String },
-    #[error("prepare: writing {file}: {message}")]
-    Write { file: &'static str, message: String },
+    #[error("prepare: writing {file}: {source}")]
+    Write {
+        file: &'static str,
+        #[source]
+        source: crate::store::Cause,
+    },
     #[error("the prepare stage was interrupted")]
     Interrupted,
 }
@@ -271,18 +275,18 @@ async fn write_outputs(
 ) -> Result<(), PrepareError> {
     let csv = write_dataset_csv(&prepared.rows, hub_columns).map_err(|e| PrepareError::Write {
         file: DATASET_CSV,
-        message: e.to_string(),
+        source: e.into(),
     })?;
     let parquet = with_hub_columns(dataset_table(), hub_columns)
         .write(DATASET_PARQUET, &prepared.rows, &[])
         .map_err(|e| PrepareError::Write {
             file: DATASET_PARQUET,
-            message: e.message,
+            source: e.message.into(),
         })?;
     let quality =
         serde_json::to_vec_pretty(&prepared.quality).map_err(|e| PrepareError::Write {
             file: QUALITY_JSON,
-            message: e.to_string(),
+            source: e.into(),
         })?;
     run.put(QUALITY_JSON, quality.into()).await?;
     run.put(DATASET_PARQUET, parquet.into()).await?;

@@ -205,8 +205,8 @@ pub async fn rebuild_history(store: std::sync::Arc<dyn Store>) -> Result<Rebuilt
                 done.skipped += 1;
                 continue;
             }
-            Err(StoreError::Corrupt { location, message }) => {
-                tracing::warn!(%location, %message, "an unreadable manifest; run skipped");
+            Err(StoreError::Corrupt { location, source }) => {
+                tracing::warn!(%location, message = %source, "an unreadable manifest; run skipped");
                 done.skipped += 1;
                 continue;
             }

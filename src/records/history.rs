@@ -70,8 +70,8 @@ pub struct Baselines {
 async fn index_or_empty(store: &dyn Store) -> Result<RunIndex, StoreError> {
     match read_index(store).await {
         Ok(index) => Ok(index),
-        Err(StoreError::Corrupt { location, message }) => {
-            tracing::warn!(%location, %message, "the run index is unreadable; no deltas or trends (`hfharvest history rebuild` makes it anew)");
+        Err(StoreError::Corrupt { location, source }) => {
+            tracing::warn!(%location, message = %source, "the run index is unreadable; no deltas or trends (`hfharvest history rebuild` makes it anew)");
             Ok(RunIndex::default())
         }
         Err(e) => Err(e),

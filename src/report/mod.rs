@@ -28,8 +28,12 @@ pub enum ReportError {
     },
     #[error("report: {0}")]
     Read(#[from] CsvReadError),
-    #[error("report: {location}: {message}")]
-    Quality { location: String, message: String },
+    #[error("report: {location}: {source}")]
+    Quality {
+        location: String,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the report stage was interrupted")]
@@ -143,12 +147,14 @@ async fn report_run(
     let read = crate::records::read_dataset_csv(&body, &run.key(DATASET_CSV), Stage::Report)?;
     let rows = read.rows;
     let quality: Option<QualityReport> = match run.get(QUALITY_JSON).await? {
-        Some(body) => Some(
-            serde_json::from_slice(&body).map_err(|e| ReportError::Quality {
-                location: run.location(QUALITY_JSON),
-                message: e.to_string(),
-            })?,
-        ),
+        Some(body) => {
+            Some(
+                serde_json::from_slice(&body).map_err(|source| ReportError::Quality {
+                    location: run.location(QUALITY_JSON),
+                    source,
+                })?,
+            )
+        }
         None => None,
     };
     let manifest = run.manifest().await?;

@@ -27,11 +27,12 @@ use s3::S3Settings;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    #[error("{op} {location}: {message}")]
+    #[error("{op} {location}: {source}")]
     Io {
         op: &'static str,
         location: String,
-        message: String,
+        #[source]
+        source: Cause,
     },
     #[error("invalid output location {0:?}: {1}")]
     InvalidLocation(String, String),
@@ -41,8 +42,12 @@ pub enum StoreError {
     #[error("{0}")]
     Access(String),
     /// An object of ours that does not parse.
-    #[error("{location}: {message}")]
-    Corrupt { location: String, message: String },
+    #[error("{location}: {source}")]
+    Corrupt {
+        location: String,
+        #[source]
+        source: Cause,
+    },
     /// A [`PutMode::Create`] found an object at the key; nothing was written.
     #[error("{location} already exists")]
     AlreadyExists { location: String },
@@ -61,11 +66,19 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub fn io(op: &'static str, location: impl Into<String>, err: impl std::fmt::Display) -> Self {
+    pub fn io(op: &'static str, location: impl Into<String>, err: impl Into<Cause>) -> Self {
         Self::Io {
             op,
             location: location.into(),
-            message: err.to_string(),
+            source: err.into(),
+        }
+    }
+
+    /// An object of ours at `location` that does not parse, or cannot be encoded.
+    pub fn corrupt(location: impl Into<String>, err: impl Into<Cause>) -> Self {
+        Self::Corrupt {
+            location: location.into(),
+            source: err.into(),
         }
     }
 }
@@ -94,6 +107,10 @@ pub enum DeleteMode {
     /// is gone (S3 `If-Match` on DELETE).
     IfMatch(Version),
 }
+
+/// The underlying error of a failure, kept as its source (an I/O error, the S3 SDK's,
+/// a JSON error), or the words a backend gave.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 /// Object storage with whole-object writes: a reader sees the old object or the new
 /// one, never a torn one. Keys are `/`-separated and relative to the store's root.

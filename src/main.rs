@@ -22,7 +22,7 @@ fn main() -> ExitCode {
     // that file's error; the default hook's report of it would only mislead.
     let report_panic = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if !hfharvest::scores::reading_parquet() {
+        if !hfharvest::formats::parquet::reading_parquet() {
             report_panic(info);
         }
     }));

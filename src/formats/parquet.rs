@@ -410,6 +410,38 @@ impl ReadTable {
     }
 }
 
+/// Run a read of a parquet file, its panic caught and returned as the file's error.
+///
+/// The parquet and arrow crates still panic on some malformed files instead of returning
+/// an error (our `leaderboard_parquet` fuzz target met `offset + len out of bounds` in
+/// arrow-buffer 60.1; apache/arrow-rs#10107, #9705 and #11121 are the same kind), so a
+/// corrupt download fails the read with a message, never the process.
+pub fn guarded<T>(read: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    READING_PARQUET.with(|reading| reading.set(true));
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    READING_PARQUET.with(|reading| reading.set(false));
+    decoded.unwrap_or_else(|panic| {
+        let reason = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_owned());
+        Err(format!(
+            "a malformed parquet file (the parquet reader failed: {reason})"
+        ))
+    })
+}
+
+thread_local! {
+    static READING_PARQUET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is inside [`guarded`], whose panics are caught and become the
+/// file's error: a panic hook need not report them (the binary's does not).
+pub fn reading_parquet() -> bool {
+    READING_PARQUET.with(std::cell::Cell::get)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -150,7 +150,10 @@ impl<'de> Deserialize<'de> for ScoreProvenance {
     }
 }
 
-/// One row of `dataset.csv`. Text cells are formula-neutralised on write and restored on read.
+/// One row of `dataset.csv`. The seven scores are fields of their own, not a nested
+/// [`Scores`], because the csv crate cannot write a `#[serde(flatten)]` field and reads
+/// one mistyped (BurntSushi/rust-csv#155, #239, #151); [`DatasetRow::scores`] gives them
+/// as the one type code passes around. Text cells are formula-neutralised on write and restored on read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetRow {
     pub rank: u64,

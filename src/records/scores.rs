@@ -81,7 +81,8 @@ pub struct LeaderboardRecord {
 }
 
 impl LeaderboardRecord {
-    /// The row's seven scores, as the dataset carries them.
+    /// The row's seven scores, as the dataset carries them (fields of the row, as in
+    /// [`super::DatasetRow`], since the csv crate cannot flatten a nested struct).
     pub fn scores(&self) -> Scores {
         Scores {
             average: self.average,

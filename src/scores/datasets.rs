@@ -13,6 +13,7 @@ use super::rows::{
     classify, index_by_name, parse_formatted, parse_rows_page, Lookup, ParsedRows, ScoreRow,
 };
 use super::{DatasetsApi, LeaderboardSettings, ScoresError};
+use crate::formats;
 use crate::http::{redact, HttpClient, HttpError, HttpSettings};
 use crate::lookup::within_ratio;
 use crate::lookup::CheckpointSink;
@@ -196,37 +197,10 @@ async fn load_parquet(
 
 /// Every row of a parquet file, each as a map from column name to value, as the
 /// datasets-server `/rows` API gives the same rows: strings, numbers, booleans, nulls.
-///
-/// The parquet and arrow crates still panic on some malformed files instead of returning
-/// an error (our `leaderboard_parquet` fuzz target met `offset + len out of bounds` in
-/// arrow-buffer 60.1; apache/arrow-rs#10107, #9705 and #11121 are the same kind). Such a
-/// panic is caught here and becomes the file's error, so a corrupt download fails the
-/// source with a message, never the process.
+/// A file that panics the parquet reader is this read's error
+/// ([`formats::parquet::guarded`]), never the process's.
 pub fn parquet_rows(body: bytes::Bytes) -> Result<Vec<serde_json::Map<String, Value>>, String> {
-    READING_PARQUET.with(|reading| reading.set(true));
-    let decoded =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_parquet_rows(body)));
-    READING_PARQUET.with(|reading| reading.set(false));
-    decoded.unwrap_or_else(|panic| {
-        let reason = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "no message".to_owned());
-        Err(format!(
-            "a malformed parquet file (the parquet reader failed: {reason})"
-        ))
-    })
-}
-
-thread_local! {
-    static READING_PARQUET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Whether this thread is inside [`parquet_rows`], whose panics are caught and become
-/// the file's error: a panic hook need not report them (the binary's does not).
-pub fn reading_parquet() -> bool {
-    READING_PARQUET.with(std::cell::Cell::get)
+    formats::parquet::guarded(|| decode_parquet_rows(body))
 }
 
 fn decode_parquet_rows(body: bytes::Bytes) -> Result<Vec<serde_json::Map<String, Value>>, String> {

@@ -12,7 +12,7 @@ mod stage;
 
 pub use browser::parse_table;
 pub use browser::BrowserError;
-pub use datasets::{parquet_rows, reading_parquet};
+pub use datasets::parquet_rows;
 pub use rows::{
     classify, parse_formatted, parse_rows_page, round2, Lookup, PageFault, ParsedRows, RowsPage,
     ScoreRow,

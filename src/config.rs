@@ -252,6 +252,9 @@ fn environment() -> Environment {
         .prefix_separator("__")
         .separator("__")
         .try_parsing(true)
+        // `HFHARVEST__HUB__PIPELINE_TAGS=text-generation,any-to-any`
+        .list_separator(",")
+        .with_list_parse_key("hub.pipeline_tags")
 }
 
 /// `config` reports unknown fields without saying where they came from; we check each

@@ -77,6 +77,9 @@ pub struct StageReport {
     /// Per outcome, in the stage's own words ([`Stage::outcome_words`]); the pipeline
     /// adds `quarantined` when the stage set records aside.
     pub outcomes: BTreeMap<String, u64>,
+    /// The requests the stage made, by what it asked (the models stage: list pages
+    /// per pipeline tag), for the manifest.
+    pub requests: BTreeMap<String, u64>,
     /// When the data was taken, for the stage that takes it (models); a resumed run
     /// keeps its first attempt's.
     pub snapshot_at: Option<String>,

@@ -213,6 +213,7 @@ mod tests {
                     .iter()
                     .map(|(w, n)| ((*w).to_owned(), *n))
                     .collect(),
+                requests: Default::default(),
             });
         }
         m

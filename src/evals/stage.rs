@@ -89,6 +89,7 @@ impl PipelineStage for EvalsStage {
         Ok(StageReport {
             seconds: outcome.seconds,
             outcomes: outcome.outcomes(),
+            requests: Default::default(),
             snapshot_at: None,
         })
     }

@@ -72,14 +72,16 @@ impl HubClient {
         &self.endpoint
     }
 
-    /// The first list page's URL for `limit` models.
-    pub fn list_url(&self, limit: u64, expand: bool) -> Url {
+    /// The first list page's URL for `limit` models of the listing of `tag` (all
+    /// models for `None`).
+    pub fn list_url(&self, tag: Option<&str>, limit: u64, expand: bool) -> Url {
         let mut url = self.endpoint.join("api/models").expect("static path");
         {
             let mut q = url.query_pairs_mut();
             let s = &self.settings;
+            let tag = tag.map(str::to_owned);
             for (key, value) in [
-                ("pipeline_tag", &s.pipeline_tag),
+                ("pipeline_tag", &tag),
                 ("library", &s.library),
                 ("author", &s.author),
                 ("search", &s.search),
@@ -223,7 +225,7 @@ mod tests {
             ..HubSettings::default()
         };
         let c = HubClient::new(&s, &HttpSettings::default(), None).unwrap();
-        let u = c.list_url(50, true);
+        let u = c.list_url(Some("text-generation"), 50, true);
         assert!(u.as_str().starts_with("http://127.0.0.1:9/api/models?pipeline_tag=text-generation&author=meta-llama&sort=downloads&direction=-1&limit=50&expand%5B%5D=author"), "{u}");
         assert_eq!(
             c.model_url("Org/ünï 1").path(),

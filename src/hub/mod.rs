@@ -34,6 +34,12 @@ pub struct HubSettings {
     /// Models per list request; the Hub serves at most 1000.
     pub page_size: u64,
     pub sort: String,
+    /// The pipeline tags whose listings are merged, by `sort`, into one ranking: the
+    /// Hub takes one `pipeline_tag` per request (huggingface_hub's `list_models` sends
+    /// one), so each tag is its own listing. Empty: the whole listing, untagged.
+    pub pipeline_tags: Vec<String>,
+    /// The older single tag: when set, it is the only tag read (`pipeline_tags` is
+    /// then not used).
     pub pipeline_tag: Option<String>,
     pub library: Option<String>,
     pub author: Option<String>,
@@ -47,7 +53,18 @@ pub struct HubSettings {
     /// the listing is taken for broken and the stage fails: 0.05 lets 5 bad items in
     /// every 100 pass. Each one is listed in `quarantine.json` and `quality.json`.
     pub max_invalid_ratio: f64,
+    /// Keep test and fixture repos (CI owners such as `trl-internal-testing`,
+    /// `tiny-random` names, a few million parameters) in the top N. By default they
+    /// do not count towards it and are listed in `quality.json` with the rule that
+    /// caught them.
+    pub keep_test_repos: bool,
 }
+
+/// The default `hub.pipeline_tags`: the tags the open LLMs of 2025-26 are listed under
+/// (Gemma 3 4B+ and Llama 4 are `image-text-to-text`, Gemma 4 E2B/E4B and Qwen2.5-Omni
+/// `any-to-any`; realdata/2026/pipeline-tags.md).
+pub const DEFAULT_PIPELINE_TAGS: [&str; 3] =
+    ["text-generation", "image-text-to-text", "any-to-any"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -64,18 +81,42 @@ impl Default for HubSettings {
             limit: 100,
             page_size: 1000,
             sort: "downloads".into(),
-            pipeline_tag: Some("text-generation".into()),
+            pipeline_tags: DEFAULT_PIPELINE_TAGS.map(String::from).to_vec(),
+            pipeline_tag: None,
             library: None,
             author: None,
             search: None,
             detail: DetailMode::Auto,
             detail_concurrency: 8,
             max_invalid_ratio: MAX_INVALID_RATIO,
+            keep_test_repos: false,
         }
     }
 }
 
 impl HubSettings {
+    /// The listings to read: one per pipeline tag (the older `pipeline_tag` alone when
+    /// it is set), or the one untagged listing.
+    pub fn listings(&self) -> Vec<Option<String>> {
+        let tags: Vec<String> = match self.pipeline_tag.as_deref().filter(|t| !t.is_empty()) {
+            Some(tag) => vec![tag.to_owned()],
+            None => {
+                let mut tags: Vec<String> = Vec::new();
+                for tag in self.pipeline_tags.iter().filter(|t| !t.is_empty()) {
+                    if !tags.contains(tag) {
+                        tags.push(tag.clone());
+                    }
+                }
+                tags
+            }
+        };
+        if tags.is_empty() {
+            vec![None]
+        } else {
+            tags.into_iter().map(Some).collect()
+        }
+    }
+
     pub fn validate(&self) -> Result<(), InvalidSetting> {
         let bad = |key: &str, why: &str| InvalidSetting::err(format!("hub.{key}"), why);
         match url::Url::parse(&self.endpoint) {

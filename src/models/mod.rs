@@ -1,11 +1,13 @@
 //! The models stage: metadata for the top-N most-downloaded models from the Hugging
 //! Face Hub API, into `models.csv` and `models.jsonl`.
 
+mod fixtures;
 mod harvest;
 pub mod params;
 mod record;
 pub mod stage;
 
+pub use fixtures::{fixture_rule, FIXTURE_PARAMETERS};
 pub use harvest::{harvest, HarvestStats, Harvested};
 pub use record::hub_item_id;
 pub use stage::{ModelsOutcome, ModelsStage};

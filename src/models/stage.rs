@@ -47,6 +47,9 @@ impl ModelsOutcome {
     /// The manifest's outcomes: the models by how they came, and `quarantined`.
     pub fn outcomes(&self) -> BTreeMap<String, u64> {
         let mut outcomes = BTreeMap::from([(self.outcome().to_owned(), self.models.len() as u64)]);
+        if self.stats.fixtures > 0 {
+            outcomes.insert("test_repos".into(), self.stats.fixtures);
+        }
         if self.quarantined > 0 {
             outcomes.insert("quarantined".into(), self.quarantined);
         }
@@ -129,6 +132,7 @@ impl PipelineStage for ModelsStage {
         Ok(StageReport {
             seconds: outcome.seconds,
             outcomes: outcome.outcomes(),
+            requests: outcome.stats.pages_per_listing.clone(),
             snapshot_at: Some(outcome.snapshot_at),
         })
     }
@@ -157,6 +161,7 @@ async fn harvest_or_resume(
     let progress = Progress::new(Stage::Models.as_str(), settings.limit);
     let mut records = Vec::new();
     let mut quarantined: Vec<Quarantined> = Vec::new();
+    let mut fixtures: Vec<Quarantined> = Vec::new();
     let too_many = |quarantined: u64, models: u64| ModelsError::TooManyInvalid {
         quarantined,
         seen: quarantined.saturating_add(models),
@@ -182,15 +187,20 @@ async fn harvest_or_resume(
                 Err(too_many(bad, records.len() as u64))
             }
         }
+        Harvested::Fixture(record) => {
+            fixtures.push(record);
+            Ok(())
+        }
     })
     .await;
     progress.finish();
     let bad = quarantined.len() as u64;
+    quarantined.extend(fixtures);
     cx.set_aside(quarantined, true).await?;
     let stats = harvested?;
     if stats.models == 0 {
         return Err(ModelsError::NoModels {
-            url: redact(&client.list_url(settings.limit, true)),
+            url: redact(&client.list_url(settings.listings()[0].as_deref(), settings.limit, true)),
             quarantined: bad,
         });
     }

@@ -357,6 +357,7 @@ async fn run_stage(
             stage: stage.stage(),
             seconds: report.seconds,
             outcomes: report.outcomes.clone(),
+            requests: report.requests.clone(),
         });
         ctx.run.save_manifest(manifest).await?;
     }
@@ -419,8 +420,12 @@ pub fn report_parameters(settings: &Settings) -> Vec<(String, String)> {
         ("models (top N)".into(), hub.limit.to_string()),
         ("sorted by".into(), hub.sort.clone()),
         (
-            "pipeline tag".into(),
-            hub.pipeline_tag.clone().unwrap_or_else(|| "any".into()),
+            "pipeline tags".into(),
+            hub.listings()
+                .iter()
+                .map(|t| t.as_deref().unwrap_or("any"))
+                .collect::<Vec<_>>()
+                .join(", "),
         ),
         ("Hub endpoint".into(), hub.endpoint.clone()),
         (

@@ -112,6 +112,7 @@ impl PipelineStage for PrepareStage {
         Ok(StageReport {
             seconds: outcome.seconds,
             outcomes: outcome.outcomes(),
+            requests: Default::default(),
             snapshot_at: None,
         })
     }

@@ -115,6 +115,7 @@ impl PipelineStage for ReportStage {
         Ok(StageReport {
             seconds: outcome.seconds,
             outcomes: outcome.outcomes(),
+            requests: Default::default(),
             snapshot_at: None,
         })
     }

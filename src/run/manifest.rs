@@ -39,6 +39,10 @@ pub struct StageSummary {
     /// Per outcome, in the stage's own words: `collected`, `resumed` for models;
     /// `found`, `not_found`, `mismatch`, `error`, `resumed` for scores; …
     pub outcomes: BTreeMap<String, u64>,
+    /// The requests the stage made, by what it asked: the models stage's list pages per
+    /// pipeline tag. Absent when it asked nothing (a resumed stage).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub requests: BTreeMap<String, u64>,
 }
 
 /// `runs/<id>/manifest.json`.

@@ -135,6 +135,9 @@ pub enum Check {
     InvalidId,
     /// A CSV row that does not read as the file's record.
     Unreadable,
+    /// A test or fixture repo (a CI owner, a `tiny-random` name, a few million
+    /// parameters): a model, but not one people use; its detail names the rule.
+    TestRepo,
 }
 
 /// One record set aside.

@@ -94,6 +94,7 @@ impl PipelineStage for ScoresStage {
         Ok(StageReport {
             seconds: outcome.seconds,
             outcomes: outcome.outcomes(),
+            requests: Default::default(),
             snapshot_at: None,
         })
     }

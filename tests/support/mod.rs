@@ -69,6 +69,13 @@ impl Cli {
                 ("HF_ENDPOINT".into(), fake.url()),
                 // A killed run's lock runs out in seconds, so a resume need not wait long.
                 ("HFHARVEST__OUTPUT__LOCK_TTL_SECS".into(), "3".into()),
+                // The fake's catalogue (without `real_mix`) is all text-generation, and
+                // these tests count its list requests: read that one listing. The
+                // tests of the real mix read the default tags.
+                (
+                    "HFHARVEST__HUB__PIPELINE_TAGS".into(),
+                    "text-generation".into(),
+                ),
             ],
         }
     }

@@ -360,7 +360,8 @@ impl Catalogue {
         (results, has_base)
     }
 
-    /// Downloads in the last 30 days: heavy-tailed and strictly decreasing with rank.
+    /// Downloads in the last 30 days: heavy-tailed and decreasing with rank (strictly,
+    /// but for a tie the real mix may bring).
     pub fn downloads(&self, rank: usize) -> u64 {
         self.downloads_on(rank, 0)
     }

@@ -68,6 +68,8 @@ pub struct FakeConfig {
     /// repos, on top of `models`, by downloads. `/api/models` then matches
     /// `pipeline_tag` against each model's own tag and ANDs `filter=` over its tags.
     /// Off, every model is `text-generation` and `filter=` is not read, as before.
+    /// The odd and new models keep their ranks among the catalogue's own models, so
+    /// with the mix they sit a few places lower.
     pub real_mix: bool,
 }
 

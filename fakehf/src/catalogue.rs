@@ -3,12 +3,18 @@
 //! architectures, base models, upload dates, hearts). What the real data does not
 //! give is invented here, deterministically: download counts (heavy-tailed), shas,
 //! `_id`s, quantized GGUF re-uploads to reach large sizes, and a few odd models.
+//! With the real mix ([`Catalogue::with_real_mix`]), the models of [`REAL_MIX`] join
+//! them by their downloads.
+
+mod real_mix;
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::Context;
 use serde_json::{json, Map, Value};
+
+pub use real_mix::{MixModel, Role, REAL_MIX};
 
 /// One real model's facts, as the leaderboard recorded them.
 #[derive(Debug, Clone)]
@@ -91,6 +97,8 @@ enum Kind {
     /// A model released after the leaderboard was retired (invented): no leaderboard
     /// row, only the Hub's evaluation results.
     New(usize),
+    /// `REAL_MIX[i]`.
+    Mix(usize),
 }
 
 /// Invented ids in the style of the families released after March 2025 (the real
@@ -177,6 +185,8 @@ pub fn malformed_items() -> Vec<(&'static str, Value)> {
 pub struct Catalogue {
     real: Vec<RealModel>,
     entries: Vec<Kind>,
+    /// Each entry's 30-day downloads on night 0, descending.
+    downloads: Vec<u64>,
     by_id: HashMap<String, usize>,
 }
 
@@ -222,16 +232,59 @@ impl Catalogue {
                 }
             }
         }
+        let downloads = zipf_downloads(entries.len());
         let mut catalogue = Self {
             real,
             entries,
+            downloads,
             by_id: HashMap::new(),
         };
-        let by_id = (0..catalogue.entries.len())
-            .map(|rank| (catalogue.id(rank).to_lowercase(), rank))
-            .collect();
-        catalogue.by_id = by_id;
+        catalogue.index();
         catalogue
+    }
+
+    /// The catalogue with the models of [`REAL_MIX`] on top of its own, each at the
+    /// rank its downloads give it, as the real listing sorts (`sort=downloads`,
+    /// descending). A generated model whose id a mix model has (an invented new model
+    /// such as `google/gemma-3-4b-it`) gives way to it.
+    pub fn with_real_mix(self) -> Self {
+        let mix_ids: Vec<String> = REAL_MIX.iter().map(|m| m.id.to_lowercase()).collect();
+        let own: Vec<Kind> = (0..self.entries.len())
+            .filter(|&rank| !mix_ids.contains(&self.id(rank).to_lowercase()))
+            .map(|rank| self.entries[rank].clone())
+            .collect();
+        let own_downloads = zipf_downloads(own.len());
+        let mut mix: Vec<usize> = (0..REAL_MIX.len()).collect();
+        mix.sort_by_key(|&i| std::cmp::Reverse(REAL_MIX[i].downloads));
+        let mut mix = mix.into_iter().peekable();
+        let mut entries = Vec::with_capacity(own.len() + REAL_MIX.len());
+        let mut downloads = Vec::with_capacity(own.len() + REAL_MIX.len());
+        for (kind, n) in own.into_iter().zip(own_downloads) {
+            while let Some(i) = mix.next_if(|&i| REAL_MIX[i].downloads > n) {
+                entries.push(Kind::Mix(i));
+                downloads.push(REAL_MIX[i].downloads);
+            }
+            entries.push(kind);
+            downloads.push(n);
+        }
+        for i in mix {
+            entries.push(Kind::Mix(i));
+            downloads.push(REAL_MIX[i].downloads);
+        }
+        let mut catalogue = Self {
+            real: self.real,
+            entries,
+            downloads,
+            by_id: HashMap::new(),
+        };
+        catalogue.index();
+        catalogue
+    }
+
+    fn index(&mut self) {
+        self.by_id = (0..self.entries.len())
+            .map(|rank| (self.id(rank).to_lowercase(), rank))
+            .collect();
     }
 
     pub fn len(&self) -> usize {
@@ -267,12 +320,32 @@ impl Catalogue {
             Kind::Odd(Odd::SparseListItem) => "sparse-org/Sparse-Listing-3B".into(),
             Kind::Odd(Odd::Bare) => "bare-org/bare-model".into(),
             Kind::New(i) => new_model_id(*i),
+            Kind::Mix(i) => REAL_MIX[*i].id.into(),
         }
     }
 
-    /// A model released after the leaderboard was retired.
+    /// A model released after the leaderboard was retired (the mix's flagships and
+    /// their relatives are: 2025–26 releases, none on the leaderboard).
     pub fn is_new(&self, rank: usize) -> bool {
-        matches!(self.entries[rank], Kind::New(_))
+        match &self.entries[rank] {
+            Kind::New(_) => true,
+            Kind::Mix(i) => matches!(REAL_MIX[*i].role, Role::Flagship | Role::Related),
+            _ => false,
+        }
+    }
+
+    /// The model of the real mix at this rank, if it is one.
+    pub fn mix_at(&self, rank: usize) -> Option<&'static MixModel> {
+        match self.entries.get(rank)? {
+            Kind::Mix(i) => Some(&REAL_MIX[*i]),
+            _ => None,
+        }
+    }
+
+    /// The model's `pipeline_tag`: its own in the mix, else `text-generation`.
+    pub fn pipeline_tag(&self, rank: usize) -> &'static str {
+        self.mix_at(rank)
+            .map_or("text-generation", |m| m.pipeline_tag)
     }
 
     /// The model's `evalResults`, and whether it declares a base model (for the
@@ -287,7 +360,8 @@ impl Catalogue {
         (results, has_base)
     }
 
-    /// Downloads in the last 30 days: heavy-tailed and strictly decreasing with rank.
+    /// Downloads in the last 30 days: heavy-tailed and decreasing with rank (strictly,
+    /// but for a tie the real mix may bring).
     pub fn downloads(&self, rank: usize) -> u64 {
         self.downloads_on(rank, 0)
     }
@@ -298,8 +372,7 @@ impl Catalogue {
     /// some fall, and the download order changes from night to night as it does on the
     /// real Hub.
     pub fn downloads_on(&self, rank: usize, night: u32) -> u64 {
-        let zipf = 30_000_000.0 / ((rank + 1) as f64).powf(1.05);
-        let base = zipf as u64 + (self.entries.len() - rank) as u64;
+        let base = self.downloads[rank];
         if night == 0 {
             return base;
         }
@@ -328,6 +401,13 @@ impl Catalogue {
         let id = self.id(rank);
         let h = fnv(&id);
         let downloads = self.downloads_on(rank, night);
+        // Invented: the lifetime count grows by a thirtieth of each night's 30-day count.
+        let earlier: u64 = (1..=night).map(|n| self.downloads_on(rank, n) / 30).sum();
+        let downloads_all_time = self.downloads(rank) * (4 + h % 20) + earlier;
+        if let Some(mix) = self.mix_at(rank) {
+            let evals = crate::evals::eval_results(&id, self.is_new(rank), rank);
+            return real_mix::model_json(mix, downloads, downloads_all_time, evals);
+        }
         let (facts, relation, base) = match &self.entries[rank] {
             Kind::Real(i) => {
                 let f = &self.real[*i];
@@ -384,7 +464,7 @@ impl Catalogue {
                 None,
                 String::new(),
             ),
-            Kind::Odd(Odd::Bare) => (None, None, String::new()),
+            Kind::Odd(Odd::Bare) | Kind::Mix(_) => (None, None, String::new()),
             Kind::New(i) => {
                 let params = [1.7, 3.8, 4.0, 7.6, 8.2, 12.2, 14.8, 23.6, 32.8, 70.6][(i / 8) % 10];
                 let finetune = i % 4 == 3;
@@ -511,12 +591,7 @@ impl Catalogue {
         );
         m.insert("tags".into(), json!(tags));
         m.insert("downloads".into(), json!(downloads));
-        // Invented: the lifetime count grows by a thirtieth of each night's 30-day count.
-        let earlier: u64 = (1..=night).map(|n| self.downloads_on(rank, n) / 30).sum();
-        m.insert(
-            "downloadsAllTime".into(),
-            json!(self.downloads(rank) * (4 + h % 20) + earlier),
-        );
+        m.insert("downloadsAllTime".into(), json!(downloads_all_time));
         m.insert(
             "likes".into(),
             json!(facts.as_ref().map(|f| f.hearts).unwrap_or(h % 7)),
@@ -553,6 +628,16 @@ impl Catalogue {
         }
         Value::Object(m)
     }
+}
+
+/// Heavy-tailed and strictly decreasing with rank (invented).
+fn zipf_downloads(len: usize) -> Vec<u64> {
+    (0..len)
+        .map(|rank| {
+            let zipf = 30_000_000.0 / ((rank + 1) as f64).powf(1.05);
+            zipf as u64 + (len - rank) as u64
+        })
+        .collect()
 }
 
 /// `LlamaForCausalLM` → `llama`, `Qwen2MoeForCausalLM` → `qwen2_moe`, `GPTNeoForCausalLM` → `gpt_neo`.

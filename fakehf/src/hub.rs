@@ -350,6 +350,19 @@ fn shape(state: &State, rank: usize, expand: &Option<Vec<String>>, listing: bool
     model
 }
 
+/// `GET /api/models`: the catalogue in tonight's download order, filtered, `limit` at a
+/// time, with a `Link: <…>; rel="next"` cursor while more match.
+///
+/// `pipeline_tag` is one tag, as the clients send it: huggingface_hub's
+/// `list_models(pipeline_tag: str | None)` sets `params["pipeline_tag"]`, huggingface.js
+/// sends `search.task` as one `pipeline_tag=` (realdata/2026/pipeline-tags-evidence/
+/// huggingface_hub__hf_api__list_models__L2423-2623.py and
+/// huggingface.js__packages_hub_src_lib_list-models.ts__L60-140.ts). With the real mix
+/// it matches each model's own tag; without it every model is `text-generation`.
+/// `filter=`, repeated, keeps the models that have every one of the tags (AND:
+/// huggingface_hub__tests__test_hf_api__test_list_models_complex_query__L1803-1815.py
+/// asserts `all(tag in model.tags …)`; huggingface_hub__docs_guides_search.md__L24-38.md);
+/// only the real mix reads it.
 async fn list_models(
     AxumState(state): AxumState<Arc<State>>,
     headers: HeaderMap,
@@ -387,11 +400,26 @@ async fn list_models(
         Some(None) => return error(StatusCode::BAD_REQUEST, "Invalid cursor"),
     };
     let catalogue = &state.catalogue;
+    let real_mix = state.real_mix;
+    let filters = if real_mix {
+        query.all("filter")
+    } else {
+        Vec::new()
+    };
     let matches = |rank: usize| {
         let id = catalogue.id(rank);
-        let pipeline_ok = query
-            .get("pipeline_tag")
-            .is_none_or(|p| p == "text-generation");
+        let pipeline_ok = query.get("pipeline_tag").is_none_or(|p| {
+            if real_mix {
+                catalogue.pipeline_tag(rank) == p
+            } else {
+                p == "text-generation"
+            }
+        });
+        let filter_ok = filters.is_empty() || {
+            let model = catalogue.model_json(rank);
+            let tags = model["tags"].as_array().cloned().unwrap_or_default();
+            filters.iter().all(|f| tags.iter().any(|t| t == f))
+        };
         let author_ok = query.get("author").is_none_or(|a| {
             id.split_once('/')
                 .is_some_and(|(o, _)| o.eq_ignore_ascii_case(a))
@@ -401,13 +429,15 @@ async fn list_models(
             .is_none_or(|s| id.to_lowercase().contains(&s.to_lowercase()));
         let library_ok = query.get("library").is_none_or(|l| {
             let gguf = id.ends_with("-GGUF");
-            if gguf {
+            if let Some(mix) = catalogue.mix_at(rank) {
+                mix.library == Some(l)
+            } else if gguf {
                 l == "gguf"
             } else {
                 l == "transformers"
             }
         });
-        pipeline_ok && author_ok && search_ok && library_ok
+        pipeline_ok && filter_ok && author_ok && search_ok && library_ok
     };
     // Positions in tonight's download order; the cursor is a position.
     let order = state.order();

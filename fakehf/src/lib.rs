@@ -63,6 +63,14 @@ pub struct FakeConfig {
     /// Tokens `/api/whoami-v2` refuses with 401, as the real Hub refuses an invalid or
     /// revoked token. Any other token is accepted (invented: the fake has no accounts).
     pub refused_tokens: Vec<String>,
+    /// The Hub as it is in 2026 ([`catalogue::REAL_MIX`], from `realdata/2026/`): the
+    /// multimodal flagships with their real pipeline tags, CI test repos and quantised
+    /// repos, on top of `models`, by downloads. `/api/models` then matches
+    /// `pipeline_tag` against each model's own tag and ANDs `filter=` over its tags.
+    /// Off, every model is `text-generation` and `filter=` is not read, as before.
+    /// The odd and new models keep their ranks among the catalogue's own models, so
+    /// with the mix they sit a few places lower.
+    pub real_mix: bool,
 }
 
 impl Default for FakeConfig {
@@ -79,6 +87,7 @@ impl Default for FakeConfig {
             extra_leaderboard_rows: Vec::new(),
             contents_parquet: None,
             refused_tokens: Vec::new(),
+            real_mix: false,
         }
     }
 }
@@ -183,6 +192,8 @@ pub(crate) struct State {
     pub extra_list_items: HashMap<usize, Vec<String>>,
     /// [`FakeConfig::refused_tokens`].
     pub refused_tokens: Vec<String>,
+    /// [`FakeConfig::real_mix`].
+    pub real_mix: bool,
 }
 
 impl State {
@@ -245,8 +256,11 @@ impl FakeHf {
     pub async fn start_on(config: FakeConfig, port: u16) -> anyhow::Result<Self> {
         let real = catalogue::load_real_models(&config.realdata)
             .with_context(|| format!("loading real data from {}", config.realdata.display()))?;
-        let catalogue =
+        let mut catalogue =
             Catalogue::generate(real, config.models, config.odd_models, config.new_models);
+        if config.real_mix {
+            catalogue = catalogue.with_real_mix();
+        }
         let order = RwLock::new(Arc::new(catalogue.order_on(0)));
         let state = Arc::new(State {
             catalogue,
@@ -264,6 +278,7 @@ impl FakeHf {
                 },
             ),
             refused_tokens: config.refused_tokens.clone(),
+            real_mix: config.real_mix,
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;

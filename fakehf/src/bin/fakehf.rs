@@ -26,6 +26,10 @@ struct Args {
     /// source needs it: the real app overflows Chromium's storage quota otherwise).
     #[arg(long)]
     formatted_decimals: Option<i32>,
+    /// Serve the Hub's 2026 mix: multimodal flagships with their real pipeline tags,
+    /// test repos and quantised repos among the top downloads (realdata/2026/).
+    #[arg(long)]
+    real_mix: bool,
 }
 
 #[tokio::main]
@@ -38,6 +42,7 @@ async fn main() -> anyhow::Result<()> {
             odd_models: !args.no_odd_models,
             refused_tokens: args.refuse_token,
             formatted_decimals: args.formatted_decimals,
+            real_mix: args.real_mix,
             ..FakeConfig::default()
         },
         args.port,

@@ -12,7 +12,7 @@
 //! 3. its exact parameter count (`safetensors`) is under 10 million, and its name gives
 //!    no size of its own (a repo named `…-5M` says what it is).
 
-use super::params::parameters_from_name;
+use crate::records::parameters_from_name;
 use crate::records::{ModelRecord, ParametersSource};
 
 /// Below this many parameters an exactly counted repo is a fixture (rule 3): the
@@ -38,7 +38,7 @@ pub fn fixture_rule(record: &ModelRecord) -> Option<String> {
         return Some(format!("test repo: its name {name} is a fixture's"));
     }
     match (record.parameters, record.parameters_source) {
-        (Some(n), ParametersSource::Safetensors)
+        (Some(n), ParametersSource::Safetensors | ParametersSource::Unpacked)
             if n < FIXTURE_PARAMETERS && parameters_from_name(&record.model_id).is_none() =>
         {
             Some(format!(

@@ -2,8 +2,9 @@
 
 use serde_json::Value;
 
-use super::params::parameters_from_name;
+use super::params::safetensors_count;
 use crate::hub::json_kind;
+use crate::records::parameters_from_name;
 use crate::records::{ModelRecord, ParametersSource, RELATIONS};
 use crate::run::{ModelId, Problem, RecordFault, RecordKind};
 
@@ -132,14 +133,11 @@ fn license_of(card: Option<&Value>, tags: &[&str]) -> String {
         .unwrap_or_default()
 }
 
-/// The exact count from `safetensors.total`, else the nominal one in the name.
+/// The count from `safetensors` (unpacked for a quantised repo, see
+/// [`safetensors_count`]), else the nominal one in the name.
 fn parameter_count(item: &Value, model_id: &str) -> (Option<u64>, ParametersSource) {
-    let exact = item
-        .get("safetensors")
-        .and_then(|s| s.get("total"))
-        .and_then(Value::as_u64);
-    match exact {
-        Some(total) => (Some(total), ParametersSource::Safetensors),
+    match safetensors_count(item, model_id) {
+        Some(counted) => counted,
         None => match parameters_from_name(model_id) {
             Some(n) => (Some(n), ParametersSource::Name),
             None => (None, ParametersSource::None),

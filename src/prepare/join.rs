@@ -165,6 +165,7 @@ fn parameters_b(
 pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
     let mut dropped = Vec::new();
     let mut fixed = Vec::new();
+    let mut flagged = Vec::new();
     let no_rows: &[LeaderboardRecord] = &[];
     let leaderboard = LeaderboardIndex::build(inputs.leaderboard.unwrap_or(no_rows), &mut fixed);
     let mut seen: HashMap<String, String> = HashMap::new();
@@ -200,6 +201,9 @@ pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
         seen.insert(key.clone(), format!("{} at rank {}", id, model.rank));
 
         let row = join_model(inputs, &leaderboard, model, &id, &mut fixed);
+        if let Some(doubt) = size_disagrees_with_name(&row) {
+            flagged.push(doubt);
+        }
         coverage.count(&row);
         rows.push(row);
     }
@@ -216,6 +220,7 @@ pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
         coverage,
         dropped,
         fixed,
+        flagged,
         quarantined: inputs.quarantined.to_vec(),
         canonical_row_rule: CANONICAL_ROW_RULE.into(),
         license_mapping: LICENSE_MAPPING.into(),
@@ -271,6 +276,7 @@ fn join_model(
         parameters_source: params_source,
         size_class: params_b.map(SizeClass::of),
         relation,
+        modality: rules::modality(&model.pipeline_tag, &model.model_type),
         base_model: base.unwrap_or_default(),
         created_at: model.created_at.clone(),
         age_days: rules::age_days(&model.created_at, inputs.as_of),
@@ -330,6 +336,33 @@ fn scored_row<'a>(
             }
         }
     }
+}
+
+/// A parameter count more than 2× off the size the model's name states is kept (the
+/// name can be the active count of a mixture of experts, `Llama-4-Scout-17B-16E`), but
+/// not silently: it is flagged in `quality.json`.
+fn size_disagrees_with_name(row: &DatasetRow) -> Option<QualityIssue> {
+    let counted = row.parameters_b?;
+    if row.parameters_source == ParametersSource::Name {
+        return None;
+    }
+    let off = |named: f64| counted.max(named) / counted.min(named).max(1e-9);
+    let named = crate::records::sizes_from_name(&row.model_id)
+        .into_iter()
+        .map(|n| n as f64 / 1e9)
+        .min_by(|a, b| off(*a).total_cmp(&off(*b)))?;
+    let ratio = off(named);
+    (ratio > 2.0).then(|| {
+        issue(
+            &row.model_id,
+            "parameters_b",
+            "parameters_disagree_with_name",
+            format!(
+                "{counted}B from {} is {ratio:.1}x the {named}B the name states; kept",
+                row.parameters_source.as_str()
+            ),
+        )
+    })
 }
 
 /// A model's downloads and likes against the runs 1, 7 and 30 nights before.

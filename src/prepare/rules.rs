@@ -1,7 +1,7 @@
 //! The normalisation rules that turn raw Hub and leaderboard values into tidy columns.
 //! Each rule is a small pure function so it can be read, documented and tested alone.
 
-use crate::records::dataset::{LicenseFamily, Relation, SizeClass};
+use crate::records::dataset::{LicenseFamily, Modality, Relation, SizeClass};
 
 /// The smallest and largest parameter counts we believe. Below 1M it is a tokenizer or a
 /// stub repo; above 10T no released model comes close, so it is a bad count (the
@@ -185,6 +185,43 @@ pub fn primary_base(base_models: &str, model_id: &str) -> Option<String> {
 /// The canonical-row rule belongs to the leaderboard's rows; the dataset applies it.
 pub use crate::records::canonical_row;
 
+/// **The modality rule.** From the config's `model_type` first, where it says more than
+/// the tag (a community copy can carry another tag than its weights: realdata/2026/
+/// pipeline-tags.md, `mlabonne/gemma-3-4b-it-qat-abliterated` is tagged
+/// `image-text-to-text` with the text-only `gemma3_text`): a `*_text` type is `text`,
+/// an `*omni*` type `omni`, a `*_vl*`/`*vl` or `llava`/`mllama` type `vision-language`.
+/// Then the pipeline tag: `any-to-any` → `omni`; `image-text-to-text`, `image-to-text`,
+/// `visual-question-answering`, `video-text-to-text` → `vision-language`;
+/// `audio-text-to-text` → `audio-language`; `text-generation`, `text2text-generation`
+/// → `text`; any other tag → `other`; none → `unknown`.
+pub fn modality(pipeline_tag: &str, model_type: &str) -> Modality {
+    let model_type = model_type.trim().to_ascii_lowercase();
+    if model_type.ends_with("_text") {
+        return Modality::Text;
+    }
+    if model_type.contains("omni") {
+        return Modality::Omni;
+    }
+    if model_type.contains("_vl")
+        || model_type.ends_with("vl")
+        || model_type.contains("llava")
+        || model_type == "mllama"
+    {
+        return Modality::VisionLanguage;
+    }
+    match pipeline_tag.trim() {
+        "" => Modality::Unknown,
+        "any-to-any" => Modality::Omni,
+        "image-text-to-text"
+        | "image-to-text"
+        | "visual-question-answering"
+        | "video-text-to-text" => Modality::VisionLanguage,
+        "audio-text-to-text" => Modality::AudioLanguage,
+        "text-generation" | "text2text-generation" => Modality::Text,
+        _ => Modality::Other,
+    }
+}
+
 /// Whole days from an RFC 3339 timestamp to `as_of`; `None` for an unparsable date.
 pub fn age_days(created_at: &str, as_of: chrono::DateTime<chrono::Utc>) -> Option<i64> {
     let created = chrono::DateTime::parse_from_rfc3339(created_at.trim()).ok()?;
@@ -207,6 +244,27 @@ pub fn round2(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn modality_of_the_2026_flagships() {
+        // Tags and model types from realdata/2026/pipeline-tags.md.
+        for (tag, model_type, expected) in [
+            ("image-text-to-text", "gemma3", Modality::VisionLanguage),
+            ("image-text-to-text", "gemma3_text", Modality::Text),
+            ("text-generation", "gemma3_text", Modality::Text),
+            ("any-to-any", "gemma4", Modality::Omni),
+            ("any-to-any", "qwen2_5_omni", Modality::Omni),
+            ("image-text-to-text", "qwen2_5_vl", Modality::VisionLanguage),
+            ("text-generation", "qwen3_vl", Modality::VisionLanguage),
+            ("image-text-to-text", "mistral3", Modality::VisionLanguage),
+            ("text-generation", "gpt_oss", Modality::Text),
+            ("image-to-text", "", Modality::VisionLanguage),
+            ("feature-extraction", "bert", Modality::Other),
+            ("", "", Modality::Unknown),
+        ] {
+            assert_eq!(modality(tag, model_type), expected, "{tag} {model_type}");
+        }
+    }
     use crate::records::LeaderboardRecord;
 
     #[test]

@@ -169,6 +169,9 @@ pub struct DatasetRow {
     pub parameters_source: ParametersSource,
     pub size_class: Option<SizeClass>,
     pub relation: Relation,
+    /// What the model takes in and gives out, from its pipeline tag and config.
+    #[serde(default)]
+    pub modality: Modality,
     #[serde(with = "formats::csv::text")]
     pub base_model: String,
     #[serde(with = "formats::csv::text")]
@@ -286,6 +289,10 @@ pub struct QualityReport {
     pub dropped: Vec<QualityIssue>,
     /// Values cleared or corrected in rows that were kept, and why.
     pub fixed: Vec<QualityIssue>,
+    /// Values kept that a check doubts, and why: a parameter count more than 2× off
+    /// the size the model's name states.
+    #[serde(default)]
+    pub flagged: Vec<QualityIssue>,
     /// Records from outside set aside where they came in, before any join: Hub list
     /// items and leaderboard rows that are not models, rows of our CSVs that did not
     /// read back. Each names its source (URL or file), its place there and the check
@@ -418,4 +425,32 @@ pub struct ScoreCoverage {
     pub hub_only: u64,
     pub both: u64,
     pub none: u64,
+}
+
+/// What a model takes in and gives out: `text`, `vision-language` (images and text in,
+/// text out), `omni` (any to any: images, audio, video, text), `audio-language`, or
+/// `other`; `unknown` without a pipeline tag. The rule is `prepare::rules::modality`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Modality {
+    Text,
+    VisionLanguage,
+    Omni,
+    AudioLanguage,
+    Other,
+    #[default]
+    Unknown,
+}
+
+impl Modality {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::VisionLanguage => "vision-language",
+            Self::Omni => "omni",
+            Self::AudioLanguage => "audio-language",
+            Self::Other => "other",
+            Self::Unknown => "unknown",
+        }
+    }
 }

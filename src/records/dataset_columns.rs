@@ -24,6 +24,7 @@ pub fn dataset_table() -> Table<DatasetRow> {
         })
         .text("size_class", |r: &R| r.size_class.map(|s| s.label()))
         .text("relation", |r: &R| Some(r.relation.label()))
+        .text("modality", |r: &R| Some(r.modality.label()))
         .text("base_model", |r: &R| non_empty(&r.base_model))
         .timestamp("created_at", |r: &R| timestamp_ms(&r.created_at))
         .int("age_days", |r: &R| r.age_days)

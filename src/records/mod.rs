@@ -18,7 +18,10 @@ pub use evals::{
     evals_table, preferred, read_evals_csv, EvalResult, EvalRow, EvalSource, SkippedFile,
     SkippedResult,
 };
-pub use models::{read_models_csv, ModelRecord, ParametersSource, RELATIONS};
+pub use models::{
+    parameters_from_name, read_models_csv, sizes_from_name, ModelRecord, ParametersSource,
+    RELATIONS,
+};
 pub use models_columns::models_table;
 pub use scores::{canonical_row, read_leaderboard_csv, LeaderboardRecord, MatchStatus};
 pub use scores_columns::scores_table;

@@ -1,6 +1,9 @@
 //! `models.csv` (and `models.jsonl` beside it): one row per model the models stage
 //! collected, in rank order.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::check_read_back;
@@ -8,12 +11,15 @@ use crate::formats::{self, csv::CsvReadError};
 use crate::run::{Checked, Stage};
 
 /// Where a parameter count came from: `models.csv`'s `parameters_source` (safetensors,
-/// name or none) and the dataset's (which adds hub and leaderboard).
+/// unpacked, name or none) and the dataset's (which adds hub and leaderboard).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum ParametersSource {
     /// Exact, from `safetensors.total`.
     Safetensors,
+    /// From `safetensors`, its packed integer containers unpacked by the bits of the
+    /// repo's `quantization_config` (`models::params::safetensors_count`).
+    Unpacked,
     /// Nominal, parsed from the model name (`7b`, `8x7B`, `270m`).
     Name,
     /// The Hub's count, with no word on how it was made.
@@ -28,6 +34,7 @@ impl ParametersSource {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Safetensors => "safetensors",
+            Self::Unpacked => "unpacked",
             Self::Name => "name",
             Self::Hub => "hub",
             Self::Leaderboard => "leaderboard",
@@ -100,4 +107,53 @@ pub fn read_models_csv(
 ) -> Result<Checked<ModelRecord>, CsvReadError> {
     let read = formats::csv::read_rows::<ModelRecord>(body, key).usable()?;
     Ok(check_read_back(read, stage, |r| &r.model_id))
+}
+
+/// `8x7B` (mixture of experts: experts × size), or a plain size such as `7b`, `1.5B`,
+/// `270m`. The size must stand alone: `A22B` (active parameters) and `8bit` do not count.
+static SIZE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:^|[^a-z0-9.])(?:(\d{1,3})x)?(\d+(?:\.\d+)?)([kmbt])(?:$|[^a-z0-9])")
+        .expect("valid regex")
+});
+
+/// The nominal parameter count a model name states, e.g. `Llama-3.1-8B-Instruct` → 8e9.
+/// For `8x7B` this is the nominal 56e9 (the real count, with shared layers, is lower).
+pub fn parameters_from_name(model_id: &str) -> Option<u64> {
+    sizes_from_name(model_id).first().copied()
+}
+
+/// Every parameter count a model name states, in order: `Infinity-Instruct-3M-…-7B`
+/// states two (a dataset's size and the model's), so a count is doubted only when it
+/// is far from all of them.
+pub fn sizes_from_name(model_id: &str) -> Vec<u64> {
+    let name = model_id.rsplit('/').next().unwrap_or(model_id);
+    let mut sizes = Vec::new();
+    // Matches can overlap at their boundary characters, so scan from each match start.
+    let mut start = 0;
+    while let Some(caps) = SIZE.captures_at(name, start) {
+        let Some(whole) = caps.get(0) else { break };
+        start = whole.start() + 1;
+        let experts: f64 = match caps.get(1).map_or(Ok(1.0), |m| m.as_str().parse()) {
+            Ok(experts) => experts,
+            Err(_) => continue,
+        };
+        let Ok(size) = caps[2].parse::<f64>() else {
+            continue;
+        };
+        let unit = match caps[3].to_ascii_lowercase().as_str() {
+            "k" => 1e3,
+            "m" => 1e6,
+            "b" => 1e9,
+            _ => 1e12,
+        };
+        let count = experts * size * unit;
+        // A "k" size is a context length (`4k`), not a parameter count.
+        if unit > 1e3 && count >= 1e6 {
+            let count = count.round() as u64;
+            if !sizes.contains(&count) {
+                sizes.push(count);
+            }
+        }
+    }
+    sizes
 }

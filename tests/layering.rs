@@ -37,7 +37,12 @@ const INNER_LAYERS: &[(&str, &[&[&str]])] = &[
     ("browser", &[&["table", "driver"], &["page"], &["pool"]]),
     (
         "models",
-        &[&["params"], &["record"], &["harvest"], &["stage"]],
+        &[
+            &["params"],
+            &["record", "fixtures"],
+            &["harvest"],
+            &["stage"],
+        ],
     ),
     ("evals", &[&["results"], &["source"], &["stage"]]),
     ("prepare", &[&["rules"], &["hub_columns", "join"]]),

@@ -50,7 +50,7 @@ async fn the_top_n_merges_every_llm_tag_without_test_repos() {
             }
         }
     }
-    all.sort_by(|a, b| b.0.cmp(&a.0));
+    all.sort_by_key(|entry| std::cmp::Reverse(entry.0));
     let expected: Vec<&str> = all.iter().take(TOP).map(|(_, id, _)| id.as_str()).collect();
     assert!(!fixtures.is_empty(), "the mix has test repos near the top");
 
@@ -147,6 +147,32 @@ async fn the_top_n_merges_every_llm_tag_without_test_repos() {
         }
         assert!(!row["modality"].is_empty(), "{row:?}");
     }
+    // The report's Pareto frontier starts at a real model, not a fixture.
+    let report = std::fs::read_to_string(run.join("report.html")).unwrap();
+    let frontier = report
+        .split(r#"<ol class="frontier" id="frontier">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</ol>").next())
+        .expect("a frontier");
+    let first = frontier
+        .split("<li>")
+        .nth(1)
+        .and_then(|li| li.split(" &mdash; ").next())
+        .expect("a first point");
+    assert!(
+        !fixtures.iter().any(|f| f == first),
+        "the frontier starts at {first}"
+    );
+    let smallest: f64 = frontier
+        .split(" &mdash; ")
+        .nth(1)
+        .and_then(|rest| rest.split('B').next())
+        .and_then(|b| b.parse().ok())
+        .expect("its size");
+    assert!(
+        smallest >= 0.01,
+        "the frontier starts at {first}, {smallest}B"
+    );
     let modality = |id: &str| {
         dataset
             .iter()

@@ -15,9 +15,10 @@ use crate::records::{parameters_from_name, ParametersSource};
 /// 2. for a repo with a `quantization_config` (in `config`, or its `text_config`), the
 ///    unpacked count multiplies only the integer containers by what they hold: `I32`
 ///    and `U32` by 32/bits, `I64` by 64/bits, `U8` by 2 for 4-bit (bitsandbytes
-///    `load_in_4bit`, mxfp4); float dtypes (the scales and the unquantised layers) are
-///    never multiplied. bits come from `bits`, `w_bit`, `config_groups.*.weights.num_bits`,
-///    `load_in_4bit` / `load_in_8bit`, or 4 for mxfp4;
+///    `load_in_4bit`, mxfp4); float dtypes (the unquantised layers) are never
+///    multiplied. bits come from `bits`, `w_bit`, `config_groups.*.weights.num_bits`,
+///    `load_in_4bit` / `load_in_8bit`, or 4 for mxfp4. With a group size, the zero
+///    points and scales are taken out (see [`unpacked_count`]);
 /// 3. whether the map was packed: the candidate (as reported, or unpacked) nearer the
 ///    size the name (or, failing that, the base model's name) states wins; with no size
 ///    named, the map was packed when its integer containers hold fewer elements than its
@@ -43,7 +44,7 @@ pub fn safetensors_count(item: &Value, model_id: &str) -> Option<(Option<u64>, P
     let Some(bits) = quantization_bits(item.get("config")) else {
         return Some((Some(reported), ParametersSource::Safetensors));
     };
-    let unpacked = unpacked_count(&map, bits);
+    let unpacked = unpacked_count(&map, bits, group_size(item.get("config")));
     if unpacked == reported {
         return Some((Some(reported), ParametersSource::Safetensors));
     }
@@ -95,19 +96,53 @@ fn is_container(dtype: &str) -> bool {
     matches!(dtype, "I32" | "U32" | "I64" | "U8")
 }
 
-/// The per-dtype map with its integer containers unpacked at `bits` a weight.
-fn unpacked_count(map: &[(String, u64)], bits: u32) -> u64 {
-    map.iter()
-        .map(|(dtype, n)| {
-            let per = match dtype.as_str() {
-                "I32" | "U32" => 32 / bits,
-                "I64" => 64 / bits,
-                "U8" if bits == 4 => 2,
-                _ => 1,
-            };
-            n.saturating_mul(u64::from(per.max(1)))
+/// The per-dtype map with its integer containers unpacked at `bits` a weight. With a
+/// `group_size` g (AWQ, GPTQ, compressed-tensors), the packed containers also hold the
+/// zero points, one per g weights (`qzeros`), and the floats hold one scale per g
+/// weights (`scales`): neither is a parameter of the model, so the weights are the
+/// unpacked count × g/(g+1), and their scales (weights / g) come off the floats. On the
+/// real `graelo/Qwen2.5-7B-Instruct-1M-AWQ` header counts this gives 7,615,616,512, the
+/// count of Qwen2.5-7B itself (realdata/2026/packed-quant/SUMMARY.md).
+fn unpacked_count(map: &[(String, u64)], bits: u32, group_size: Option<u64>) -> u64 {
+    let mut weights: u64 = 0;
+    let mut floats: u64 = 0;
+    for (dtype, n) in map {
+        let per = match dtype.as_str() {
+            "I32" | "U32" => 32 / bits,
+            "I64" => 64 / bits,
+            "U8" if bits == 4 => 2,
+            _ => {
+                floats = floats.saturating_add(*n);
+                continue;
+            }
+        };
+        weights = weights.saturating_add(n.saturating_mul(u64::from(per.max(1))));
+    }
+    match group_size.filter(|g| *g > 1) {
+        Some(g) => {
+            let weights = (u128::from(weights) * u128::from(g) / u128::from(g + 1)) as u64;
+            weights.saturating_add(floats.saturating_sub(weights / g))
+        }
+        None => weights.saturating_add(floats),
+    }
+}
+
+/// The quantisation's group size, where it has one: `group_size`, `q_group_size`, or
+/// `config_groups.*.weights.group_size`.
+fn group_size(config: Option<&Value>) -> Option<u64> {
+    let config = config?;
+    let q = config
+        .get("quantization_config")
+        .or_else(|| config.get("text_config")?.get("quantization_config"))?;
+    q.get("group_size")
+        .or_else(|| q.get("q_group_size"))
+        .and_then(Value::as_u64)
+        .or_else(|| {
+            q.get("config_groups")?
+                .as_object()?
+                .values()
+                .find_map(|g| g.get("weights")?.get("group_size")?.as_u64())
         })
-        .fold(0u64, u64::saturating_add)
 }
 
 /// How far apart two counts are, as a ratio.
@@ -165,10 +200,7 @@ mod tests {
         );
         assert_eq!(
             safetensors_count(&packed, "graelo/Qwen2.5-7B-Instruct-1M-AWQ"),
-            Some((
-                Some(822_033_408 * 8 + 1_141_306_880),
-                ParametersSource::Unpacked
-            ))
+            Some((Some(7_615_616_512), ParametersSource::Unpacked))
         );
         // With no size in the name, the containers' share decides.
         assert_eq!(

@@ -30,6 +30,9 @@ DEAD_PROXY = "http://127.0.0.1:9"
 # The suite of the host the binaries are built on (their glibc), and of distroless's
 # cc-debian12.
 SUITE = "bookworm"
+# Lines for the end of the pytest run (conftest.py prints them, passing or not).
+CONTAINER_REPORT: list[str] = []
+
 MIRRORS = [
     f"deb http://deb.debian.org/debian {SUITE} main",
     f"deb http://deb.debian.org/debian {SUITE}-updates main",

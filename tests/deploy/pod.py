@@ -60,6 +60,10 @@ class Finished:
     stdout: str
     stderr: str
 
+    @property
+    def logs(self) -> str:
+        return self.stdout + self.stderr
+
 
 @dataclass
 class Pod:
@@ -114,10 +118,10 @@ class Pod:
         unknown = set(self.pod_security) - known_security
         assert not unknown, f"pod securityContext fields not modelled: {unknown}"
 
-    def start(self, infra: list[str]) -> None:
+    def start(self, infra: list[str], infra_ready: str = "") -> None:
         """Make the volumes, start the infra container (`docker run` options and image,
-        e.g. the fake Hub), then the sidecars (each past its startup probe), then the
-        main containers."""
+        e.g. the fake Hub) and wait for `infra_ready` in its output, then start the
+        sidecars (each past its startup probe), then the main containers."""
         self.volumes = {v["name"]: self._volume(v) for v in self.spec.get("volumes", [])}
         self.infra = f"{self.name}-infra"
         self.docker(
@@ -125,6 +129,12 @@ class Pod:
             "--pull", "never", *infra,
         )
         self.started.append(self.infra)
+        if infra_ready:
+            poll(
+                f"{infra_ready.strip()!r} from {self.infra}",
+                60,
+                lambda: infra_ready in self.docker("logs", self.infra).stdout.decode(errors="replace"),
+            )
         for container in self.spec.get("initContainers", []):
             assert container.get("restartPolicy") == "Always", "only native sidecars here"
             self._run(container)

@@ -3,8 +3,9 @@ registry (shared/realdata/2026/CONTAINERS.md has the facts this relies on).
 
 The runtime stage of the Dockerfile is built as it is, over the `hfharvest` binary the
 test build made, on a distroless-like base made from Debian packages under the FROM name
-the Dockerfile uses (the whole Dockerfile, toolchain and all, is built by
-scripts/build-image-offline, which is not run in CI). The chart is rendered with Helm's
+the Dockerfile uses. The whole Dockerfile, toolchain and all, is built by
+scripts/build-image-offline, which is not run in CI; HFHARVEST_CONTAINER_IMAGE_TAR=<its
+--save tar> runs these tests with that image instead. The chart is rendered with Helm's
 SDK and its CronJob's pod is run as tests/deploy/pod.py describes: the rendered security
 context, environment, volumes and mounts, the containers sharing one network namespace.
 In that namespace the fake Hub (`fakehf`, in a container on the same base) stands for
@@ -148,7 +149,14 @@ def images(docker: Dockerd, tmp_path_factory) -> Images:
     distroless_cc_image(docker, work, base)
     binaries = built_binaries()
     (job,) = [c["image"] for c in _job_containers(render({}))]
-    build_runtime_stage(docker, binaries / "hfharvest", job, work)
+    whole = os.environ.get("HFHARVEST_CONTAINER_IMAGE_TAR")
+    if whole:
+        # The whole Dockerfile's image, as scripts/build-image-offline --save wrote it.
+        loaded = docker.out("load", "--input", whole, timeout=900)
+        docker("tag", loaded.rsplit("Loaded image: ", 1)[1].strip(), job)
+        report(f"images: the job's is {whole} (the whole Dockerfile's build)")
+    else:
+        build_runtime_stage(docker, binaries / "hfharvest", job, work)
     build_fake_image(docker, binaries / "fakehf", base, work)
     report(f"images: distroless-like base, runtime stage and fakehf built in {time.monotonic() - started:.0f} s")
     return Images(job=job, fake=FAKE_IMAGE)
@@ -288,7 +296,7 @@ def test_the_runtime_image_is_what_the_dockerfile_promises(docker: Dockerd, imag
         ran = docker("run", "--rm", "--network", "none", "--entrypoint", shell, images.job, "-c", "true", check=False)
         assert ran.returncode != 0, f"{shell} runs in the image"
     size = int(docker.out("image", "inspect", "-f", "{{.Size}}", images.job))
-    report(f"runtime image over the test build's (debug) binary: {size / 1e6:.0f} MB, /data {oct(data.mode & 0o7777)} {data.uid}:{data.gid}")
+    report(f"the job's image: {size / 1e6:.0f} MB, /data {oct(data.mode & 0o7777)} {data.uid}:{data.gid}")
 
 
 def test_the_datasets_pod_runs_and_its_retry_resumes_from_the_volume(docker: Dockerd, images: Images, tmp_path: Path) -> None:

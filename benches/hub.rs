@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use fakehf::{FakeConfig, FakeHf};
 use hfharvest::http::HttpSettings;
-use hfharvest::hub::{DetailMode, Harvested, HubClient, HubSettings};
+use hfharvest::hub::{DetailMode, HubClient, HubSettings};
+use hfharvest::models::Harvested;
 
 const LATENCY: Duration = Duration::from_millis(50);
 const PAGE: u64 = 1000;
@@ -38,15 +39,14 @@ async fn harvest(fake: &FakeHf, n: u64, detail: DetailMode, concurrency: usize) 
     let before = fake.requests().total();
     let started = Instant::now();
     let mut models = 0;
-    client
-        .harvest(n, |harvested| {
-            if matches!(harvested, Harvested::Model(..)) {
-                models += 1;
-            }
-            Ok(())
-        })
-        .await
-        .expect("harvest");
+    hfharvest::models::harvest(&client, n, |harvested| {
+        if matches!(harvested, Harvested::Model(..)) {
+            models += 1;
+        }
+        Ok(())
+    })
+    .await
+    .expect("harvest");
     Figures {
         requests: fake.requests().total() - before,
         seconds: started.elapsed().as_secs_f64(),

@@ -3,14 +3,14 @@
 //! 1,000 models built from the real leaderboard export (ids, licences, parameter counts,
 //! scores; every tenth model a GGUF re-upload that inherits its base's scores, as on the
 //! Hub), with a previous complete run for deltas. Times the stages as the pipeline runs
-//! them, through a local store: `prepare_run` (read CSVs, join, write dataset.csv and
-//! quality.json) and `report_run` (read dataset.csv, draw the charts, write report.html).
+//! them, through a local store: the prepare stage (read CSVs, join, write dataset.csv and
+//! quality.json) and the report stage (read dataset.csv, draw the charts, write report.html).
 //! The target is under one second for both together.
 
 use std::time::Instant;
 
-use hfharvest::hub::{ModelRecord, ParametersSource};
-use hfharvest::leaderboard::{LeaderboardRecord, MatchStatus};
+use hfharvest::records::{LeaderboardRecord, MatchStatus};
+use hfharvest::records::{ModelRecord, ParametersSource};
 use std::sync::Arc;
 
 use hfharvest::run::{Manifest, RunLayout, RunStatus};
@@ -138,7 +138,7 @@ fn inputs() -> (Vec<ModelRecord>, Vec<LeaderboardRecord>) {
 }
 
 fn csv_bytes<T: serde::Serialize>(rows: &[T]) -> Vec<u8> {
-    let mut out = hfharvest::csvout::writer(Vec::new());
+    let mut out = hfharvest::formats::csv::writer(Vec::new());
     for r in rows {
         out.serialize(r).unwrap();
     }
@@ -210,9 +210,24 @@ async fn main() {
     let mut report_s = Vec::new();
     let mut bytes = 0;
     let mut dropped = 0;
+    let prepare = hfharvest::prepare::PrepareStage {
+        hub_columns: 5,
+        top_models: 0,
+    };
+    let report_stage = hfharvest::report::ReportStage { parameters };
+    let cx = |stage| {
+        hfharvest::stage::StageCx::new(
+            stage,
+            run.clone(),
+            tokio_util::sync::CancellationToken::new(),
+        )
+    };
     for _ in 0..5 {
         let t = Instant::now();
-        let prepared = hfharvest::prepare::prepare_run(&run, 5).await.unwrap();
+        let prepared = prepare
+            .prepare(&cx(hfharvest::run::Stage::Prepare))
+            .await
+            .unwrap();
         prepare_s.push(t.elapsed().as_secs_f64());
         assert_eq!(
             prepared.rows.len() + prepared.dropped as usize,
@@ -220,7 +235,8 @@ async fn main() {
         );
         dropped = prepared.dropped;
         let t = Instant::now();
-        let report = hfharvest::report::report_run(&run, parameters.clone())
+        let report = report_stage
+            .report(&cx(hfharvest::run::Stage::Report))
             .await
             .unwrap();
         report_s.push(t.elapsed().as_secs_f64());
@@ -236,8 +252,8 @@ async fn main() {
         models.len(),
         rows.len()
     );
-    println!("  prepare_run (models.csv + leaderboard.csv -> dataset.csv + quality.json): median {:.1} ms", p * 1e3);
-    println!("  report_run  (dataset.csv -> report.html, {:.0} KiB, 11 charts):          median {:.1} ms", bytes as f64 / 1024.0, r * 1e3);
+    println!("  prepare stage (models.csv + leaderboard.csv -> dataset.csv + quality.json): median {:.1} ms", p * 1e3);
+    println!("  report stage  (dataset.csv -> report.html, {:.0} KiB, 11 charts):          median {:.1} ms", bytes as f64 / 1024.0, r * 1e3);
     println!(
         "  prepare + report: {:.1} ms (target < 1000 ms) over 5 runs",
         (p + r) * 1e3

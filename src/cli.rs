@@ -13,12 +13,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Override, Settings};
 use crate::error::Error;
-use crate::leaderboard::SourceKind;
 use crate::pipeline::{self, RunContext, Stages};
 use crate::run::artifact::{
     DATASET_CSV, LEADERBOARD_CSV, MANIFEST_JSON, MODELS_CSV, QUALITY_JSON, REPORT_HTML,
 };
 use crate::run::{ModelId, Stage};
+use crate::scores::SourceKind;
 use crate::telemetry::{Console, LogFormat, Verbosity};
 
 pub use summary::RunSummary;
@@ -52,15 +52,17 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Stage 1 only: Hub metadata into runs/<run-id>/models.csv.
+    /// The models stage only: Hub metadata into runs/<run-id>/models.csv.
     Models(ModelsArgs),
-    /// Leaderboard scores for a models.csv or a list of model ids.
+    /// The scores stage only: leaderboard scores for a run's models.csv or model ids.
     Scores(ScoresArgs),
-    /// The whole pipeline: models, scores, prepare, report.
+    /// The whole pipeline: models, scores, evals, prepare, report, then publish (the
+    /// history, runs/index.json and latest.json).
     Run(RunArgs),
-    /// Join an existing run's models and scores into dataset.csv.
+    /// The prepare stage over an existing run: its models, scores and evals into
+    /// dataset.csv, dataset.parquet and quality.json.
     Prepare(OutputArgs),
-    /// Render report.html for an existing run.
+    /// The report stage over an existing run: report.html.
     Report(OutputArgs),
     /// The history table (history/models, history/scores) of every complete run.
     #[command(subcommand)]
@@ -353,9 +355,12 @@ fn models_from_args(args: &[String]) -> Result<Vec<ModelId>, Error> {
             .map_err(|e| Error::usage(format!("reading models from {arg}"), e.to_string()))?;
         if arg.ends_with(".csv") {
             // Ids named on the command line are all wanted: a bad row is an error here.
-            let records = crate::csvout::read_rows::<crate::hub::ModelRecord>(text.as_bytes(), arg)
-                .strict()
-                .map_err(|e| Error::usage(format!("reading models from {arg}"), e.to_string()))?;
+            let records =
+                crate::formats::csv::read_rows::<crate::records::ModelRecord>(text.as_bytes(), arg)
+                    .strict()
+                    .map_err(|e| {
+                        Error::usage(format!("reading models from {arg}"), e.to_string())
+                    })?;
             for r in records {
                 out.push(ModelId::parse(&r.model_id).map_err(|e| {
                     Error::usage(format!("reading models from {arg}"), e.to_string())

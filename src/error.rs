@@ -4,12 +4,12 @@
 
 use crate::config::ConfigError;
 use crate::evals::EvalsError;
-use crate::hub::HubError;
-use crate::leaderboard::LeaderboardError;
+use crate::models::ModelsError;
 use crate::prepare::PrepareError;
 use crate::publish::PublishError;
 use crate::report::ReportError;
 use crate::run::Stage;
+use crate::scores::ScoresError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,16 +25,24 @@ pub enum Error {
     /// a missing bucket (exit 2).
     #[error(transparent)]
     Preflight(StoreError),
+    /// A stage's check before the run failed: the Hub or its token, the leaderboard
+    /// dataset's revision, the WebDriver (exit 2; nothing was written).
+    #[error("the {stage} stage is not ready")]
+    Unready {
+        stage: Stage,
+        #[source]
+        source: Box<Error>,
+    },
     #[error(transparent)]
-    Models(HubError),
+    Models(ModelsError),
     #[error(transparent)]
-    Scores(LeaderboardError),
+    Scores(ScoresError),
     #[error(transparent)]
     Evals(EvalsError),
     #[error(transparent)]
-    Prepare(#[from] PrepareError),
+    Prepare(PrepareError),
     #[error(transparent)]
-    Report(#[from] ReportError),
+    Report(ReportError),
     /// The run completed, but its history, index or `latest.json` was not all written
     /// (exit 1; a rerun of the run id finishes it).
     #[error(transparent)]
@@ -58,24 +66,8 @@ impl Error {
     /// failure during the run.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Settings(_) | Self::Usage { .. } | Self::Preflight(_) => 2,
+            Self::Settings(_) | Self::Usage { .. } | Self::Preflight(_) | Self::Unready { .. } => 2,
             _ => 1,
-        }
-    }
-
-    /// Whether running again, unchanged, may succeed (a transient failure, an
-    /// interruption), as opposed to one that needs a fix first.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::Settings(_) | Self::Usage { .. } | Self::Preflight(_) => false,
-            Self::Models(e) => e.is_retryable(),
-            Self::Scores(e) => e.is_retryable(),
-            Self::Evals(e) => e.is_retryable(),
-            Self::Prepare(e) => e.is_retryable(),
-            Self::Report(e) => e.is_retryable(),
-            Self::Publish(e) => e.is_retryable(),
-            Self::Store(e) => e.is_retryable(),
-            Self::Interrupted => true,
         }
     }
 
@@ -85,7 +77,7 @@ impl Error {
         match self {
             Self::Settings(_) => "settings",
             Self::Usage { .. } => "usage",
-            Self::Preflight(_) => "preflight",
+            Self::Preflight(_) | Self::Unready { .. } => "preflight",
             Self::Models(_) => Stage::Models.as_str(),
             Self::Scores(_) => Stage::Scores.as_str(),
             Self::Evals(_) => Stage::Evals.as_str(),
@@ -99,19 +91,19 @@ impl Error {
 }
 
 /// A stage that stopped because it was told to is an interruption, whichever stage.
-impl From<HubError> for Error {
-    fn from(e: HubError) -> Self {
+impl From<ModelsError> for Error {
+    fn from(e: ModelsError) -> Self {
         match e {
-            HubError::Interrupted => Self::Interrupted,
+            ModelsError::Interrupted => Self::Interrupted,
             e => Self::Models(e),
         }
     }
 }
 
-impl From<LeaderboardError> for Error {
-    fn from(e: LeaderboardError) -> Self {
+impl From<ScoresError> for Error {
+    fn from(e: ScoresError) -> Self {
         match e {
-            LeaderboardError::Interrupted => Self::Interrupted,
+            ScoresError::Interrupted => Self::Interrupted,
             e => Self::Scores(e),
         }
     }
@@ -122,6 +114,24 @@ impl From<EvalsError> for Error {
         match e {
             EvalsError::Interrupted => Self::Interrupted,
             e => Self::Evals(e),
+        }
+    }
+}
+
+impl From<PrepareError> for Error {
+    fn from(e: PrepareError) -> Self {
+        match e {
+            PrepareError::Interrupted => Self::Interrupted,
+            e => Self::Prepare(e),
+        }
+    }
+}
+
+impl From<ReportError> for Error {
+    fn from(e: ReportError) -> Self {
+        match e {
+            ReportError::Interrupted => Self::Interrupted,
+            e => Self::Report(e),
         }
     }
 }

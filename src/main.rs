@@ -22,7 +22,7 @@ fn main() -> ExitCode {
     // that file's error; the default hook's report of it would only mislead.
     let report_panic = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if !hfharvest::leaderboard::reading_parquet() {
+        if !hfharvest::formats::parquet::reading_parquet() {
             report_panic(info);
         }
     }));
@@ -53,8 +53,9 @@ fn main() -> ExitCode {
         match result {
             Ok(()) => ExitCode::from(Exit::Ok as u8),
             Err(e) => {
-                // One line, however many lines the causes' messages have.
-                let message = format!("{e:#}");
+                // One line, however many lines the causes' messages have; a cause an
+                // error's own message already says is not said again.
+                let message = error_chain(&e);
                 let lines: Vec<&str> = message
                     .lines()
                     .map(str::trim)
@@ -69,6 +70,23 @@ fn main() -> ExitCode {
             }
         }
     })
+}
+
+/// The error and its causes, outermost first, joined with `: `; a cause whose text the
+/// message so far already holds is left out.
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
 }
 
 async fn cancel_on_signal(cancel: CancellationToken) {

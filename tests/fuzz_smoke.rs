@@ -242,9 +242,9 @@ fn the_parquet_seeds_read_as_the_source_reads_the_real_file() {
     let mut sizes: Vec<usize> = seeds("leaderboard_parquet")
         .into_iter()
         .map(|seed| {
-            let rows = hfharvest::leaderboard::parquet_rows(seed.into()).expect("a seed reads");
+            let rows = hfharvest::scores::parquet_rows(seed.into()).expect("a seed reads");
             for row in &rows {
-                hfharvest::leaderboard::ScoreRow::from_contents(row).expect("a real row is good");
+                hfharvest::scores::ScoreRow::from_contents(row).expect("a real row is good");
             }
             rows.len()
         })
@@ -259,7 +259,7 @@ fn the_parquet_seeds_read_as_the_source_reads_the_real_file() {
 #[test]
 fn a_parquet_file_that_panics_the_reader_is_an_error() {
     let crash = include_bytes!("fixtures/fuzz/leaderboard_parquet-crash-948df65d.parquet");
-    let error = hfharvest::leaderboard::parquet_rows(bytes::Bytes::from_static(crash))
+    let error = hfharvest::scores::parquet_rows(bytes::Bytes::from_static(crash))
         .expect_err("the file is malformed");
     assert!(
         error.starts_with("a malformed parquet file (the parquet reader failed: "),

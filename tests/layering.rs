@@ -1,7 +1,7 @@
 //! The layering holds: no module of the library uses one above it (ARCHITECTURE.md).
 //!
 //! Every `crate::…`, `super::…` and `self::…` path in `src/` is resolved to the module
-//! it names, strings included (`#[serde(with = "crate::csvout::text")]` is a real use),
+//! it names, strings included (`#[serde(with = "crate::formats::csv::text")]` is a real use),
 //! comments excluded. A path into a module of a higher layer, or into another module of
 //! the same layer, is a violation. Inside a stage, its sources sit below its driver.
 
@@ -10,17 +10,18 @@ use std::path::{Path, PathBuf};
 
 /// Top-level modules by layer, bottom first. A module may use only lower layers.
 const LAYERS: &[&[&str]] = &[
-    // The run's own types.
-    &["run", "csvout", "parquetout", "testdata"],
+    // The run's own types, and the file formats of its tables.
+    &["run", "formats", "testdata"],
     &["telemetry", "progress"],
     &["http", "store"],
-    // The stages, in data-flow order.
+    // The Hub API, which two stages read.
     &["hub"],
-    &["leaderboard"],
-    &["evals"],
-    &["prepare"],
-    &["report"],
-    &["publish"],
+    // What the stages share: the records of every artifact, and the lookup engine.
+    &["records", "lookup"],
+    // The stage contract.
+    &["stage"],
+    // The stages: one layer, so no stage imports another; they meet in `records`.
+    &["models", "scores", "evals", "prepare", "report", "publish"],
     &["config"],
     &["error"],
     &["pipeline"],
@@ -30,22 +31,28 @@ const LAYERS: &[&[&str]] = &[
 /// Inside a module: its parts by layer. `mod.rs` (the module's face) is not checked.
 const INNER_LAYERS: &[(&str, &[&[&str]])] = &[
     (
-        "leaderboard",
-        &[
-            &["rows", "settings", "source", "canonical", "columns"],
-            &["datasets", "browser"],
-            &["stage"],
-        ],
+        "scores",
+        &[&["rows", "settings"], &["datasets", "browser"], &["stage"]],
     ),
     ("browser", &[&["table", "driver"], &["page"], &["pool"]]),
     (
-        "hub",
-        &[&["params"], &["record"], &["client", "columns"], &["stage"]],
+        "models",
+        &[&["params"], &["record"], &["harvest"], &["stage"]],
     ),
     ("evals", &[&["results"], &["source"], &["stage"]]),
+    ("prepare", &[&["rules"], &["hub_columns", "join"]]),
     (
-        "prepare",
-        &[&["rules"], &["dataset", "history"], &["columns", "join"]],
+        "records",
+        &[
+            &["models", "evals", "history"],
+            &["dataset"],
+            &["scores"],
+            &["models_columns", "scores_columns", "dataset_columns"],
+        ],
+    ),
+    (
+        "lookup",
+        &[&["checkpoint", "ratio"], &["source"], &["drive"]],
     ),
     ("pipeline", &[&["context", "latest", "metrics"]]),
 ];
@@ -54,7 +61,7 @@ fn rank(layers: &[&[&str]], name: &str) -> Option<usize> {
     layers.iter().position(|layer| layer.contains(&name))
 }
 
-/// A file's module path: `src/leaderboard/browser/page.rs` → `leaderboard::browser::page`.
+/// A file's module path: `src/scores/browser/page.rs` → `scores::browser::page`.
 fn module_path(relative: &Path) -> Vec<String> {
     let mut parts: Vec<String> = relative
         .components()
@@ -289,26 +296,34 @@ fn the_check_catches_wrong_imports() {
         "fn f(c: &crate::pipeline::RunContext) {}",
         "#[serde(with = \"crate::config::something\")]",
     ] {
-        let found = violations(&tree(&[("hub/stage.rs", text)]));
+        let found = violations(&tree(&[("models/stage.rs", text)]));
         assert_eq!(found.len(), 1, "{text}: {found:?}");
     }
-    // Two modules of one layer.
+    // Two modules of one layer; one stage importing another.
     assert_eq!(
         violations(&tree(&[("store/mod.rs", "use crate::http::HttpClient;")])).len(),
+        1
+    );
+    assert_eq!(
+        violations(&tree(&[("evals/stage.rs", "use crate::scores::Lookup;")])).len(),
+        1
+    );
+    assert_eq!(
+        violations(&tree(&[("lookup/drive.rs", "use crate::scores::Lookup;")])).len(),
         1
     );
     // A source using its stage's driver, and a page using its pool.
     assert_eq!(
         violations(&tree(&[(
-            "leaderboard/browser/mod.rs",
-            "use super::stage::Driven;"
+            "scores/browser/mod.rs",
+            "use super::stage::ScoresOutcome;"
         )]))
         .len(),
         1
     );
     assert_eq!(
         violations(&tree(&[(
-            "leaderboard/browser/page.rs",
+            "scores/browser/page.rs",
             "use super::pool::Worker;"
         )]))
         .len(),
@@ -317,16 +332,20 @@ fn the_check_catches_wrong_imports() {
     // Allowed: downward, within a part, the module's face, comments.
     let fine = tree(&[
         (
-            "leaderboard/stage.rs",
-            "use super::browser::BrowserSource; use super::{LeaderboardError, Lookup};",
+            "scores/stage.rs",
+            "use super::browser::BrowserSource; use super::{ScoresError, Lookup};",
         ),
         (
-            "leaderboard/browser/pool.rs",
-            "use super::page::lookup; use crate::store::CheckpointSink;",
+            "scores/browser/pool.rs",
+            "use super::page::lookup; use crate::lookup::CheckpointSink;",
         ),
         (
             "pipeline/mod.rs",
-            "use crate::{hub, leaderboard}; use crate::error::Error;",
+            "use crate::{models, scores}; use crate::error::Error;",
+        ),
+        (
+            "evals/stage.rs",
+            "use crate::records::LeaderboardRecord; use crate::lookup::drive;",
         ),
         (
             "run/layout.rs",

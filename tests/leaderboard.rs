@@ -34,7 +34,7 @@ const COLUMNS: [&str; 6] = ["ifeval", "bbh", "math_lvl5", "gpqa", "musr", "mmlu_
 
 /// Two decimals, as the app shows them (`toFixed(2)`).
 fn shown(v: f64) -> String {
-    format!("{:.2}", hfharvest::leaderboard::round2(v))
+    format!("{:.2}", hfharvest::scores::round2(v))
 }
 
 /// A row of leaderboard.csv, as (name, precision, chat template, average, six scores).
@@ -491,7 +491,9 @@ async fn a_broken_page_fails_the_run_quickly_and_says_why() {
         "the rerun asked again: {rows:?}"
     );
 
-    // No WebDriver at all: a bounded wait for it to be ready, then a clear failure, exit 1.
+    // No WebDriver at all: a bounded wait for it to be ready, then a clear failure. It is
+    // found by the check before the run (issue 21), so the exit is 2, as for every other
+    // check before anything was written; it was 1 when it was found mid-run.
     let ran = cli
         .clone_env()
         .env("HFHARVEST__LEADERBOARD__WEBDRIVER_READY_TIMEOUT_SECS", "2")
@@ -505,7 +507,7 @@ async fn a_broken_page_fails_the_run_quickly_and_says_why() {
             "a/b",
         ])
         .await;
-    assert_eq!(ran.code(), 1);
+    assert_eq!(ran.code(), 2);
     assert!(
         ran.stderr()
             .contains("the WebDriver at http://127.0.0.1:9 was not ready within 2s"),

@@ -69,11 +69,35 @@ const MAX_LIMIT: usize = 1000;
 
 pub fn router(state: Arc<State>) -> Router {
     Router::new()
+        .route("/api/whoami-v2", get(whoami))
         .route("/api/models", get(list_models))
         .route("/api/models/{*id}", get(model_info))
         .route("/api/datasets", get(list_datasets))
         .route("/api/datasets/{*path}", get(dataset_leaderboard))
         .with_state(state)
+}
+
+/// `GET /api/whoami-v2`, which huggingface_hub's `whoami()` asks
+/// (`huggingface_hub/hf_api.py`): 401 with `{"error": "Invalid credentials in
+/// Authorization header"}` for no token or a refused one, as the real Hub answers; else
+/// a user. The user's fields are invented (the fake has no accounts).
+async fn whoami(AxumState(state): AxumState<Arc<State>>, headers: HeaderMap) -> Response {
+    state.log.whoami.fetch_add(1, Ordering::Relaxed);
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match token {
+        Some(token) if !state.refused_tokens.iter().any(|t| t == token) => axum::Json(
+            json!({"type": "user", "name": "fakehf-user", "auth": {"type": "access_token"}}),
+        )
+        .into_response(),
+        _ => (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"error": "Invalid credentials in Authorization header"})),
+        )
+            .into_response(),
+    }
 }
 
 /// `GET /api/datasets?filter=benchmark:official`: the official benchmarks, whose `tags`

@@ -60,6 +60,9 @@ pub struct FakeConfig {
     /// Serve these bytes as the `contents` dataset's parquet file instead of the one
     /// built from the real rows. Invented: a corrupt or truncated download.
     pub contents_parquet: Option<bytes::Bytes>,
+    /// Tokens `/api/whoami-v2` refuses with 401, as the real Hub refuses an invalid or
+    /// revoked token. Any other token is accepted (invented: the fake has no accounts).
+    pub refused_tokens: Vec<String>,
 }
 
 impl Default for FakeConfig {
@@ -75,6 +78,7 @@ impl Default for FakeConfig {
             extra_list_items: Vec::new(),
             extra_leaderboard_rows: Vec::new(),
             contents_parquet: None,
+            refused_tokens: Vec::new(),
         }
     }
 }
@@ -138,6 +142,8 @@ pub struct RequestLog {
     pub detail: AtomicU64,
     /// `/api/datasets` requests (the benchmark list and leaderboards).
     pub datasets: AtomicU64,
+    /// `/api/whoami-v2` requests (the job's check before a run).
+    pub whoami: AtomicU64,
     pub faults_served: AtomicU64,
     /// Bearer tokens seen, so a test can prove the token was sent.
     pub bearer_tokens: Mutex<Vec<String>>,
@@ -153,6 +159,10 @@ impl RequestLog {
     pub fn datasets(&self) -> u64 {
         self.datasets.load(Ordering::Relaxed)
     }
+    pub fn whoami(&self) -> u64 {
+        self.whoami.load(Ordering::Relaxed)
+    }
+    /// Requests to the models API (`/api/models`, `/api/models/{id}`).
     pub fn total(&self) -> u64 {
         self.list() + self.detail()
     }
@@ -171,6 +181,8 @@ pub(crate) struct State {
     pub order: RwLock<Arc<Vec<usize>>>,
     /// [`FakeConfig::extra_list_items`], rendered, by rank.
     pub extra_list_items: HashMap<usize, Vec<String>>,
+    /// [`FakeConfig::refused_tokens`].
+    pub refused_tokens: Vec<String>,
 }
 
 impl State {
@@ -251,6 +263,7 @@ impl FakeHf {
                     by_rank
                 },
             ),
+            refused_tokens: config.refused_tokens.clone(),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;

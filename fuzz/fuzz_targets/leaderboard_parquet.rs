@@ -11,7 +11,7 @@ fuzz_target!(
         // libFuzzer's hook makes it.
         let abort = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if !hfharvest::leaderboard::reading_parquet() {
+            if !hfharvest::formats::parquet::reading_parquet() {
                 abort(info);
             }
         }));

@@ -7,13 +7,16 @@
 //! the seed corpus and its mutations, so CI smokes each target in the normal test build
 //! and this code cannot drift from the library's API.
 
-use hfharvest::csvout;
-use hfharvest::hub::{read_models_csv, ModelRecord};
-use hfharvest::leaderboard::{classify, LeaderboardRecord, ScoreRow};
-use hfharvest::prepare::dataset::write_dataset_csv;
-use hfharvest::prepare::{prepare, read_dataset_csv, Baselines, PrepareInputs, QualityReport};
+use hfharvest::formats;
+use hfharvest::prepare::{prepare, PrepareInputs};
+use hfharvest::records::history::Baselines;
+use hfharvest::records::write_dataset_csv;
+use hfharvest::records::LeaderboardRecord;
+use hfharvest::records::{read_dataset_csv, QualityReport};
+use hfharvest::records::{read_models_csv, ModelRecord};
 use hfharvest::report::{render, ReportMeta};
 use hfharvest::run::Stage;
+use hfharvest::scores::{classify, ScoreRow};
 use hfharvest::ModelId;
 
 /// The date every target's join is as of.
@@ -24,7 +27,7 @@ pub fn as_of() -> chrono::DateTime<chrono::Utc> {
 /// A model record goes into `models.csv`, must read back as the same record, and
 /// then through the join.
 pub fn models_round_trip(records: &[ModelRecord]) {
-    let mut csv = csvout::writer(Vec::new());
+    let mut csv = formats::csv::writer(Vec::new());
     for record in records {
         csv.serialize(record).expect("a record serialises");
     }
@@ -47,7 +50,7 @@ pub fn score_rows(rows: Vec<ScoreRow>) {
         let lookup = classify(&id, rows.clone());
         records.extend(lookup.records(&id, "datasets"));
     }
-    let mut csv = csvout::writer(Vec::new());
+    let mut csv = formats::csv::writer(Vec::new());
     for record in &records {
         csv.serialize(record).expect("a record serialises");
     }
@@ -85,7 +88,7 @@ pub fn join(models: &[ModelRecord], leaderboard: &[LeaderboardRecord]) {
 }
 
 /// The report over dataset rows.
-pub fn report(rows: &[hfharvest::prepare::DatasetRow], quality: Option<&QualityReport>) {
+pub fn report(rows: &[hfharvest::records::DatasetRow], quality: Option<&QualityReport>) {
     let meta = ReportMeta {
         run_id: "fuzz".into(),
         run_date: "2026-11-25T00:00:00Z".into(),
@@ -123,12 +126,15 @@ pub mod targets {
 
     use hfharvest::config::Settings;
     use hfharvest::http::{parse_next_link, parse_rate_limit, parse_retry_after};
-    use hfharvest::hub::{hub_item_id, parse_list_page, read_models_csv, ModelRecord};
-    use hfharvest::leaderboard::{
+    use hfharvest::hub::parse_list_page;
+    use hfharvest::models::hub_item_id;
+    use hfharvest::records::read_dataset_csv;
+    use hfharvest::records::read_leaderboard_csv;
+    use hfharvest::records::{read_models_csv, ModelRecord};
+    use hfharvest::run::Stage;
+    use hfharvest::scores::{
         parquet_rows, parse_formatted, parse_rows_page, parse_table, ParsedRows, ScoreRow,
     };
-    use hfharvest::prepare::{read_dataset_csv, read_leaderboard_csv};
-    use hfharvest::run::Stage;
 
     /// A target's body: libFuzzer's input in, a panic on a fault.
     pub type Target = fn(&[u8]);

@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 
 use crate::config::Settings;
-use crate::leaderboard::SourceKind;
 use crate::run::Stage;
+use crate::scores::SourceKind;
 
 /// What one stage would do, in a few words.
 fn describe(stage: Stage, settings: &Settings) -> String {

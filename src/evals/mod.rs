@@ -1,4 +1,4 @@
-//! Stage `evals`: the evaluation results the Hub itself carries, for the models newer
+//! The evals stage: the evaluation results the Hub itself carries, for the models newer
 //! than the leaderboard (and the others): from `evalResults` on the list request the
 //! models stage already made (kept in `models.jsonl`), from the official benchmarks'
 //! leaderboards (one request each), and from `model-index` in the model cards; with
@@ -10,15 +10,16 @@ mod results;
 mod source;
 mod stage;
 
-pub use results::{preferred, EvalResult, EvalSource, SkippedResult};
-pub use stage::{collect_evals, read_evals_csv, EvalRow, EvalsOutcome, SkippedFile};
+pub use stage::{EvalsOutcome, EvalsStage};
 
 use serde::{Deserialize, Serialize};
 
-use crate::csvout::CsvReadError;
+use crate::formats::csv::CsvReadError;
 use crate::http::HttpError;
+use crate::lookup::Answer;
+use crate::records::{EvalResult, SkippedResult};
 use crate::run::{InvalidSetting, ModelId};
-use crate::store::{Answer, StoreError};
+use crate::store::StoreError;
 
 /// `[evals]`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -78,27 +79,22 @@ pub enum EvalsError {
     Http(#[from] HttpError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Unready(#[from] crate::hub::HubUnready),
     #[error("evaluation results: {0}")]
     Read(#[from] CsvReadError),
     #[error("evaluation results: {file} needs the models stage first (run {run_id})")]
     MissingInput { run_id: String, file: &'static str },
     #[error("evaluation results: no checkpoint for {model} after the stage")]
     MissingCheckpoint { model: ModelId },
-    #[error("evaluation results: writing {file}: {message}")]
-    Write { file: &'static str, message: String },
+    #[error("evaluation results: writing {file}: {source}")]
+    Write {
+        file: &'static str,
+        #[source]
+        source: crate::store::Cause,
+    },
     #[error("the evals stage was interrupted")]
     Interrupted,
-}
-
-impl EvalsError {
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::Http(e) => e.is_retryable(),
-            Self::Store(e) => e.is_retryable(),
-            Self::Interrupted | Self::MissingCheckpoint { .. } | Self::Write { .. } => true,
-            Self::Read(_) | Self::MissingInput { .. } => false,
-        }
-    }
 }
 
 /// How a model's lookup ended.

@@ -2,77 +2,8 @@
 //! Hub's `evalResults` items, a benchmark's leaderboard entries, and `model-index` in a
 //! model card. A result that cannot be used is skipped with the reason, never guessed.
 
-use serde::{Deserialize, Serialize};
+use crate::records::{EvalResult, EvalSource};
 use serde_json::Value;
-
-/// Where a value comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EvalSource {
-    /// The Open LLM Leaderboard v2's own evaluation (archived March 2025).
-    LeaderboardV2,
-    /// The Hub's evaluation results (`.eval_results/*.yaml` in the model's repository).
-    HubEvalResults,
-    /// `model-index` in the model card: self-reported unless its metric says verified.
-    ModelCard,
-}
-
-impl EvalSource {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::LeaderboardV2 => "leaderboard-v2",
-            Self::HubEvalResults => "hub-eval-results",
-            Self::ModelCard => "model-card",
-        }
-    }
-}
-
-/// One value, with where it came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EvalResult {
-    /// The benchmark's dataset id (`Idavidrein/gpqa`), or the leaderboard's column.
-    pub benchmark: String,
-    /// The dataset's task or config (`gpqa_diamond`), when known.
-    pub task: String,
-    pub metric: String,
-    pub value: f64,
-    pub verified: bool,
-    pub source: EvalSource,
-    /// `YYYY-MM-DD`, when known.
-    pub date: String,
-    pub url: String,
-    /// What the source calls itself (`Phi-3 Technical Report`).
-    pub source_name: String,
-    /// Set for a community result: it comes from an open pull request.
-    pub pull_request: Option<u64>,
-    /// The results file in the model's repository, for Hub results.
-    pub filename: String,
-}
-
-/// A result that was not used, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SkippedResult {
-    /// The model it was for; empty for a whole benchmark.
-    pub model_id: String,
-    /// Where it came from: `evalResults`, `model-index`, or a benchmark's leaderboard.
-    pub source: String,
-    pub reason: String,
-}
-
-/// The preferred of several values for one model and benchmark: verified over
-/// self-reported, then the newest. Never the highest. Ties go to the first by source,
-/// URL, metric and file name, so the choice does not depend on order.
-pub fn preferred<'a>(results: impl IntoIterator<Item = &'a EvalResult>) -> Option<&'a EvalResult> {
-    results.into_iter().min_by(|a, b| {
-        b.verified
-            .cmp(&a.verified)
-            .then_with(|| b.date.cmp(&a.date))
-            .then_with(|| a.source.cmp(&b.source))
-            .then_with(|| a.url.cmp(&b.url))
-            .then_with(|| a.metric.cmp(&b.metric))
-            .then_with(|| a.filename.cmp(&b.filename))
-    })
-}
 
 fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().trim().to_owned()
@@ -272,6 +203,7 @@ pub fn from_model_index(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::records::preferred;
 
     fn realdata(name: &str) -> Value {
         let path = crate::testdata::realdata_dir().join("hub").join(name);

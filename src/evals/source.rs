@@ -10,15 +10,14 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::results::{
-    from_eval_results_item, from_leaderboard_entry, from_model_index, EvalResult, SkippedResult,
-};
+use super::results::{from_eval_results_item, from_leaderboard_entry, from_model_index};
 use super::{EvalAnswer, EvalStatus, EvalsError, EvalsSettings};
 use crate::http::{HttpClient, HttpError};
 use crate::hub::HubClient;
-use crate::leaderboard::{ScoreSource, SourceStats};
-use crate::run::ModelId;
-use crate::store::CheckpointSink;
+use crate::lookup::CheckpointSink;
+use crate::lookup::{ScoreSource, SourceStats};
+use crate::records::{EvalResult, SkippedResult};
+use crate::run::{ModelId, SourceName};
 
 /// What the models stage kept of a model: its raw `evalResults` and `model-index`.
 #[derive(Debug, Clone, Default)]
@@ -75,33 +74,7 @@ pub(super) async fn read_boards(
     let before = http.stats().requests();
     let mut ids: Vec<String> = Vec::new();
     if settings.official_benchmarks {
-        let mut url = api_url(endpoint, &["api", "datasets"])?;
-        url.query_pairs_mut()
-            .append_pair("filter", "benchmark:official")
-            .append_pair("limit", "1000");
-        match http.get(&url).await.and_then(|f| f.json::<Value>()) {
-            Ok(Value::Array(items)) => {
-                for item in items {
-                    let official = item["tags"]
-                        .as_array()
-                        .is_some_and(|t| t.iter().any(|t| t == "benchmark:official"));
-                    match item["id"].as_str() {
-                        Some(id) if official => ids.push(id.to_owned()),
-                        _ => {}
-                    }
-                }
-            }
-            Ok(_) => boards.skipped.push(SkippedResult {
-                model_id: String::new(),
-                source: "official benchmarks".into(),
-                reason: "the list is not a JSON array".into(),
-            }),
-            Err(e) => boards.skipped.push(SkippedResult {
-                model_id: String::new(),
-                source: "official benchmarks".into(),
-                reason: e.to_string(),
-            }),
-        }
+        ids = official_benchmarks(http, endpoint, &mut boards.skipped).await?;
     }
     for id in &settings.benchmarks {
         if !ids.contains(id) {
@@ -109,58 +82,105 @@ pub(super) async fn read_boards(
         }
     }
     for id in ids {
-        let mut segments = vec!["api", "datasets"];
-        segments.extend(id.split('/'));
-        segments.push("leaderboard");
-        let mut url = api_url(endpoint, &segments)?;
-        url.query_pairs_mut().append_pair("base_model", "false");
-        let skip = |reason: String| SkippedResult {
-            model_id: String::new(),
-            source: format!("{id} leaderboard"),
-            reason,
-        };
-        let entries = match http.get(&url).await.and_then(|f| f.json::<Value>()) {
-            Ok(Value::Array(entries)) => entries,
-            Ok(_) => {
-                boards
-                    .skipped
-                    .push(skip("the leaderboard is not a JSON array".into()));
-                continue;
-            }
-            Err(HttpError::Status { status: 404, .. }) => {
-                boards
-                    .skipped
-                    .push(skip("the benchmark is not found (HTTP 404)".into()));
-                continue;
-            }
-            Err(HttpError::Status { status, .. }) => {
-                boards.skipped.push(skip(format!(
-                    "the benchmark has no leaderboard (HTTP {status})"
-                )));
-                continue;
-            }
-            Err(e) => {
-                boards.skipped.push(skip(e.to_string()));
-                continue;
-            }
-        };
-        for entry in &entries {
-            match from_leaderboard_entry(&id, "", endpoint.as_str(), entry) {
-                Ok((model, result)) => boards
-                    .by_model
-                    .entry(model.to_lowercase())
-                    .or_default()
-                    .push(result),
-                Err(reason) => boards.skipped.push(SkippedResult {
-                    model_id: entry["modelId"].as_str().unwrap_or_default().to_owned(),
-                    source: format!("{id} leaderboard"),
-                    reason,
-                }),
-            }
-        }
+        read_board(http, endpoint, &id, &mut boards).await?;
     }
     boards.requests = http.stats().requests() - before;
     Ok(boards)
+}
+
+/// The ids of the Hub's official benchmarks (`filter=benchmark:official`); none, with
+/// the reason skipped, when the list cannot be read.
+async fn official_benchmarks(
+    http: &HttpClient,
+    endpoint: &Url,
+    skipped: &mut Vec<SkippedResult>,
+) -> Result<Vec<String>, EvalsError> {
+    let mut url = api_url(endpoint, &["api", "datasets"])?;
+    url.query_pairs_mut()
+        .append_pair("filter", "benchmark:official")
+        .append_pair("limit", "1000");
+    let skip = |reason: String| SkippedResult {
+        model_id: String::new(),
+        source: "official benchmarks".into(),
+        reason,
+    };
+    let mut ids = Vec::new();
+    match http.get(&url).await.and_then(|f| f.json::<Value>()) {
+        Ok(Value::Array(items)) => {
+            for item in items {
+                let official = item["tags"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| t == "benchmark:official"));
+                match item["id"].as_str() {
+                    Some(id) if official => ids.push(id.to_owned()),
+                    _ => {}
+                }
+            }
+        }
+        Ok(_) => skipped.push(skip("the list is not a JSON array".into())),
+        Err(e) => skipped.push(skip(e.to_string())),
+    }
+    Ok(ids)
+}
+
+/// One benchmark's leaderboard, each entry checked where it comes in: its results by
+/// model into `boards`, what cannot be used skipped with the reason.
+async fn read_board(
+    http: &HttpClient,
+    endpoint: &Url,
+    id: &str,
+    boards: &mut Boards,
+) -> Result<(), EvalsError> {
+    let mut segments = vec!["api", "datasets"];
+    segments.extend(id.split('/'));
+    segments.push("leaderboard");
+    let mut url = api_url(endpoint, &segments)?;
+    url.query_pairs_mut().append_pair("base_model", "false");
+    let skip = |reason: String| SkippedResult {
+        model_id: String::new(),
+        source: format!("{id} leaderboard"),
+        reason,
+    };
+    let entries = match http.get(&url).await.and_then(|f| f.json::<Value>()) {
+        Ok(Value::Array(entries)) => entries,
+        Ok(_) => {
+            boards
+                .skipped
+                .push(skip("the leaderboard is not a JSON array".into()));
+            return Ok(());
+        }
+        Err(HttpError::Status { status: 404, .. }) => {
+            boards
+                .skipped
+                .push(skip("the benchmark is not found (HTTP 404)".into()));
+            return Ok(());
+        }
+        Err(HttpError::Status { status, .. }) => {
+            boards.skipped.push(skip(format!(
+                "the benchmark has no leaderboard (HTTP {status})"
+            )));
+            return Ok(());
+        }
+        Err(e) => {
+            boards.skipped.push(skip(e.to_string()));
+            return Ok(());
+        }
+    };
+    for entry in &entries {
+        match from_leaderboard_entry(id, "", endpoint.as_str(), entry) {
+            Ok((model, result)) => boards
+                .by_model
+                .entry(model.to_lowercase())
+                .or_default()
+                .push(result),
+            Err(reason) => boards.skipped.push(SkippedResult {
+                model_id: entry["modelId"].as_str().unwrap_or_default().to_owned(),
+                source: format!("{id} leaderboard"),
+                reason,
+            }),
+        }
+    }
+    Ok(())
 }
 
 /// The Hub's results for each model.
@@ -238,8 +258,8 @@ impl ScoreSource for HubEvals {
     type Answer = EvalAnswer;
     type Error = EvalsError;
 
-    fn name(&self) -> &'static str {
-        "hub"
+    fn name(&self) -> SourceName {
+        SourceName::Hub
     }
 
     async fn answer(

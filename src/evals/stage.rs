@@ -6,25 +6,27 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
+use async_trait::async_trait;
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
-use url::Url;
 
-use super::results::{preferred, EvalResult, EvalSource, SkippedResult};
 use super::source::{read_boards, HubEvals, Inputs};
 use super::{EvalAnswer, EvalsError, EvalsSettings};
-use crate::csvout::{self, CsvReadError};
+use crate::formats::{self};
 use crate::http::HttpSettings;
 use crate::hub::{HubClient, HubSettings};
-use crate::leaderboard::{canonical_row, drive, LeaderboardRecord, MatchStatus};
-use crate::parquetout::{non_empty, timestamp_ms, Table};
-use crate::run::artifact::{
-    EVALS_CSV, EVALS_PARQUET, EVALS_SKIPPED_JSON, LEADERBOARD_CSV, MODELS_JSONL,
+use crate::lookup::drive;
+use crate::lookup::Checkpoint;
+use crate::records::{canonical_row, read_models_csv, LeaderboardRecord, MatchStatus};
+use crate::records::{
+    evals_table, preferred, EvalResult, EvalRow, EvalSource, SkippedFile, SkippedResult,
 };
-use crate::run::{Checked, ModelId, Secret, Stage};
-use crate::store::{Checkpoint, RunStore};
+use crate::run::artifact::{
+    EVALS_CSV, EVALS_PARQUET, EVALS_SKIPPED_JSON, LEADERBOARD_CSV, MODELS_CSV, MODELS_JSONL,
+};
+use crate::run::{ModelId, Secret, Stage};
+use crate::stage::{PipelineStage, StageCx, StageReport};
+use crate::store::RunStore;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EvalsOutcome {
@@ -49,107 +51,81 @@ impl EvalsOutcome {
     }
 }
 
-/// One row of `evals.csv`: a model's value for a benchmark from one source.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EvalRow {
-    #[serde(with = "crate::csvout::text")]
-    pub model_id: String,
-    #[serde(with = "crate::csvout::text")]
-    pub benchmark: String,
-    #[serde(with = "crate::csvout::text")]
-    pub task: String,
-    #[serde(with = "crate::csvout::text")]
-    pub metric: String,
-    pub value: f64,
-    pub verified: bool,
-    pub source: EvalSource,
-    pub date: String,
-    #[serde(with = "crate::csvout::text")]
-    pub url: String,
-    #[serde(with = "crate::csvout::text")]
-    pub source_name: String,
-    pub pull_request: Option<u64>,
-    #[serde(with = "crate::csvout::text")]
-    pub filename: String,
+/// The evals stage, for the run's models (`models.csv`, in its order).
+#[derive(Debug, Clone)]
+pub struct EvalsStage {
+    pub settings: EvalsSettings,
+    pub hub: HubSettings,
+    pub http: HttpSettings,
+    pub token: Option<Secret>,
 }
 
-impl EvalRow {
-    fn of(model: &ModelId, r: &EvalResult) -> Self {
-        Self {
-            model_id: model.to_string(),
-            benchmark: r.benchmark.clone(),
-            task: r.task.clone(),
-            metric: r.metric.clone(),
-            value: r.value,
-            verified: r.verified,
-            source: r.source,
-            date: r.date.clone(),
-            url: r.url.clone(),
-            source_name: r.source_name.clone(),
-            pull_request: r.pull_request,
-            filename: r.filename.clone(),
-        }
+#[async_trait]
+impl PipelineStage for EvalsStage {
+    type Error = EvalsError;
+
+    fn stage(&self) -> Stage {
+        Stage::Evals
     }
 
-    pub fn result(&self) -> EvalResult {
-        EvalResult {
-            benchmark: self.benchmark.clone(),
-            task: self.task.clone(),
-            metric: self.metric.clone(),
-            value: self.value,
-            verified: self.verified,
-            source: self.source,
-            date: self.date.clone(),
-            url: self.url.clone(),
-            source_name: self.source_name.clone(),
-            pull_request: self.pull_request,
-            filename: self.filename.clone(),
-        }
+    /// The Hub answers (the models stage checks the token against it too).
+    async fn preflight(&self, _run: &RunStore) -> Result<(), EvalsError> {
+        Ok(HubClient::new(&self.hub, &self.http, self.token.clone())?
+            .check()
+            .await?)
+    }
+
+    async fn run(&self, cx: &StageCx) -> Result<StageReport, EvalsError> {
+        let models = models_of_run(&cx.run).await?;
+        let outcome = collect_evals(
+            cx,
+            &models,
+            &self.settings,
+            &self.hub,
+            &self.http,
+            self.token.clone(),
+        )
+        .await?;
+        Ok(StageReport {
+            seconds: outcome.seconds,
+            outcomes: outcome.outcomes(),
+            snapshot_at: None,
+        })
     }
 }
 
-/// `evals_skipped.json`: what was not used, and why.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SkippedFile {
-    pub skipped: Vec<SkippedResult>,
-}
-
-/// Parse an `evals.csv` body for `stage`: a row that does not read, or whose model id
-/// is not one, is set aside with its line; the file fails only when no row reads.
-pub fn read_evals_csv(
-    body: &[u8],
-    key: &str,
-    stage: Stage,
-) -> Result<Checked<EvalRow>, CsvReadError> {
-    let read = csvout::read_rows(body, key).usable()?;
-    Ok(crate::hub::check_read_back(read, stage, |r: &EvalRow| {
-        &r.model_id
-    }))
+/// The run's models, in `models.csv`'s order (its unreadable rows are the models
+/// stage's to set aside, and it has).
+async fn models_of_run(run: &RunStore) -> Result<Vec<ModelId>, EvalsError> {
+    let body = run
+        .get(MODELS_CSV)
+        .await?
+        .ok_or_else(|| EvalsError::MissingInput {
+            run_id: run.run_id().to_string(),
+            file: MODELS_CSV,
+        })?;
+    Ok(read_models_csv(&body, &run.key(MODELS_CSV), Stage::Evals)?
+        .rows
+        .iter()
+        .filter_map(|r| ModelId::parse(&r.model_id).ok())
+        .collect())
 }
 
 /// Run the stage for `models` (in output order).
-#[allow(clippy::too_many_arguments)]
-pub async fn collect_evals(
-    run: &RunStore,
+async fn collect_evals(
+    cx: &StageCx,
     models: &[ModelId],
     settings: &EvalsSettings,
     hub: &HubSettings,
     http: &HttpSettings,
     token: Option<Secret>,
-    cancel: &CancellationToken,
 ) -> Result<EvalsOutcome, EvalsError> {
+    let (run, cancel) = (&cx.run, &cx.cancel);
     let started = Instant::now();
     let inputs = read_inputs(run).await?;
-    let client = HubClient::new(hub, http, token).map_err(|e| EvalsError::Write {
-        file: EVALS_CSV,
-        message: e.to_string(),
-    })?;
-    let endpoint = Url::parse(&hub.endpoint).map_err(|e| EvalsError::Write {
-        file: EVALS_CSV,
-        message: format!("hub.endpoint: {e}"),
-    })?;
+    let client = HubClient::new(hub, http, token)?;
     let boards = tokio::select! {
-        boards = read_boards(client.http(), &endpoint, settings) => boards?,
+        boards = read_boards(client.http(), client.endpoint(), settings) => boards?,
         _ = cancel.cancelled() => return Err(EvalsError::Interrupted),
     };
     let board_requests = boards.requests;
@@ -170,7 +146,7 @@ pub async fn collect_evals(
     })
     .map_err(|e| EvalsError::Write {
         file: EVALS_SKIPPED_JSON,
-        message: e.to_string(),
+        source: e.into(),
     })?;
     run.put(EVALS_SKIPPED_JSON, Bytes::from(body)).await?;
     let outcome = EvalsOutcome {
@@ -218,7 +194,7 @@ async fn read_leaderboard(run: &RunStore) -> Result<Vec<LeaderboardRecord>, Eval
         // A row that does not read is left out here; `prepare` sets it aside when it
         // reads the same file.
         Some(body) => {
-            csvout::read_rows(&body, &run.key(LEADERBOARD_CSV))
+            formats::csv::read_rows(&body, &run.key(LEADERBOARD_CSV))
                 .usable()?
                 .rows
         }
@@ -299,7 +275,7 @@ fn assemble(
                     model: model.clone(),
                 })?;
         *counts
-            .entry(crate::store::Answer::outcome(&checkpoint.lookup).to_owned())
+            .entry(crate::lookup::Answer::outcome(&checkpoint.lookup).to_owned())
             .or_insert(0) += 1;
         skipped.extend(checkpoint.lookup.skipped.iter().cloned());
         let mut results = leaderboard_results(
@@ -325,11 +301,11 @@ fn assemble(
 }
 
 async fn write_csv(run: &RunStore, rows: &[EvalRow]) -> Result<(), EvalsError> {
-    let error = |message: String| EvalsError::Write {
+    let error = |source: crate::store::Cause| EvalsError::Write {
         file: EVALS_CSV,
-        message,
+        source,
     };
-    let mut csv = csvout::writer(Vec::new());
+    let mut csv = formats::csv::writer(Vec::new());
     if rows.is_empty() {
         csv.write_record([
             "model_id",
@@ -345,40 +321,19 @@ async fn write_csv(run: &RunStore, rows: &[EvalRow]) -> Result<(), EvalsError> {
             "pull_request",
             "filename",
         ])
-        .map_err(|e| error(e.to_string()))?;
+        .map_err(|e| error(e.into()))?;
     }
     for row in rows {
-        csv.serialize(row).map_err(|e| error(e.to_string()))?;
+        csv.serialize(row).map_err(|e| error(e.into()))?;
     }
-    let body = csv.into_inner().map_err(|e| error(e.to_string()))?;
+    let body = csv.into_inner().map_err(|e| error(e.into()))?;
     let parquet = evals_table()
         .write(EVALS_PARQUET, rows, &[])
         .map_err(|e| EvalsError::Write {
             file: EVALS_PARQUET,
-            message: e.message,
+            source: e.message.into(),
         })?;
     run.put(EVALS_PARQUET, Bytes::from(parquet)).await?;
     run.put(EVALS_CSV, Bytes::from(body)).await?;
     Ok(())
-}
-
-/// The columns of `evals.parquet`, in `evals.csv`'s order, typed: the value a float,
-/// `verified` a boolean, the date a timestamp, the pull request an integer.
-pub fn evals_table() -> Table<EvalRow> {
-    type R = EvalRow;
-    Table::new()
-        .text("model_id", |r: &R| Some(&r.model_id))
-        .text("benchmark", |r: &R| Some(&r.benchmark))
-        .text("task", |r: &R| non_empty(&r.task))
-        .text("metric", |r: &R| non_empty(&r.metric))
-        .float("value", |r: &R| Some(r.value))
-        .bool("verified", |r: &R| Some(r.verified))
-        .text("source", |r: &R| Some(r.source.as_str()))
-        .timestamp("date", |r: &R| timestamp_ms(&r.date))
-        .text("url", |r: &R| non_empty(&r.url))
-        .text("source_name", |r: &R| non_empty(&r.source_name))
-        .int("pull_request", |r: &R| {
-            r.pull_request.and_then(|p| i64::try_from(p).ok())
-        })
-        .text("filename", |r: &R| non_empty(&r.filename))
 }

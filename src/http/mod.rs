@@ -11,7 +11,7 @@ use bytes::Bytes;
 use opentelemetry::KeyValue;
 use rand::Rng;
 use reqwest::header::HeaderMap;
-use reqwest::StatusCode;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
@@ -120,7 +120,7 @@ pub enum HttpError {
         url: String,
         attempts: u32,
         elapsed_secs: f64,
-        last: String,
+        last: RetryReason,
     },
     #[error("GET {url}: {message}")]
     Transport { url: String, message: String },
@@ -142,18 +142,6 @@ fn snippet_suffix(body: &str) -> String {
 }
 
 impl HttpError {
-    /// Whether a later attempt (a rerun) may succeed: the server was down, slow or
-    /// throttling, rather than refusing the request.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::Status { status, .. } => {
-                is_retryable(StatusCode::from_u16(*status).unwrap_or(StatusCode::OK))
-            }
-            Self::Exhausted { .. } | Self::Transport { .. } => true,
-            Self::Decode { .. } => false,
-        }
-    }
-
     pub fn metric_label(&self) -> &'static str {
         match self {
             Self::Status { .. } => "http_status",
@@ -242,8 +230,8 @@ impl std::fmt::Debug for HttpClient {
 }
 
 /// Statuses worth another attempt, as huggingface_hub retries them.
-fn is_retryable(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+pub fn is_retried(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
 }
 
 impl HttpClient {
@@ -319,6 +307,71 @@ impl HttpClient {
         }
     }
 
+    /// One GET, no retry: for a check before a run, which must answer within seconds.
+    /// A status worth a retry comes back as [`HttpError::Status`], a transport failure
+    /// as [`HttpError::Transport`].
+    pub async fn get_once(&self, url: &Url) -> Result<Fetched, HttpError> {
+        match self.attempt(url, 1).await {
+            Attempt::Done(fetched) => Ok(fetched),
+            Attempt::Fatal(error) => Err(error),
+            Attempt::Retry { reason, .. } => Err(Self::unretried(url, reason)),
+        }
+    }
+
+    /// One HEAD, no retry: whether a file exists, without downloading it.
+    pub async fn head_once(&self, url: &Url) -> Result<u16, HttpError> {
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let response = match self
+            .authorized(self.inner.head(url.clone()), url)
+            .send()
+            .await
+        {
+            Ok(response) => response,
+            Err(e) => {
+                return Err(transport_reason(url, e).map_or_else(|e| e, |r| Self::unretried(url, r)))
+            }
+        };
+        let status = response.status().as_u16();
+        if response.status().is_success() {
+            Ok(status)
+        } else {
+            Err(HttpError::Status {
+                url: redact(url),
+                status,
+                body: String::new(),
+            })
+        }
+    }
+
+    fn unretried(url: &Url, reason: RetryReason) -> HttpError {
+        match reason {
+            RetryReason::Status(status) => HttpError::Status {
+                url: redact(url),
+                status,
+                body: String::new(),
+            },
+            RetryReason::Transport { kind, message } => HttpError::Transport {
+                url: redact(url),
+                message: format!("{kind}: {message}"),
+            },
+        }
+    }
+
+    /// The request with the token, when it goes to the host the token is for.
+    fn authorized(&self, request: reqwest::RequestBuilder, url: &Url) -> reqwest::RequestBuilder {
+        match &self.auth {
+            Some((host, token)) if url.host_str() == Some(host.as_str()) => {
+                request.bearer_auth(token.expose())
+            }
+            _ => request,
+        }
+    }
+
+    /// Whether requests carry a token (to the host it is for).
+    pub fn has_auth(&self) -> bool {
+        self.auth.is_some()
+    }
+
     async fn attempt(&self, url: &Url, attempt: u32) -> Attempt {
         let span = tracing::info_span!(
             "HTTP GET",
@@ -336,10 +389,11 @@ impl HttpClient {
         // is the status code for HTTP errors, or what failed otherwise.
         let (status, error): (Option<u16>, Option<String>) = match &result {
             Attempt::Done(fetched) => (Some(fetched.status), None),
-            Attempt::Retry { reason, .. } => match reason.strip_prefix("HTTP ") {
-                Some(code) => (code.parse().ok(), Some(code.to_owned())),
-                None => (None, Some(reason.clone())),
-            },
+            Attempt::Retry {
+                reason: RetryReason::Status(code),
+                ..
+            } => (Some(*code), Some(code.to_string())),
+            Attempt::Retry { reason, .. } => (None, Some(reason.to_string())),
             Attempt::Fatal(HttpError::Status { status, .. }) => {
                 (Some(*status), Some(status.to_string()))
             }
@@ -371,12 +425,7 @@ impl HttpClient {
 
     async fn send(&self, url: &Url) -> Attempt {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
-        let mut request = self.inner.get(url.clone());
-        if let Some((host, token)) = &self.auth {
-            if url.host_str() == Some(host.as_str()) {
-                request = request.bearer_auth(token.expose());
-            }
-        }
+        let request = self.authorized(self.inner.get(url.clone()), url);
         let response = match request.send().await {
             Ok(response) => response,
             Err(e) => return transport_failure(url, e),
@@ -395,7 +444,7 @@ impl HttpClient {
                 Err(e) => transport_failure(url, e),
             };
         }
-        if is_retryable(status) {
+        if is_retried(status.as_u16()) {
             let delay = server_delay(&headers).map(|asked| self.capped(asked, url));
             if delay.is_some() {
                 self.stats.rate_limit_waits.fetch_add(1, Ordering::Relaxed);
@@ -403,7 +452,7 @@ impl HttpClient {
             }
             return Attempt::Retry {
                 delay,
-                reason: format!("HTTP {}", status.as_u16()),
+                reason: RetryReason::Status(status.as_u16()),
             };
         }
         let body = response.text().await.unwrap_or_default();
@@ -479,16 +528,45 @@ enum Attempt {
     Done(Fetched),
     Retry {
         delay: Option<Duration>,
-        reason: String,
+        reason: RetryReason,
     },
     Fatal(HttpError),
 }
 
+/// Why an attempt is worth another: a status huggingface_hub retries, or a transport
+/// failure (timeout, refused connection, a body cut short). Written as the retry log
+/// line and the exhausted error say it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetryReason {
+    Status(u16),
+    Transport { kind: &'static str, message: String },
+}
+
+impl std::fmt::Display for RetryReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Status(status) => write!(f, "HTTP {status}"),
+            Self::Transport { kind, message } => write!(f, "{kind}: {message}"),
+        }
+    }
+}
+
 fn transport_failure(url: &Url, error: reqwest::Error) -> Attempt {
+    match transport_reason(url, error) {
+        Ok(reason) => Attempt::Retry {
+            delay: None,
+            reason,
+        },
+        Err(error) => Attempt::Fatal(error),
+    }
+}
+
+/// What failed in transport, worth a retry; or a request that could not be built.
+fn transport_reason(url: &Url, error: reqwest::Error) -> Result<RetryReason, HttpError> {
     // reqwest's message names the URL; we name it ourselves, redacted.
     let error = error.without_url();
     if error.is_builder() {
-        return Attempt::Fatal(HttpError::Transport {
+        return Err(HttpError::Transport {
             url: redact(url),
             message: error.to_string(),
         });
@@ -502,10 +580,10 @@ fn transport_failure(url: &Url, error: reqwest::Error) -> Attempt {
     } else {
         "transport error"
     };
-    Attempt::Retry {
-        delay: None,
-        reason: format!("{kind}: {error}"),
-    }
+    Ok(RetryReason::Transport {
+        kind,
+        message: error.to_string(),
+    })
 }
 
 #[cfg(test)]

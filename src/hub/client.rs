@@ -1,21 +1,14 @@
-//! The Hub API client: one `expand[]` list request serves a whole page, cursor
-//! pagination through `Link: <…>; rel="next"`, and per-model requests only for list
-//! items that came back without the fields we need.
+//! The Hub API client: the list request with `expand[]` (one request serves a whole
+//! page), `/api/models/{id}`, and the preflight check of the endpoint and the token.
 
-use std::collections::HashSet;
-use std::time::Instant;
-
-use futures::{stream, StreamExt};
 use serde_json::Value;
+use tokio_util::task::AbortOnDropHandle;
 use tracing::Instrument;
 use url::Url;
 
-use super::record::{hub_item_id, json_kind, ItemFault};
-use super::{DetailMode, HubError, HubSettings, ModelRecord};
-use tokio_util::task::AbortOnDropHandle;
-
-use crate::http::{next_link, redact, Fetched, HttpClient, HttpError, HttpSettings};
-use crate::run::{ModelId, Quarantined, RecordKind, Secret, Stage};
+use super::{HubSettings, HubUnready};
+use crate::http::{redact, Fetched, HttpClient, HttpError, HttpSettings};
+use crate::run::Secret;
 
 /// The `expand[]` properties one list request asks for: everything `models.csv` needs.
 pub const EXPANDED_FIELDS: [&str; 16] = [
@@ -40,30 +33,7 @@ pub const EXPANDED_FIELDS: [&str; 16] = [
 /// Fields every Hub model object carries. A list item without one of them is completed
 /// from `/api/models/{id}`. (`safetensors`, `cardData`, `config` may be legitimately
 /// absent, e.g. for GGUF-only repos, so their absence does not trigger a request.)
-const ALWAYS_PRESENT: [&str; 5] = ["createdAt", "downloads", "lastModified", "sha", "tags"];
-
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct HarvestStats {
-    pub models: u64,
-    pub pages: u64,
-    pub detail_requests: u64,
-    pub detail_failures: u64,
-    pub duplicates_skipped: u64,
-    /// Items set aside because they are not models (see [`Harvested::Quarantined`]).
-    pub quarantined: u64,
-}
-
-/// A list item, its place in the page (from 0) and whether its id is a model id.
-type CheckedItem = (usize, Result<ModelId, ItemFault>, Value);
-
-/// What [`HubClient::harvest`] hands its sink, item by item in the Hub's order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Harvested {
-    /// A model's row, with its raw JSON.
-    Model(Box<ModelRecord>, Value),
-    /// An item that is not a model, with where it was and why.
-    Quarantined(Quarantined),
-}
+pub const ALWAYS_PRESENT: [&str; 5] = ["createdAt", "downloads", "lastModified", "sha", "tags"];
 
 #[derive(Debug, Clone)]
 pub struct HubClient {
@@ -77,14 +47,14 @@ impl HubClient {
         settings: &HubSettings,
         http: &HttpSettings,
         token: Option<Secret>,
-    ) -> Result<Self, HubError> {
-        let endpoint = Url::parse(&settings.endpoint).map_err(|e| HubError::BadListing {
+    ) -> Result<Self, HubUnready> {
+        let endpoint = Url::parse(&settings.endpoint).map_err(|source| HubUnready::Endpoint {
             url: settings.endpoint.clone(),
-            reason: format!("invalid endpoint: {e}"),
+            source,
         })?;
         let auth = token.and_then(|t| endpoint.host_str().map(|h| (h.to_owned(), t)));
         Ok(Self {
-            http: HttpClient::new(http, auth)?,
+            http: HttpClient::new(http, auth).map_err(HubUnready::Client)?,
             endpoint,
             settings: settings.clone(),
         })
@@ -92,6 +62,14 @@ impl HubClient {
 
     pub fn http(&self) -> &HttpClient {
         &self.http
+    }
+
+    pub fn settings(&self) -> &HubSettings {
+        &self.settings
+    }
+
+    pub fn endpoint(&self) -> &Url {
+        &self.endpoint
     }
 
     /// The first list page's URL for `limit` models.
@@ -139,159 +117,43 @@ impl HubClient {
     }
 
     /// Start a list request in the background; aborted if dropped.
-    fn fetch_in_background(&self, url: Url) -> AbortOnDropHandle<Result<Fetched, HttpError>> {
+    pub fn fetch_in_background(&self, url: Url) -> AbortOnDropHandle<Result<Fetched, HttpError>> {
         let http = self.http.clone();
         AbortOnDropHandle::new(tokio::spawn(
             async move { http.get(&url).await }.instrument(tracing::Span::current()),
         ))
     }
 
+    /// The preflight check, one request and no retry: `GET /api/whoami-v2`, which
+    /// huggingface_hub's `whoami()` asks. With a token it must be accepted (401 or 403:
+    /// refused). Without one the Hub answers 401, which says it is there. A status
+    /// worth a retry (429, 5xx) says so too: the run's own retries deal with it. A 404
+    /// is not the Hub's API; no answer at all is an unreachable Hub.
+    pub async fn check(&self) -> Result<(), HubUnready> {
+        let url = self.endpoint.join("api/whoami-v2").expect("static path");
+        let shown = redact(&self.endpoint);
+        let with_token = self.http.has_auth();
+        match self.http.get_once(&url).await {
+            Ok(_) => Ok(()),
+            Err(HttpError::Status {
+                status: status @ (401 | 403),
+                ..
+            }) if with_token => Err(HubUnready::TokenRefused { url: shown, status }),
+            Err(HttpError::Status { status: 401, .. }) => Ok(()),
+            Err(HttpError::Status { status, .. }) if crate::http::is_retried(status) => {
+                tracing::warn!(url = %redact(&url), status, "the Hub is busy; the run goes ahead and retries");
+                Ok(())
+            }
+            Err(HttpError::Status { status, .. }) => Err(HubUnready::Status {
+                url: redact(&url),
+                status,
+            }),
+            Err(source) => Err(HubUnready::Unreachable { url: shown, source }),
+        }
+    }
+
     pub async fn model_info(&self, model_id: &str) -> Result<Value, HttpError> {
         self.http.get(&self.model_url(model_id)).await?.json()
-    }
-
-    /// Collect up to `limit` unique models in the Hub's order, handing each to `sink`
-    /// with its raw JSON as soon as its page is complete, so memory stays flat. An item
-    /// that is not a model (no id, or an id that is not a model id) is handed to `sink`
-    /// as [`Harvested::Quarantined`] and does not count towards `limit`; the sink
-    /// decides when there are too many.
-    ///
-    /// Pages follow a cursor, so they come one after another; but the next page's URL
-    /// is known as soon as a page arrives, so when the next page is certainly needed its
-    /// request is sent before this page is parsed and written, hiding that work
-    /// behind the round trip.
-    pub async fn harvest<F>(&self, limit: u64, mut sink: F) -> Result<HarvestStats, HubError>
-    where
-        F: FnMut(Harvested) -> Result<(), HubError>,
-    {
-        let mut stats = HarvestStats::default();
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut visited: HashSet<Url> = HashSet::new();
-        let page_size = limit.min(self.settings.page_size);
-        let mut in_flight = Some(self.fetch_in_background(self.list_url(limit, true)));
-        while let Some(request) = in_flight.take() {
-            let started = Instant::now();
-            let fetched = request.await.map_err(|e| HubError::BadListing {
-                url: self.endpoint.to_string(),
-                reason: format!("list request task failed: {e}"),
-            })??;
-            stats.pages += 1;
-            visited.insert(fetched.url.clone());
-            // A cursor that leads back to a page already read would loop for ever.
-            let next_url =
-                next_link(&fetched.headers, &fetched.url).filter(|next| !visited.contains(next));
-            if stats.models + page_size < limit {
-                in_flight = next_url.clone().map(|url| self.fetch_in_background(url));
-            }
-            let page_url = redact(&fetched.url);
-            let items = list_items(fetched.json()?).map_err(|fault| HubError::BadListing {
-                url: page_url.clone(),
-                reason: fault.to_string(),
-            })?;
-            let page_len = items.len();
-            let models_before = stats.models;
-            let checked: Vec<CheckedItem> = items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| (i, hub_item_id(&item), item))
-                .collect();
-            let checked = self.complete(checked, &mut stats).await;
-            for (i, id, item) in checked {
-                if stats.models >= limit {
-                    break;
-                }
-                let record = id.and_then(|_| ModelRecord::from_hub(stats.models + 1, &item));
-                let record = match record {
-                    Ok(record) => record,
-                    Err(fault) => {
-                        stats.quarantined += 1;
-                        tracing::warn!(url = %page_url, position = i + 1, id = fault.id().unwrap_or(""), reason = %fault, "invalid list item set aside");
-                        sink(Harvested::Quarantined(Quarantined::new(
-                            Stage::Models,
-                            RecordKind::HubItem,
-                            page_url.clone(),
-                            i as u64 + 1,
-                            fault.id(),
-                            fault.check(),
-                            fault.to_string(),
-                        )))?;
-                        continue;
-                    }
-                };
-                if !seen.insert(record.model_id.to_lowercase()) {
-                    stats.duplicates_skipped += 1;
-                    continue;
-                }
-                stats.models += 1;
-                sink(Harvested::Model(Box::new(record), item))?;
-            }
-            tracing::debug!(
-                page = stats.pages,
-                items = page_len,
-                ms = started.elapsed().as_millis() as u64,
-                "list page"
-            );
-            if stats.models >= limit || page_len == 0 {
-                break;
-            }
-            if stats.models == models_before && next_url.is_some() {
-                tracing::warn!(url = %page_url, "a list page gave no new model; following its next link");
-            }
-            if in_flight.is_none() {
-                in_flight = next_url.map(|url| self.fetch_in_background(url));
-            }
-        }
-        Ok(stats)
-    }
-
-    /// Fill in fields the list left out, with bounded concurrency and in page order,
-    /// for the items whose id is a model id (no request is made for any other).
-    /// A model whose detail request fails keeps what the list gave.
-    async fn complete(
-        &self,
-        items: Vec<CheckedItem>,
-        stats: &mut HarvestStats,
-    ) -> Vec<CheckedItem> {
-        let needs = |item: &Value| match self.settings.detail {
-            DetailMode::Always => true,
-            DetailMode::Never => false,
-            DetailMode::Auto => ALWAYS_PRESENT.iter().any(|k| item.get(*k).is_none()),
-        };
-        let results: Vec<(CheckedItem, Option<Result<(), HttpError>>)> = stream::iter(items)
-            .map(|(i, id, mut item)| async move {
-                let wanted = match &id {
-                    Ok(id) if needs(&item) => Some(id.clone()),
-                    _ => None,
-                };
-                match wanted {
-                    None => ((i, id, item), None),
-                    Some(model) => match self.model_info(model.as_str()).await {
-                        Ok(detail) => {
-                            merge_missing(&mut item, detail);
-                            ((i, id, item), Some(Ok(())))
-                        }
-                        Err(e) => ((i, id, item), Some(Err(e))),
-                    },
-                }
-            })
-            .buffered(self.settings.detail_concurrency)
-            .collect()
-            .await;
-        results
-            .into_iter()
-            .map(|(item, detail)| {
-                match detail {
-                    Some(Ok(())) => stats.detail_requests += 1,
-                    Some(Err(e)) => {
-                        stats.detail_requests += 1;
-                        stats.detail_failures += 1;
-                        tracing::warn!(error = %e, "model detail unavailable; keeping the list fields");
-                    }
-                    None => {}
-                }
-                item
-            })
-            .collect()
     }
 }
 
@@ -303,8 +165,7 @@ pub struct NotAList {
 }
 
 /// A Hub list page's items: its JSON must be an array. Each item is then checked on
-/// its own ([`hub_item_id`], [`ModelRecord::from_hub`]), so one bad item costs only
-/// itself.
+/// its own by the models stage, so one bad item costs only itself.
 pub fn list_items(page: Value) -> Result<Vec<Value>, NotAList> {
     match page {
         Value::Array(items) => Ok(items),
@@ -329,11 +190,24 @@ pub fn parse_list_page(body: &[u8]) -> Result<Vec<Value>, ListPageError> {
     Ok(list_items(serde_json::from_slice(body)?)?)
 }
 
-fn merge_missing(item: &mut Value, detail: Value) {
+/// Add the fields of `detail` that `item` lacks.
+pub fn merge_missing(item: &mut Value, detail: Value) {
     if let (Value::Object(item), Value::Object(detail)) = (item, detail) {
         for (key, value) in detail {
             item.entry(key).or_insert(value);
         }
+    }
+}
+
+/// How a JSON value is described in a message.
+pub fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 

@@ -1,28 +1,20 @@
-//! Stage 1: metadata for the top-N most-downloaded models from the Hugging Face Hub API.
+//! The Hugging Face Hub API, as the stages that read it need it: its settings (the
+//! `[hub]` section), the token, and [`HubClient`] with its preflight check.
 
 mod client;
-mod columns;
-pub mod params;
-mod record;
-pub mod stage;
 
 pub use client::{
-    list_items, parse_list_page, HarvestStats, Harvested, HubClient, ListPageError, NotAList,
-    EXPANDED_FIELDS,
+    json_kind, list_items, merge_missing, parse_list_page, HubClient, ListPageError, NotAList,
+    ALWAYS_PRESENT, EXPANDED_FIELDS,
 };
-pub use columns::models_table;
-pub use record::{hub_item_id, ItemFault, ModelRecord, ParametersSource};
-pub use stage::{check_read_back, collect_models, read_models_csv, ModelsOutcome};
 
 use serde::{Deserialize, Serialize};
 
-use crate::csvout::CsvReadError;
 use crate::http::HttpError;
 use crate::run::{InvalidSetting, Secret};
 
 /// The default of `hub.max_invalid_ratio`.
 const MAX_INVALID_RATIO: f64 = 0.05;
-use crate::store::StoreError;
 
 /// The Hub token: `HF_TOKEN` (or the legacy `HUGGING_FACE_HUB_TOKEN`), which a `.env`
 /// file in the working folder may also set.
@@ -119,51 +111,26 @@ impl HubSettings {
     }
 }
 
-/// How the models stage failed.
+/// Why the Hub is not ready for a run: found before any work, by [`HubClient::check`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum HubError {
-    #[error("Hub: {0}")]
-    Http(#[from] HttpError),
-    #[error("Hub listing {url}: {reason}")]
-    BadListing { url: String, reason: String },
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("writing {file}: {source}")]
-    Write {
-        file: String,
+pub enum HubUnready {
+    #[error("hub.endpoint {url:?} is not a URL: {source}")]
+    Endpoint {
+        url: String,
         #[source]
-        source: std::io::Error,
+        source: url::ParseError,
     },
-    /// This run's `models.csv` from an earlier attempt does not read back.
-    #[error("reading the models already collected: {0}")]
-    Resume(#[from] CsvReadError),
-    /// More list items were invalid than `hub.max_invalid_ratio` allows.
-    #[error("{quarantined} of the {seen} Hub list items read were not models, more than hub.max_invalid_ratio ({max_ratio}) allows; they are listed in {file}")]
-    TooManyInvalid {
-        quarantined: u64,
-        seen: u64,
-        max_ratio: f64,
-        file: String,
+    #[error("the Hub's HTTP client could not be built: {0}")]
+    Client(#[source] HttpError),
+    #[error("the Hub at {url} does not answer")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: HttpError,
     },
-    /// The listing gave no model at all.
-    #[error("the Hub listing {url} gave no model ({quarantined} item(s) set aside as invalid)")]
-    NoModels { url: String, quarantined: u64 },
-    #[error("the models stage was interrupted")]
-    Interrupted,
-}
-
-impl HubError {
-    /// Whether a rerun may go better (the Hub or the store was down, or we were stopped).
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::Http(e) => e.is_retryable(),
-            Self::Store(e) => e.is_retryable(),
-            Self::Write { .. } | Self::Interrupted => true,
-            Self::BadListing { .. }
-            | Self::Resume(_)
-            | Self::TooManyInvalid { .. }
-            | Self::NoModels { .. } => false,
-        }
-    }
+    #[error("the Hub at {url} refused the token (HF_TOKEN): HTTP {status}; check or unset it")]
+    TokenRefused { url: String, status: u16 },
+    #[error("the Hub at {url} answered HTTP {status} to a check request")]
+    Status { url: String, status: u16 },
 }

@@ -15,10 +15,8 @@ pub async fn publish(run: &RunStore, manifest: &Manifest) -> Result<(), StoreErr
         manifest: run.key(MANIFEST_JSON),
         files,
     };
-    let body = serde_json::to_vec_pretty(&pointer).map_err(|e| StoreError::Corrupt {
-        location: LATEST_JSON.into(),
-        message: e.to_string(),
-    })?;
+    let body =
+        serde_json::to_vec_pretty(&pointer).map_err(|e| StoreError::corrupt(LATEST_JSON, e))?;
     run.store()
         .put(LATEST_JSON, body.into(), crate::store::PutMode::Overwrite)
         .await?;

@@ -1,13 +1,12 @@
 //! The run-level metrics: duration, last success, the run-info gauge (with the trace
-//! id, for the dashboard's links), the counts per stage and outcome, and the data
-//! dashboard's gauges for the top models.
+//! id, for the dashboard's links) and the counts per stage and outcome. The data
+//! dashboard's gauges for the top models are the prepare stage's.
 
 use std::time::Instant;
 
 use opentelemetry::KeyValue;
 
 use crate::error::Error;
-use crate::prepare::DatasetRow;
 use crate::run::{Manifest, RunId};
 
 /// Counters start at zero, and that zero is sent at once, so each pod's series begins
@@ -76,38 +75,6 @@ pub fn record_run(
                     KeyValue::new("outcome", outcome.to_owned()),
                 ],
             );
-        }
-    }
-}
-
-/// The `hfharvest.model.*` gauges for the data dashboard: downloads and scores of the
-/// run's top `top` models by downloads rank.
-pub fn record_top_models(rows: &[DatasetRow], top: usize) {
-    let mut ranked: Vec<&DatasetRow> = rows.iter().collect();
-    ranked.sort_by_key(|r| r.rank);
-    let metrics = crate::telemetry::metrics();
-    for row in ranked.into_iter().take(top) {
-        let model = KeyValue::new("model_id", row.model_id.clone());
-        if let Some(downloads) = row.downloads {
-            metrics
-                .model_downloads
-                .record(downloads, std::slice::from_ref(&model));
-        }
-        for benchmark in [
-            "average",
-            "ifeval",
-            "bbh",
-            "math_lvl5",
-            "gpqa",
-            "musr",
-            "mmlu_pro",
-        ] {
-            if let Some(score) = row.benchmark(benchmark) {
-                metrics.model_score.record(
-                    score,
-                    &[model.clone(), KeyValue::new("benchmark", benchmark)],
-                );
-            }
         }
     }
 }

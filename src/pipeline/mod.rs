@@ -9,16 +9,24 @@ mod metrics;
 
 use std::time::Instant;
 
+use async_trait::async_trait;
 use tracing::Instrument;
 
 pub use context::RunContext;
 
 use crate::config::Settings;
 use crate::error::{Error, Result};
+use crate::evals::EvalsStage;
+use crate::models::ModelsStage;
+use crate::prepare::PrepareStage;
+use crate::publish;
+use crate::report::ReportStage;
 use crate::run::artifact::{DATASET_CSV, REPORT_HTML};
 use crate::run::{Manifest, ModelId, RunStatus, Stage, StageSummary};
+use crate::scores::ScoresStage;
+use crate::stage::{PipelineStage, StageCx, StageReport};
 use crate::store::lock::RunLock;
-use crate::{hub, leaderboard, prepare, publish, report};
+use crate::store::RunStore;
 
 /// Which stages a command runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +54,10 @@ pub async fn run(ctx: &RunContext, stages: Stages) -> Result<Manifest> {
     async {
         let started = Instant::now();
         metrics::start_counters();
+        if let Err(unready) = preflight(&ctx.run, &plan(ctx, &stages)).await {
+            metrics::record_run(ctx.run_id(), started, Some(&unready), None);
+            return Err(unready);
+        }
         let ttl = std::time::Duration::from_secs_f64(ctx.settings.output.lock_ttl_secs);
         let lock = RunLock::acquire(ctx.run.store().clone(), ctx.run_id(), ttl, &ctx.cancel).await;
         let lock = match lock {
@@ -221,123 +233,147 @@ async fn publish_run(ctx: &RunContext, manifest: &Manifest) -> Result<()> {
     Ok(())
 }
 
-async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -> Result<()> {
-    let every_stage = stages == Stages::All;
-    let models = match stages {
-        Stages::ScoresOnly(ids) => ids,
-        Stages::ModelsOnly | Stages::All => {
-            let collected = hub::collect_models(
-                &ctx.run,
-                &ctx.settings.hub,
-                &ctx.settings.http,
-                ctx.hf_token.clone(),
-                &ctx.cancel,
-            )
-            .instrument(stage_span(Stage::Models))
-            .await?;
-            // The first attempt's snapshot time stays: a resumed run keeps its night.
-            manifest
-                .snapshot_at
-                .get_or_insert_with(|| collected.snapshot_at.clone());
-            manifest.stages.push(StageSummary {
-                stage: Stage::Models,
-                seconds: collected.seconds,
-                outcomes: collected.outcomes(),
-            });
-            ctx.run.save_manifest(manifest).await?;
-            if stages == Stages::ModelsOnly {
-                return Ok(());
-            }
-            collected.models
-        }
+/// A stage as the pipeline runs it, its error the run's.
+#[async_trait]
+trait AnyStage: Send + Sync {
+    fn stage(&self) -> Stage;
+    async fn preflight(&self, run: &RunStore) -> Result<()>;
+    async fn run(&self, cx: &StageCx) -> Result<StageReport>;
+}
+
+#[async_trait]
+impl<S> AnyStage for S
+where
+    S: PipelineStage,
+    Error: From<S::Error>,
+{
+    fn stage(&self) -> Stage {
+        PipelineStage::stage(self)
+    }
+
+    async fn preflight(&self, run: &RunStore) -> Result<()> {
+        PipelineStage::preflight(self, run)
+            .await
+            .map_err(|e| Error::Unready {
+                stage: PipelineStage::stage(self),
+                source: Box::new(Error::from(e)),
+            })
+    }
+
+    async fn run(&self, cx: &StageCx) -> Result<StageReport> {
+        Ok(PipelineStage::run(self, cx).await?)
+    }
+}
+
+/// The stages a command runs, in order, each built from its settings.
+fn plan(ctx: &RunContext, stages: &Stages) -> Vec<Box<dyn AnyStage>> {
+    let settings = &ctx.settings;
+    let models = || ModelsStage {
+        hub: settings.hub.clone(),
+        http: settings.http.clone(),
+        token: ctx.hf_token.clone(),
     };
-    let scores = leaderboard::collect_scores(
-        &ctx.run,
-        &models,
-        &ctx.settings.leaderboard,
-        &ctx.settings.http,
-        &ctx.settings.hub.endpoint,
-        &ctx.cancel,
-    )
-    .instrument(stage_span(Stage::Scores))
-    .await?;
-    manifest.record(StageSummary {
-        stage: Stage::Scores,
-        seconds: scores.seconds,
-        outcomes: scores.outcomes(),
-    });
-    ctx.run.save_manifest(manifest).await?;
-    if every_stage {
-        if ctx.settings.evals.enabled {
-            let evals = crate::evals::collect_evals(
-                &ctx.run,
-                &models,
-                &ctx.settings.evals,
-                &ctx.settings.hub,
-                &ctx.settings.http,
-                ctx.hf_token.clone(),
-                &ctx.cancel,
-            )
-            .instrument(stage_span(Stage::Evals))
-            .await?;
-            manifest.record(StageSummary {
-                stage: Stage::Evals,
-                seconds: evals.seconds,
-                outcomes: evals.outcomes(),
-            });
-            ctx.run.save_manifest(manifest).await?;
+    let scores = |models: Option<Vec<ModelId>>| ScoresStage {
+        settings: settings.leaderboard.clone(),
+        http: settings.http.clone(),
+        hub_endpoint: settings.hub.endpoint.clone(),
+        models,
+    };
+    match stages {
+        Stages::ModelsOnly => vec![Box::new(models())],
+        Stages::ScoresOnly(ids) => vec![Box::new(scores(Some(ids.clone())))],
+        Stages::All => {
+            let mut planned: Vec<Box<dyn AnyStage>> =
+                vec![Box::new(models()), Box::new(scores(None))];
+            if settings.evals.enabled {
+                planned.push(Box::new(EvalsStage {
+                    settings: settings.evals.clone(),
+                    hub: settings.hub.clone(),
+                    http: settings.http.clone(),
+                    token: ctx.hf_token.clone(),
+                }));
+            }
+            planned.push(Box::new(prepare_stage(settings)));
+            planned.push(Box::new(report_stage(settings)));
+            planned
         }
-        prepare_and_report(ctx, manifest).await?;
+    }
+}
+
+fn prepare_stage(settings: &Settings) -> PrepareStage {
+    PrepareStage {
+        hub_columns: settings.evals.dataset_columns,
+        top_models: settings.telemetry.top_models,
+    }
+}
+
+fn report_stage(settings: &Settings) -> ReportStage {
+    ReportStage {
+        parameters: report_parameters(settings),
+    }
+}
+
+/// Every planned stage's check, before the lock is taken or anything is written.
+async fn preflight(run: &RunStore, planned: &[Box<dyn AnyStage>]) -> Result<()> {
+    for stage in planned {
+        stage
+            .preflight(run)
+            .instrument(tracing::info_span!(
+                "preflight",
+                stage = stage.stage().as_str()
+            ))
+            .await?;
     }
     Ok(())
 }
 
-/// `dataset.csv` + `quality.json`, then `report.html`.
-async fn prepare_and_report(ctx: &RunContext, manifest: &mut Manifest) -> Result<()> {
-    let prepared = prepare_stage(ctx).await?;
-    manifest.record(StageSummary {
-        stage: Stage::Prepare,
-        seconds: prepared.seconds,
-        outcomes: prepared.outcomes(),
-    });
-    ctx.run.save_manifest(manifest).await?;
-    let report = report_stage(ctx).await?;
-    manifest.record(StageSummary {
-        stage: Stage::Report,
-        seconds: report.seconds,
-        outcomes: report.outcomes(),
-    });
-    ctx.run.save_manifest(manifest).await?;
+async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -> Result<()> {
+    for stage in plan(ctx, &stages) {
+        run_stage(ctx, stage.as_ref(), Some(&mut *manifest)).await?;
+    }
     Ok(())
 }
 
-async fn prepare_stage(ctx: &RunContext) -> Result<prepare::PrepareOutcome> {
-    let prepared = cancellable(
-        ctx,
-        prepare::prepare_run(&ctx.run, ctx.settings.evals.dataset_columns),
-    )
-    .instrument(stage_span(Stage::Prepare))
-    .await?;
-    metrics::record_top_models(&prepared.rows, ctx.settings.telemetry.top_models);
-    Ok(prepared)
-}
-
-async fn report_stage(ctx: &RunContext) -> Result<report::ReportOutcome> {
-    cancellable(
-        ctx,
-        report::report_run(&ctx.run, report_parameters(&ctx.settings)),
-    )
-    .instrument(stage_span(Stage::Report))
-    .await
+/// One stage, and the one place a stage's report is recorded: its `quarantined` count
+/// from `quarantine.json`, the run's snapshot time, and its line in the manifest
+/// (replacing an earlier attempt's, so each stage is there once).
+async fn run_stage(
+    ctx: &RunContext,
+    stage: &dyn AnyStage,
+    manifest: Option<&mut Manifest>,
+) -> Result<StageReport> {
+    let cx = StageCx::new(stage.stage(), ctx.run.clone(), ctx.cancel.clone());
+    let mut report = stage.run(&cx).instrument(stage_span(stage.stage())).await?;
+    let quarantined = cx.quarantined().await;
+    if quarantined > 0 {
+        report.outcomes.insert("quarantined".into(), quarantined);
+    }
+    if let Some(manifest) = manifest {
+        if let Some(at) = &report.snapshot_at {
+            // The first attempt's snapshot time stays: a resumed run keeps its night.
+            manifest.snapshot_at.get_or_insert_with(|| at.clone());
+        }
+        manifest.record(StageSummary {
+            stage: stage.stage(),
+            seconds: report.seconds,
+            outcomes: report.outcomes.clone(),
+        });
+        ctx.run.save_manifest(manifest).await?;
+    }
+    Ok(report)
 }
 
 /// `hfharvest prepare` / `hfharvest report`: one stage over an existing run, whose
 /// manifest is left as it is, so a complete run stays complete. Returns what it wrote
 /// and a line saying how it went.
 pub async fn rerun_stage(ctx: &RunContext, stage: Stage) -> Result<(&'static str, String)> {
+    let cx = StageCx::new(stage, ctx.run.clone(), ctx.cancel.clone());
     match stage {
         Stage::Prepare => {
-            let outcome = prepare_stage(ctx).await?;
+            let outcome = prepare_stage(&ctx.settings)
+                .prepare(&cx)
+                .instrument(stage_span(stage))
+                .await?;
             let said = format!(
                 "prepared {} models ({} dropped, {} values fixed; see quality.json)",
                 outcome.rows.len(),
@@ -347,7 +383,10 @@ pub async fn rerun_stage(ctx: &RunContext, stage: Stage) -> Result<(&'static str
             Ok((DATASET_CSV, said))
         }
         Stage::Report => {
-            let outcome = report_stage(ctx).await?;
+            let outcome = report_stage(&ctx.settings)
+                .report(&cx)
+                .instrument(stage_span(stage))
+                .await?;
             Ok((
                 REPORT_HTML,
                 format!("reported on {} models", outcome.models),
@@ -390,17 +429,6 @@ pub fn report_parameters(settings: &Settings) -> Vec<(String, String)> {
         ),
         ("tool version".into(), env!("CARGO_PKG_VERSION").into()),
     ]
-}
-
-/// Stop a stage at SIGTERM; what it wrote before stays in the store.
-async fn cancellable<T, E: Into<Error>>(
-    ctx: &RunContext,
-    work: impl std::future::Future<Output = std::result::Result<T, E>>,
-) -> Result<T> {
-    tokio::select! {
-        result = work => result.map_err(Into::into),
-        _ = ctx.cancel.cancelled() => Err(Error::Interrupted),
-    }
 }
 
 #[cfg(test)]
@@ -459,8 +487,14 @@ mod tests {
     async fn access_denied_mid_run_is_a_failed_run_not_a_usage_error() {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(DeniesWrites(LocalStore::open(dir.path()).unwrap()));
+        // A Hub that answers, so the run passes its checks and starts.
+        let hub = fakehf::FakeHf::start(fakehf::FakeConfig::default())
+            .await
+            .unwrap();
+        let mut settings = Settings::default();
+        settings.hub.endpoint = hub.url();
         let ctx = RunContext {
-            settings: Settings::default(),
+            settings,
             run: RunStore::new(store, RunLayout::new(RunId::parse("r").unwrap())),
             hf_token: None,
             cancel: CancellationToken::new(),

@@ -5,16 +5,17 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use super::dataset::{Coverage, DatasetRow, JoinStatus, QualityIssue, QualityReport, Scores};
-use super::history::{Baselines, PreviousRun};
-use super::rules::{self, SizeClass};
-use crate::hub::{ModelRecord, ParametersSource};
-use crate::leaderboard::{LeaderboardRecord, MatchStatus};
+use super::rules;
+use crate::records::dataset::{
+    Coverage, DatasetRow, JoinStatus, QualityIssue, QualityReport, Scores,
+};
+use crate::records::dataset::{Relation, ScoreProvenance, SizeClass};
+use crate::records::history::{Baselines, PreviousRun};
+use crate::records::scores::CANONICAL_ROW_RULE;
+use crate::records::{LeaderboardRecord, MatchStatus};
+use crate::records::{ModelRecord, ParametersSource};
 use crate::run::{ModelId, Quarantined};
 
-pub const CANONICAL_ROW_RULE: &str = "of a model's rows with status found: original weights over adapters; \
-then bfloat16 > float16 > float32 > other > 4-bit; then the latest submission date; then the chat-template run; \
-then the smallest eval_name";
 pub const LICENSE_MAPPING: &str = "Hub license ids by prefix: apache/mit/bsd/cc-by/cc0/afl/isc/zlib/unlicense/wtfpl/artistic/ecl \
 = permissive; gpl/lgpl/agpl/mpl/osl/epl/eupl/odbl/cc-by-sa = copyleft; llama*/gemma/deepseek/*openrail*/bigscience*/\
 cc-by-nc*/cc-by-nd*/apple-ascl/qwen = restricted-use; empty/other/unknown/unmapped = unknown; several ids: the most restrictive known";
@@ -103,18 +104,6 @@ fn issue(model_id: &str, field: &str, check: &str, detail: String) -> QualityIss
     }
 }
 
-fn scores_of(row: &LeaderboardRecord) -> Scores {
-    Scores {
-        average: row.average,
-        ifeval: row.ifeval,
-        bbh: row.bbh,
-        math_lvl5: row.math_lvl5,
-        gpqa: row.gpqa,
-        musr: row.musr,
-        mmlu_pro: row.mmlu_pro,
-    }
-}
-
 /// Clear scores outside 0–100 (or not finite), recording each.
 fn check_scores(model_id: &str, scores: &mut Scores, fixed: &mut Vec<QualityIssue>) {
     for (column, value) in scores.named_mut() {
@@ -141,13 +130,12 @@ fn parameters_b(
     model: &ModelRecord,
     scored_row: Option<&LeaderboardRecord>,
     fixed: &mut Vec<QualityIssue>,
-) -> (Option<f64>, &'static str) {
+) -> (Option<f64>, ParametersSource) {
     if let Some(count) = model.parameters {
         if plausible(count as f64) {
             let source = match model.parameters_source {
-                ParametersSource::Safetensors => "safetensors",
-                ParametersSource::Name => "name",
-                ParametersSource::None => "hub",
+                ParametersSource::None => ParametersSource::Hub,
+                known => known,
             };
             return (Some(count as f64 / 1e9), source);
         }
@@ -160,7 +148,7 @@ fn parameters_b(
     }
     if let Some(b) = scored_row.and_then(|r| r.params_b) {
         if plausible(b * 1e9) {
-            return (Some(b), "leaderboard");
+            return (Some(b), ParametersSource::Leaderboard);
         }
         fixed.push(issue(
             &model.model_id,
@@ -169,7 +157,7 @@ fn parameters_b(
             format!("leaderboard #Params (B) {b} is outside 0.001-10000; ignored"),
         ));
     }
-    (None, "none")
+    (None, ParametersSource::None)
 }
 
 /// Join the inputs. Never fails: every problem becomes a dropped row or a fixed value
@@ -211,115 +199,8 @@ pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
         }
         seen.insert(key.clone(), format!("{} at rank {}", id, model.rank));
 
-        let join_status = leaderboard.status(&key);
-        let relation = rules::relation(
-            &model.base_model_relation,
-            &model.base_models,
-            id.as_str(),
-            &model.tags,
-        );
-        let base = rules::primary_base(&model.base_models, id.as_str());
-        let own_rows = leaderboard
-            .found
-            .get(&key)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        let (score_row, score_source, row_count) = match rules::canonical_row(own_rows) {
-            Some(row) => (Some(row), "own".to_owned(), own_rows.len()),
-            None => {
-                // A quantisation has the base model's weights, so its scores stand in.
-                let inherited = (relation == rules::Relation::Quantized)
-                    .then_some(base.as_ref())
-                    .flatten()
-                    .and_then(|b| {
-                        leaderboard
-                            .found
-                            .get(&b.to_lowercase())
-                            .map(|rows| (b, rows))
-                    })
-                    .and_then(|(b, rows)| rules::canonical_row(rows).map(|r| (b, r, rows.len())));
-                match inherited {
-                    Some((b, row, n)) => (Some(row), format!("inherited:{b}"), n),
-                    None => (None, "none".to_owned(), 0),
-                }
-            }
-        };
-        let mut scores = score_row.map(scores_of).unwrap_or_default();
-        check_scores(id.as_str(), &mut scores, &mut fixed);
-        let (params_b, params_source) = parameters_b(model, score_row, &mut fixed);
-        let license = if model.license.is_empty() {
-            score_row.map(|r| r.hub_license.clone()).unwrap_or_default()
-        } else {
-            model.license.clone()
-        };
-        let counts = |run: &'a Option<PreviousRun>| run.as_ref().and_then(|p| p.models.get(&key));
-        let (downloads_delta_1d, likes_delta_1d) = counts(&inputs.previous.day)
-            .map(|prev| {
-                (
-                    delta(model.downloads, prev.downloads),
-                    delta(model.likes, prev.likes),
-                )
-            })
-            .unwrap_or((None, None));
-        let downloads_delta_7d =
-            counts(&inputs.previous.week).and_then(|prev| delta(model.downloads, prev.downloads));
-        let downloads_delta_30d =
-            counts(&inputs.previous.month).and_then(|prev| delta(model.downloads, prev.downloads));
-
-        coverage.models += 1;
-        match join_status {
-            JoinStatus::Found => coverage.found += 1,
-            JoinStatus::NotFound => coverage.not_found += 1,
-            JoinStatus::Mismatch => coverage.mismatch += 1,
-            JoinStatus::Error => coverage.error += 1,
-            JoinStatus::NotLookedUp => coverage.not_looked_up += 1,
-        }
-        if score_source == "own" {
-            coverage.with_own_scores += 1;
-        } else if score_source.starts_with("inherited:") {
-            coverage.with_inherited_scores += 1;
-        }
-
-        let mut row = DatasetRow {
-            rank: model.rank,
-            org: if id.owner().is_empty() {
-                model.author.clone()
-            } else {
-                id.owner().to_owned()
-            },
-            model_id: id.to_string(),
-            license_family: rules::license_family(&license),
-            license,
-            parameters_b: params_b.map(|b| (b * 1000.0).round() / 1000.0),
-            parameters_source: params_source.to_owned(),
-            size_class: params_b.map(SizeClass::of),
-            relation,
-            base_model: base.unwrap_or_default(),
-            created_at: model.created_at.clone(),
-            age_days: rules::age_days(&model.created_at, inputs.as_of),
-            downloads: model.downloads,
-            downloads_all_time: model.downloads_all_time,
-            downloads_per_day: rules::downloads_per_day(model.downloads),
-            likes: model.likes,
-            downloads_delta_1d,
-            downloads_delta_7d,
-            downloads_delta_30d,
-            likes_delta_1d,
-            join_status,
-            score_source,
-            canonical_eval: score_row.map(|r| r.eval_name.clone()).unwrap_or_default(),
-            leaderboard_rows: row_count as u32,
-            precision: score_row.map(|r| r.precision.clone()).unwrap_or_default(),
-            average: None,
-            ifeval: None,
-            bbh: None,
-            math_lvl5: None,
-            gpqa: None,
-            musr: None,
-            mmlu_pro: None,
-            hub: Vec::new(),
-        };
-        row.set_scores(round_scores(scores));
+        let row = join_model(inputs, &leaderboard, model, &id, &mut fixed);
+        coverage.count(&row);
         rows.push(row);
     }
 
@@ -340,10 +221,164 @@ pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
         license_mapping: LICENSE_MAPPING.into(),
         score_coverage: Default::default(),
         hub_benchmark_columns: Vec::new(),
-        eval_choice_rule: super::evals::EVAL_CHOICE_RULE.into(),
+        eval_choice_rule: crate::records::dataset::EVAL_CHOICE_RULE.into(),
         skipped_evals: Vec::new(),
     };
     Prepared { rows, quality }
+}
+
+/// One model's row of the dataset: its relation and base, its canonical scores (its
+/// own, or a quantisation's base model's), its parameters, licence and deltas.
+fn join_model(
+    inputs: &PrepareInputs<'_>,
+    leaderboard: &LeaderboardIndex<'_>,
+    model: &ModelRecord,
+    id: &ModelId,
+    fixed: &mut Vec<QualityIssue>,
+) -> DatasetRow {
+    let key = id.normalized();
+    let join_status = leaderboard.status(&key);
+    let relation = rules::relation(
+        &model.base_model_relation,
+        &model.base_models,
+        id.as_str(),
+        &model.tags,
+    );
+    let base = rules::primary_base(&model.base_models, id.as_str());
+    let (score_row, score_source, row_count) =
+        scored_row(leaderboard, &key, relation, base.as_deref());
+    let mut scores = score_row.map(LeaderboardRecord::scores).unwrap_or_default();
+    check_scores(id.as_str(), &mut scores, fixed);
+    let (params_b, params_source) = parameters_b(model, score_row, fixed);
+    let license = if model.license.is_empty() {
+        score_row.map(|r| r.hub_license.clone()).unwrap_or_default()
+    } else {
+        model.license.clone()
+    };
+    let deltas = Deltas::of(model, &key, inputs.previous);
+
+    let mut row = DatasetRow {
+        rank: model.rank,
+        org: if id.owner().is_empty() {
+            model.author.clone()
+        } else {
+            id.owner().to_owned()
+        },
+        model_id: id.to_string(),
+        license_family: rules::license_family(&license),
+        license,
+        parameters_b: params_b.map(|b| (b * 1000.0).round() / 1000.0),
+        parameters_source: params_source,
+        size_class: params_b.map(SizeClass::of),
+        relation,
+        base_model: base.unwrap_or_default(),
+        created_at: model.created_at.clone(),
+        age_days: rules::age_days(&model.created_at, inputs.as_of),
+        downloads: model.downloads,
+        downloads_all_time: model.downloads_all_time,
+        downloads_per_day: rules::downloads_per_day(model.downloads),
+        likes: model.likes,
+        downloads_delta_1d: deltas.downloads_1d,
+        downloads_delta_7d: deltas.downloads_7d,
+        downloads_delta_30d: deltas.downloads_30d,
+        likes_delta_1d: deltas.likes_1d,
+        join_status,
+        score_source,
+        canonical_eval: score_row.map(|r| r.eval_name.clone()).unwrap_or_default(),
+        leaderboard_rows: row_count as u32,
+        precision: score_row.map(|r| r.precision.clone()).unwrap_or_default(),
+        average: None,
+        ifeval: None,
+        bbh: None,
+        math_lvl5: None,
+        gpqa: None,
+        musr: None,
+        mmlu_pro: None,
+        hub: Vec::new(),
+    };
+    row.set_scores(round_scores(scores));
+    row
+}
+
+/// The leaderboard row a model's scores come from: its own canonical row, or, for a
+/// quantisation without one, its base model's (the same weights); with how many rows
+/// there were to choose from.
+fn scored_row<'a>(
+    leaderboard: &LeaderboardIndex<'a>,
+    key: &str,
+    relation: Relation,
+    base: Option<&str>,
+) -> (Option<&'a LeaderboardRecord>, ScoreProvenance, usize) {
+    let own_rows = leaderboard.found.get(key).map(Vec::as_slice).unwrap_or(&[]);
+    match rules::canonical_row(own_rows) {
+        Some(row) => (Some(row), ScoreProvenance::Own, own_rows.len()),
+        None => {
+            // A quantisation has the base model's weights, so its scores stand in.
+            let inherited = (relation == Relation::Quantized)
+                .then_some(base)
+                .flatten()
+                .and_then(|b| {
+                    leaderboard
+                        .found
+                        .get(&b.to_lowercase())
+                        .map(|rows| (b, rows))
+                })
+                .and_then(|(b, rows)| rules::canonical_row(rows).map(|r| (b, r, rows.len())));
+            match inherited {
+                Some((b, row, n)) => (Some(row), ScoreProvenance::Inherited(b.to_owned()), n),
+                None => (None, ScoreProvenance::None, 0),
+            }
+        }
+    }
+}
+
+/// A model's downloads and likes against the runs 1, 7 and 30 nights before.
+struct Deltas {
+    downloads_1d: Option<i64>,
+    likes_1d: Option<i64>,
+    downloads_7d: Option<i64>,
+    downloads_30d: Option<i64>,
+}
+
+impl Deltas {
+    fn of<'b>(model: &ModelRecord, key: &str, previous: &'b Baselines) -> Self {
+        let counts = |run: &'b Option<PreviousRun>| run.as_ref().and_then(|p| p.models.get(key));
+        let (downloads_1d, likes_1d) = counts(&previous.day)
+            .map(|prev| {
+                (
+                    delta(model.downloads, prev.downloads),
+                    delta(model.likes, prev.likes),
+                )
+            })
+            .unwrap_or((None, None));
+        Self {
+            downloads_1d,
+            likes_1d,
+            downloads_7d: counts(&previous.week)
+                .and_then(|prev| delta(model.downloads, prev.downloads)),
+            downloads_30d: counts(&previous.month)
+                .and_then(|prev| delta(model.downloads, prev.downloads)),
+        }
+    }
+}
+
+impl Coverage {
+    /// Count a row: its join status, and whether it has scores of its own or its base's.
+    fn count(&mut self, row: &DatasetRow) {
+        self.models += 1;
+        match row.join_status {
+            JoinStatus::Found => self.found += 1,
+            JoinStatus::NotFound => self.not_found += 1,
+            JoinStatus::Mismatch => self.mismatch += 1,
+            JoinStatus::Error => self.error += 1,
+            JoinStatus::NotLookedUp => self.not_looked_up += 1,
+        }
+        match row.score_source {
+            ScoreProvenance::Own => self.with_own_scores += 1,
+            ScoreProvenance::Inherited(_) => self.with_inherited_scores += 1,
+            ScoreProvenance::None => {}
+        }
+    }
 }
 
 fn delta(now: Option<u64>, before: Option<u64>) -> Option<i64> {

@@ -1,35 +1,39 @@
-//! Stage 3: clean, normalise and join `models.csv` and `leaderboard.csv` into
-//! `dataset.csv` (one row per model), with `quality.json` saying what was dropped or fixed.
+//! The prepare stage: clean, normalise and join `models.csv`, `leaderboard.csv` and
+//! `evals.csv` into `dataset.csv` (one row per model), with `quality.json` saying what
+//! was dropped or fixed.
 //!
-//! The rules live in [`rules`] (licence families, size classes, relations, the
-//! canonical-row rule), the join in [`join`], history (deltas against the previous
-//! complete run and the runs 7 and 30 nights before, read from the history table) in
-//! [`history`], `dataset.parquet`'s columns in [`columns`]. This file reads and writes
-//! the store.
+//! The rules live in [`rules`] (licence families, size classes, relations), the join
+//! in [`join`], the Hub's benchmark columns in [`hub_columns`]; the rows, their files
+//! and the history the deltas are against are in [`crate::records`]. This file reads
+//! and writes the store.
 
-pub mod columns;
-pub mod dataset;
-pub mod evals;
-pub mod history;
+pub mod hub_columns;
 pub mod join;
 pub mod rules;
 
 use std::time::Instant;
 
-pub use dataset::{
-    read_dataset_csv, Coverage, DatasetRow, JoinStatus, QualityIssue, QualityReport,
-};
-pub use history::{Baselines, PreviousRun};
+use opentelemetry::KeyValue;
+
 pub use join::{prepare, PrepareInputs, Prepared};
 
-use crate::csvout::{self, CsvReadError};
-use crate::hub::{check_read_back, read_models_csv};
-use crate::leaderboard::LeaderboardRecord;
+use crate::formats::csv::CsvReadError;
+use crate::records::dataset::Coverage;
+use crate::records::dataset::{HubColumn, HubScore};
+use crate::records::history::{baselines, Baselines};
+use crate::records::read_models_csv;
+use crate::records::{
+    dataset_table, read_evals_csv, with_hub_columns, write_dataset_csv, EvalRow, LeaderboardRecord,
+    ModelRecord, SkippedFile,
+};
+use crate::records::{read_leaderboard_csv, DatasetRow};
 use crate::run::artifact::{
     DATASET_CSV, DATASET_PARQUET, EVALS_CSV, EVALS_SKIPPED_JSON, LEADERBOARD_CSV, MANIFEST_JSON,
     MODELS_CSV, QUALITY_JSON,
 };
-use crate::run::{Checked, Stage};
+use crate::run::Quarantined;
+use crate::run::Stage;
+use crate::stage::{PipelineStage, StageCx, StageReport};
 use crate::store::{RunStore, StoreError};
 
 /// How the prepare stage failed.
@@ -48,15 +52,14 @@ pub enum PrepareError {
     Store(#[from] StoreError),
     #[error("prepare: {location}: {message}")]
     Input { location: String, message: String },
-    #[error("prepare: writing {file}: {message}")]
-    Write { file: &'static str, message: String },
-}
-
-impl PrepareError {
-    /// Whether a rerun may go better (only when the store failed).
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Store(e) if e.is_retryable())
-    }
+    #[error("prepare: writing {file}: {source}")]
+    Write {
+        file: &'static str,
+        #[source]
+        source: crate::store::Cause,
+    },
+    #[error("the prepare stage was interrupted")]
+    Interrupted,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -86,26 +89,80 @@ impl PrepareOutcome {
     }
 }
 
-/// Parse a `leaderboard.csv` body for `stage`: a row that does not read, or whose model
-/// id is not one, is set aside with its line; the file fails only when no row reads.
-pub fn read_leaderboard_csv(
-    body: &[u8],
-    key: &str,
-    stage: Stage,
-) -> Result<Checked<LeaderboardRecord>, CsvReadError> {
-    let read = csvout::read_rows(body, key).usable()?;
-    Ok(check_read_back(read, stage, |r: &LeaderboardRecord| {
-        &r.model_id
-    }))
+/// The prepare stage: read the run's CSVs and the previous complete runs, join, and
+/// write `dataset.csv`, `dataset.parquet` and `quality.json`.
+#[derive(Debug, Clone)]
+pub struct PrepareStage {
+    /// How many of the run's most common Hub benchmarks become columns.
+    pub hub_columns: usize,
+    /// How many of the top models get the data dashboard's gauges.
+    pub top_models: usize,
 }
 
-/// Run the stage over a run in the store: read its CSVs and the previous complete run,
-/// join, and write `dataset.csv` and `quality.json`.
-pub async fn prepare_run(
-    run: &RunStore,
-    hub_columns_wanted: usize,
-) -> Result<PrepareOutcome, PrepareError> {
-    let started = Instant::now();
+#[async_trait::async_trait]
+impl PipelineStage for PrepareStage {
+    type Error = PrepareError;
+
+    fn stage(&self) -> Stage {
+        Stage::Prepare
+    }
+
+    async fn run(&self, cx: &StageCx) -> Result<StageReport, PrepareError> {
+        let outcome = self.prepare(cx).await?;
+        Ok(StageReport {
+            seconds: outcome.seconds,
+            outcomes: outcome.outcomes(),
+            snapshot_at: None,
+        })
+    }
+}
+
+impl PrepareStage {
+    /// The stage's work, with the rows it wrote.
+    pub async fn prepare(&self, cx: &StageCx) -> Result<PrepareOutcome, PrepareError> {
+        let outcome = tokio::select! {
+            outcome = prepare_run(&cx.run, self.hub_columns) => outcome?,
+            _ = cx.cancel.cancelled() => return Err(PrepareError::Interrupted),
+        };
+        record_top_models(&outcome.rows, self.top_models);
+        Ok(outcome)
+    }
+}
+
+/// The `hfharvest.model.*` gauges for the data dashboard: downloads and scores of the
+/// run's top `top` models by downloads rank.
+fn record_top_models(rows: &[DatasetRow], top: usize) {
+    let mut ranked: Vec<&DatasetRow> = rows.iter().collect();
+    ranked.sort_by_key(|r| r.rank);
+    let metrics = crate::telemetry::metrics();
+    for row in ranked.into_iter().take(top) {
+        let model = KeyValue::new("model_id", row.model_id.clone());
+        if let Some(downloads) = row.downloads {
+            metrics
+                .model_downloads
+                .record(downloads, std::slice::from_ref(&model));
+        }
+        for (benchmark, score) in row.scores().named() {
+            if let Some(score) = score {
+                metrics.model_score.record(
+                    score,
+                    &[model.clone(), KeyValue::new("benchmark", benchmark)],
+                );
+            }
+        }
+    }
+}
+
+/// What the stage reads of a run: its CSVs, read back, and what every stage (this one
+/// included, reading back) set aside.
+struct Inputs {
+    models: Vec<ModelRecord>,
+    leaderboard: Option<Vec<LeaderboardRecord>>,
+    evals: Vec<EvalRow>,
+    quarantined: Vec<Quarantined>,
+}
+
+async fn read_inputs(run: &RunStore) -> Result<Inputs, PrepareError> {
     let models_body = run
         .get(MODELS_CSV)
         .await?
@@ -129,8 +186,29 @@ pub async fn prepare_run(
             None
         }
     };
-    // Every time-based column counts from the run's snapshot, never from now, so the
-    // same run prepares to the same bytes whenever prepare runs.
+    // The Hub's evaluation results, when the run has them (a `run` with evals on).
+    let evals = match run.get(EVALS_CSV).await? {
+        Some(body) => {
+            let read = read_evals_csv(&body, &run.key(EVALS_CSV), Stage::Prepare)?;
+            quarantined.extend(read.quarantined);
+            read.rows
+        }
+        None => Vec::new(),
+    };
+    Ok(Inputs {
+        models: models.rows,
+        leaderboard,
+        evals,
+        quarantined,
+    })
+}
+
+/// The time every time-based column counts from (the run's snapshot, never now, so the
+/// same run prepares to the same bytes whenever prepare runs), and the runs the deltas
+/// are against.
+async fn as_of_and_baselines(
+    run: &RunStore,
+) -> Result<(chrono::DateTime<chrono::Utc>, Baselines), PrepareError> {
     let manifest = run.manifest().await?;
     let started_at = manifest.as_ref().map(|m| m.started_at.clone());
     let as_of = match manifest.as_ref().map(|m| m.as_of().to_owned()) {
@@ -145,68 +223,96 @@ pub async fn prepare_run(
             chrono::Utc::now()
         }
     };
-    let previous = history::baselines(
+    let previous = baselines(
         run.store().as_ref(),
         run.run_id(),
         started_at.as_deref(),
         &as_of.to_rfc3339(),
     )
     .await?;
+    Ok((as_of, previous))
+}
 
-    let mut prepared = prepare(&PrepareInputs {
-        run_id: run.run_id().as_str(),
-        models: &models.rows,
-        quarantined: &quarantined,
-        leaderboard: leaderboard.as_deref(),
-        previous: &previous,
-        as_of,
-    });
-    // The Hub's evaluation results, when the run has them (a `run` with evals on).
-    let evals_rows = match run.get(EVALS_CSV).await? {
-        Some(body) => {
-            let read = crate::evals::read_evals_csv(&body, &run.key(EVALS_CSV), Stage::Prepare)?;
-            quarantined.extend(read.quarantined);
-            read.rows
-        }
-        None => Vec::new(),
-    };
-    let (hub_columns, mut hub_scores) = evals::hub_columns(&evals_rows, hub_columns_wanted);
+/// The run's most common Hub benchmarks as columns of each row, their coverage, and
+/// the evaluation results the evals stage skipped, into the quality report.
+async fn add_hub_columns(
+    run: &RunStore,
+    prepared: &mut Prepared,
+    evals: &[EvalRow],
+    wanted: usize,
+) -> Result<Vec<HubColumn>, PrepareError> {
+    let (hub_columns, mut hub_scores) = hub_columns::hub_columns(evals, wanted);
     for row in &mut prepared.rows {
         row.hub = hub_scores
             .remove(&row.model_id.to_lowercase())
-            .unwrap_or_else(|| vec![evals::HubScore::default(); hub_columns.len()]);
+            .unwrap_or_else(|| vec![HubScore::default(); hub_columns.len()]);
     }
-    prepared.quality.score_coverage = evals::score_coverage(
+    prepared.quality.score_coverage = hub_columns::score_coverage(
         prepared
             .rows
             .iter()
             .map(|r| (r.model_id.as_str(), r.average.is_some())),
-        &evals_rows,
+        evals,
     );
     prepared.quality.hub_benchmark_columns = hub_columns.clone();
     if let Some(body) = run.get(EVALS_SKIPPED_JSON).await? {
-        match serde_json::from_slice::<crate::evals::SkippedFile>(&body) {
+        match serde_json::from_slice::<SkippedFile>(&body) {
             Ok(file) => prepared.quality.skipped_evals = file.skipped,
             Err(e) => {
                 tracing::warn!(key = %run.key(EVALS_SKIPPED_JSON), error = %e, "unreadable; quality.json lists no skipped evaluation results")
             }
         }
     }
-    let csv = dataset::write_dataset_csv(&prepared.rows, &hub_columns)?;
-    let parquet = columns::with_hub_columns(columns::dataset_table(), &hub_columns)
+    Ok(hub_columns)
+}
+
+/// `quality.json`, `dataset.parquet`, then `dataset.csv`, the file that says the stage
+/// is done.
+async fn write_outputs(
+    run: &RunStore,
+    prepared: &Prepared,
+    hub_columns: &[HubColumn],
+) -> Result<(), PrepareError> {
+    let csv = write_dataset_csv(&prepared.rows, hub_columns).map_err(|e| PrepareError::Write {
+        file: DATASET_CSV,
+        source: e.into(),
+    })?;
+    let parquet = with_hub_columns(dataset_table(), hub_columns)
         .write(DATASET_PARQUET, &prepared.rows, &[])
         .map_err(|e| PrepareError::Write {
             file: DATASET_PARQUET,
-            message: e.message,
+            source: e.message.into(),
         })?;
     let quality =
         serde_json::to_vec_pretty(&prepared.quality).map_err(|e| PrepareError::Write {
             file: QUALITY_JSON,
-            message: e.to_string(),
+            source: e.into(),
         })?;
     run.put(QUALITY_JSON, quality.into()).await?;
     run.put(DATASET_PARQUET, parquet.into()).await?;
     run.put(DATASET_CSV, csv.into()).await?;
+    Ok(())
+}
+
+/// Run the stage over a run in the store.
+async fn prepare_run(
+    run: &RunStore,
+    hub_columns_wanted: usize,
+) -> Result<PrepareOutcome, PrepareError> {
+    let started = Instant::now();
+    let inputs = read_inputs(run).await?;
+    let (as_of, previous) = as_of_and_baselines(run).await?;
+    let mut prepared = prepare(&PrepareInputs {
+        run_id: run.run_id().as_str(),
+        models: &inputs.models,
+        quarantined: &inputs.quarantined,
+        leaderboard: inputs.leaderboard.as_deref(),
+        previous: &previous,
+        as_of,
+    });
+    let hub_columns =
+        add_hub_columns(run, &mut prepared, &inputs.evals, hub_columns_wanted).await?;
+    write_outputs(run, &prepared, &hub_columns).await?;
     let q = prepared.quality;
     let outcome = PrepareOutcome {
         rows: prepared.rows,

@@ -1,28 +1,13 @@
 //! The normalisation rules that turn raw Hub and leaderboard values into tidy columns.
 //! Each rule is a small pure function so it can be read, documented and tested alone.
 
-use serde::{Deserialize, Serialize};
+use crate::records::dataset::{LicenseFamily, Relation, SizeClass};
 
 /// The smallest and largest parameter counts we believe. Below 1M it is a tokenizer or a
 /// stub repo; above 10T no released model comes close, so it is a bad count (the
 /// leaderboard uses `-1` for "unknown").
 pub const MIN_PLAUSIBLE_PARAMETERS: f64 = 1e6;
 pub const MAX_PLAUSIBLE_PARAMETERS: f64 = 1e13;
-
-/// Size buckets, in billions of parameters; a bound belongs to the bucket above it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum SizeClass {
-    #[serde(rename = "<3B")]
-    Under3B,
-    #[serde(rename = "3-9B")]
-    From3To9B,
-    #[serde(rename = "9-20B")]
-    From9To20B,
-    #[serde(rename = "20-80B")]
-    From20To80B,
-    #[serde(rename = ">80B")]
-    Over80B,
-}
 
 impl SizeClass {
     pub const ALL: [SizeClass; 5] = [
@@ -52,20 +37,6 @@ impl SizeClass {
             Self::Over80B => ">80B",
         }
     }
-}
-
-/// What a licence lets a user do, coarsely.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LicenseFamily {
-    /// Use, change and ship freely with attribution (Apache, MIT, BSD, CC-BY, …).
-    Permissive,
-    /// Free use, but derivatives must keep the licence (GPL, MPL, CC-BY-SA, …).
-    Copyleft,
-    /// Use is limited by purpose, audience or scale (Llama, Gemma, OpenRAIL, CC-BY-NC, …).
-    RestrictedUse,
-    /// Empty, `other`, `unknown`, or an id not in the mapping.
-    Unknown,
 }
 
 impl LicenseFamily {
@@ -160,17 +131,6 @@ pub fn license_family(cell: &str) -> LicenseFamily {
         .unwrap_or(LicenseFamily::Unknown)
 }
 
-/// How a model relates to its base model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Relation {
-    Base,
-    Finetune,
-    Quantized,
-    Adapter,
-    Merge,
-}
-
 impl Relation {
     pub fn label(self) -> &'static str {
         match self {
@@ -223,7 +183,7 @@ pub fn primary_base(base_models: &str, model_id: &str) -> Option<String> {
 }
 
 /// The canonical-row rule belongs to the leaderboard's rows; the dataset applies it.
-pub use crate::leaderboard::canonical_row;
+pub use crate::records::canonical_row;
 
 /// Whole days from an RFC 3339 timestamp to `as_of`; `None` for an unparsable date.
 pub fn age_days(created_at: &str, as_of: chrono::DateTime<chrono::Utc>) -> Option<i64> {
@@ -247,7 +207,7 @@ pub fn round2(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::leaderboard::LeaderboardRecord;
+    use crate::records::LeaderboardRecord;
 
     #[test]
     fn license_mapping_covers_the_real_leaderboard_ids() {

@@ -1,9 +1,10 @@
 //! Unit tests of the join: canonical rows, inheritance, deltas, quality checks, CSV safety.
 
-use super::dataset::write_dataset_csv;
 use super::*;
-use crate::hub::{ModelRecord, ParametersSource};
-use crate::leaderboard::{LeaderboardRecord, MatchStatus};
+use crate::records::dataset::{JoinStatus, LicenseFamily, Relation};
+use crate::records::history::{Baselines, PreviousRun};
+use crate::records::{read_dataset_csv, write_dataset_csv};
+use crate::records::{LeaderboardRecord, MatchStatus, ModelRecord, ParametersSource};
 use crate::run::{Check, Stage};
 
 fn model(rank: u64, id: &str) -> ModelRecord {
@@ -149,7 +150,7 @@ fn quantized_models_inherit_their_base_scores_only_when_they_have_none() {
     assert_eq!(by_id(&p, "someone/Base-7B-AWQ").average, Some(25.0));
     let t = by_id(&p, "someone/Base-7B-tuned");
     assert_eq!(
-        (t.score_source.as_str(), t.average),
+        (t.score_source.to_string().as_str(), t.average),
         ("none", None),
         "a finetune is a different model"
     );
@@ -282,10 +283,10 @@ fn tidy_columns() {
     assert_eq!(r.org, "org");
     assert_eq!(r.parameters_b, Some(7.24));
     assert_eq!(r.size_class.map(|s| s.label()), Some("3-9B"));
-    assert_eq!(r.license_family, rules::LicenseFamily::RestrictedUse);
+    assert_eq!(r.license_family, LicenseFamily::RestrictedUse);
     assert_eq!(r.age_days, Some(79));
     assert_eq!(r.downloads_per_day, Some(3.0));
-    assert_eq!(r.relation, rules::Relation::Base);
+    assert_eq!(r.relation, Relation::Base);
 }
 
 #[test]
@@ -308,12 +309,12 @@ fn formula_cells_are_neutralised_in_dataset_csv_and_restored_on_read() {
     let back = read_dataset_csv(csv.as_bytes(), "dataset.csv", Stage::Report).unwrap();
     assert!(back.quarantined.is_empty());
     assert_eq!(back.rows, p.rows);
-    assert_eq!(back.rows[0].license_family, rules::LicenseFamily::Unknown);
+    assert_eq!(back.rows[0].license_family, LicenseFamily::Unknown);
 }
 
 #[test]
 fn leaderboard_csv_rows_that_do_not_read_are_set_aside_with_file_and_line() {
-    let mut out = crate::csvout::writer(Vec::new());
+    let mut out = crate::formats::csv::writer(Vec::new());
     out.serialize(found("org/a", "bfloat16", 12.5)).unwrap();
     out.serialize(found("org/b", "bfloat16", 13.75)).unwrap();
     out.serialize(found("org/c/d", "bfloat16", 14.0)).unwrap();
@@ -370,7 +371,7 @@ fn leaderboard_csv_rows_that_do_not_read_are_set_aside_with_file_and_line() {
 #[test]
 fn the_fuzz_seed_headers_are_our_csv_headers() {
     fn header<T: serde::Serialize>(row: &T) -> Vec<String> {
-        let mut out = crate::csvout::writer(Vec::new());
+        let mut out = crate::formats::csv::writer(Vec::new());
         out.serialize(row).unwrap();
         let body = String::from_utf8(out.into_inner().unwrap()).unwrap();
         body.lines()
@@ -415,10 +416,10 @@ fn every_text_column_is_neutralised_and_reads_back() {
     };
     let p = run(std::slice::from_ref(&m), std::slice::from_ref(&lb), None);
     let dataset = write_dataset_csv(&p.rows, &[]).unwrap();
-    let mut models = crate::csvout::writer(Vec::new());
+    let mut models = crate::formats::csv::writer(Vec::new());
     models.serialize(&m).unwrap();
     let models = models.into_inner().unwrap();
-    let mut board = crate::csvout::writer(Vec::new());
+    let mut board = crate::formats::csv::writer(Vec::new());
     board.serialize(&lb).unwrap();
     let board = board.into_inner().unwrap();
     for body in [&dataset, &models, &board] {
@@ -440,4 +441,48 @@ fn every_text_column_is_neutralised_and_reads_back() {
     assert_eq!(back, [lb]);
     let back = read_dataset_csv(&dataset, "d", Stage::Report).unwrap().rows;
     assert_eq!(back, p.rows);
+}
+
+/// Bug 2: rows of `evals.csv` set aside while reading it back went into no output. They
+/// are in `quality.json` and in the stage's `quarantined` count, as every other stage's.
+#[tokio::test]
+async fn evals_rows_that_do_not_read_back_reach_quality_json() {
+    use crate::run::artifact::{EVALS_CSV, MODELS_CSV, QUALITY_JSON};
+    use crate::run::{RunId, RunLayout};
+    use crate::stage::StageCx;
+    use crate::store::local::LocalStore;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(LocalStore::open(dir.path()).unwrap());
+    let run = RunStore::new(store, RunLayout::new(RunId::parse("r").unwrap()));
+    let mut models = crate::formats::csv::writer(Vec::new());
+    models.serialize(model(1, "org/good")).unwrap();
+    run.put(MODELS_CSV, models.into_inner().unwrap().into())
+        .await
+        .unwrap();
+    let evals = "model_id,benchmark,task,metric,value,verified,source,date,url,source_name,pull_request,filename\n\
+                 org/good,cais/hle,,accuracy,12.5,false,hub-eval-results,2026-01-01,,,,\n\
+                 not a model id!,cais/hle,,accuracy,3.0,false,hub-eval-results,2026-01-01,,,,\n";
+    run.put(EVALS_CSV, evals.as_bytes().to_vec().into())
+        .await
+        .unwrap();
+
+    let stage = PrepareStage {
+        hub_columns: 5,
+        top_models: 0,
+    };
+    let cx = StageCx::new(Stage::Prepare, run.clone(), Default::default());
+    let outcome = stage.prepare(&cx).await.unwrap();
+    assert_eq!(outcome.quarantined, 1, "the bad evals.csv row is counted");
+    let quality: crate::records::QualityReport =
+        serde_json::from_slice(&run.get(QUALITY_JSON).await.unwrap().unwrap()).unwrap();
+    let set_aside: Vec<_> = quality
+        .quarantined
+        .iter()
+        .filter(|q| q.source.ends_with(EVALS_CSV))
+        .collect();
+    assert_eq!(set_aside.len(), 1, "{:?}", quality.quarantined);
+    assert_eq!(set_aside[0].position, 3);
+    assert_eq!(set_aside[0].check, Check::InvalidId);
+    assert_eq!(set_aside[0].stage, Stage::Prepare);
 }

@@ -10,8 +10,8 @@ mod snapshot;
 pub use retention::{trim_runs, Trimmed};
 pub use snapshot::{publish_snapshot, rebuild_history, snapshot_files, Published, Rebuilt};
 
-use crate::csvout::CsvReadError;
-use crate::parquetout::ParquetError;
+use crate::formats::csv::CsvReadError;
+use crate::formats::parquet::ParquetError;
 use crate::store::StoreError;
 
 /// How the publish step failed. What was written before stays; a rerun of the same
@@ -33,11 +33,4 @@ pub enum PublishError {
     Write(#[from] ParquetError),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl PublishError {
-    /// Whether a rerun may go better (only when the store failed).
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Store(e) if e.is_retryable())
-    }
 }

@@ -4,9 +4,12 @@
 use bytes::Bytes;
 
 use super::PublishError;
-use crate::hub::{models_table, read_models_csv};
-use crate::leaderboard::{scores_table, LeaderboardRecord};
-use crate::parquetout::{self, timestamp_ms, Table};
+use crate::formats::{
+    self,
+    parquet::{timestamp_ms, Table},
+};
+use crate::records::{models_table, read_models_csv};
+use crate::records::{scores_table, LeaderboardRecord};
 use crate::run::artifact::{LEADERBOARD_CSV, MODELS_CSV};
 use crate::run::{
     HistoryTable, IndexedRun, Manifest, RunId, RunIndex, RunLayout, RunStatus, Stage, RUNS_PREFIX,
@@ -83,7 +86,7 @@ pub async fn snapshot_files(
     let models = read_models_csv(&models_body, &run.key(MODELS_CSV), Stage::Publish)?.rows;
     let scores: Vec<LeaderboardRecord> = match run.get(LEADERBOARD_CSV).await? {
         Some(body) => {
-            crate::csvout::read_rows(&body, &run.key(LEADERBOARD_CSV))
+            crate::formats::csv::read_rows(&body, &run.key(LEADERBOARD_CSV))
                 .usable()?
                 .rows
         }
@@ -174,7 +177,7 @@ pub struct Rebuilt {
 
 /// The index entry a history file's metadata describes (for a run whose folder is gone).
 fn entry_of_file(key: &str, body: Bytes) -> Option<IndexedRun> {
-    let table = parquetout::read(key, body, &["run_id"]).ok()?;
+    let table = formats::parquet::read(key, body, &["run_id"]).ok()?;
     let field = |k: &str| table.metadata(k).map(str::to_owned);
     Some(IndexedRun {
         run_id: field("hfharvest.run_id")?,
@@ -202,8 +205,8 @@ pub async fn rebuild_history(store: std::sync::Arc<dyn Store>) -> Result<Rebuilt
                 done.skipped += 1;
                 continue;
             }
-            Err(StoreError::Corrupt { location, message }) => {
-                tracing::warn!(%location, %message, "an unreadable manifest; run skipped");
+            Err(StoreError::Corrupt { location, source }) => {
+                tracing::warn!(%location, message = %source, "an unreadable manifest; run skipped");
                 done.skipped += 1;
                 continue;
             }

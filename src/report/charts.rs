@@ -7,8 +7,8 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
 use super::ReportError;
-use crate::prepare::rules::LicenseFamily;
-use crate::prepare::DatasetRow;
+use crate::records::dataset::LicenseFamily;
+use crate::records::DatasetRow;
 
 type Drawn = Result<(), Box<dyn std::error::Error>>;
 

@@ -5,8 +5,8 @@ use std::fmt::Write;
 
 use super::charts::{self, FrontierPoint, Series};
 use super::ReportError;
-use crate::prepare::dataset::BENCHMARKS;
-use crate::prepare::{DatasetRow, QualityReport};
+use crate::records::dataset::BENCHMARKS;
+use crate::records::{DatasetRow, QualityReport};
 
 /// What the page shows besides the rows.
 #[derive(Debug, Clone, Default)]
@@ -184,7 +184,7 @@ fn summary_table(out: &mut String, rows: &[DatasetRow]) {
         );
         text(out, r.relation.label());
         text(out, r.join_status.label());
-        text(out, &r.score_source);
+        text(out, &r.score_source.to_string());
         numeric(out, r.average, 2);
         for (column, _) in BENCHMARKS {
             numeric(out, r.benchmark(column), 1);
@@ -218,29 +218,11 @@ fn frontier_list(out: &mut String, frontier: &[FrontierPoint]) {
     out.push_str("</ol>");
 }
 
-/// Render the whole page.
-pub fn render(
-    rows: &[DatasetRow],
-    quality: Option<&QualityReport>,
-    meta: &ReportMeta,
-) -> Result<String, ReportError> {
-    let frontier = charts::pareto_frontier(rows);
-    let mut out = String::with_capacity(400_000 + rows.len() * 900);
-    let title = format!("hfharvest report: run {}", meta.run_id);
-    let run_date = chrono::DateTime::parse_from_rfc3339(&meta.run_date)
-        .map(|t| t.to_utc().format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|_| meta.run_date.clone());
-    let _ = write!(
-        out,
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{}</title><style>{STYLE}</style></head><body><header><h1>{}</h1><div id="run-date">Run date: {}</div></header><main>"#,
-        escape(&title),
-        escape(&title),
-        escape(&run_date)
-    );
-
+/// How many models matched the leaderboard, and what the checks did.
+fn coverage_section(out: &mut String, rows: &[DatasetRow], quality: Option<&QualityReport>) {
     out.push_str(r#"<section id="coverage"><h2>Coverage</h2><div class="facts">"#);
     let scored = rows.iter().filter(|r| r.average.is_some()).count();
-    fact(&mut out, "models", rows.len());
+    fact(out, "models", rows.len());
     if let Some(q) = quality {
         let c = &q.coverage;
         let share = if c.models > 0 {
@@ -249,26 +231,24 @@ pub fn render(
             0.0
         };
         fact(
-            &mut out,
+            out,
             "matched the leaderboard",
             format!("{} ({share:.0}%)", c.found),
         );
-        fact(&mut out, "not found", c.not_found);
-        fact(&mut out, "mismatch", c.mismatch);
-        fact(&mut out, "lookup errors", c.error);
-        fact(&mut out, "not looked up", c.not_looked_up);
-        fact(
-            &mut out,
-            "scores inherited from base",
-            c.with_inherited_scores,
-        );
-        fact(&mut out, "rows dropped by checks", q.dropped.len());
-        fact(&mut out, "values fixed by checks", q.fixed.len());
+        fact(out, "not found", c.not_found);
+        fact(out, "mismatch", c.mismatch);
+        fact(out, "lookup errors", c.error);
+        fact(out, "not looked up", c.not_looked_up);
+        fact(out, "scores inherited from base", c.with_inherited_scores);
+        fact(out, "rows dropped by checks", q.dropped.len());
+        fact(out, "values fixed by checks", q.fixed.len());
     }
-    fact(&mut out, "with an average score", scored);
+    fact(out, "with an average score", scored);
     out.push_str("</div></section>");
+}
 
-    // Scores by source: the leaderboard (archived March 2025) and the Hub's results.
+/// Scores by source: the leaderboard (archived March 2025) and the Hub's results.
+fn sources_section(out: &mut String, quality: Option<&QualityReport>) {
     if let Some(q) = quality.filter(|q| q.score_coverage.models > 0) {
         let c = &q.score_coverage;
         let pct = |n: u64| 100.0 * n as f64 / c.models as f64;
@@ -283,7 +263,7 @@ pub fn render(
             ("both", c.both),
             ("none", c.none),
         ] {
-            fact(&mut out, label, format!("{n} ({:.0}%)", pct(n)));
+            fact(out, label, format!("{n} ({:.0}%)", pct(n)));
         }
         out.push_str("</div>");
         if !q.hub_benchmark_columns.is_empty() {
@@ -315,7 +295,10 @@ pub fn render(
         }
         out.push_str("</section>");
     }
+}
 
+/// The run and the settings of the command that wrote the report.
+fn parameters_section(out: &mut String, quality: Option<&QualityReport>, meta: &ReportMeta) {
     out.push_str(r#"<section id="parameters"><h2>Run</h2><dl class="params">"#);
     let mut params: Vec<(String, String)> = vec![
         ("run id".into(), meta.run_id.clone()),
@@ -342,23 +325,27 @@ pub fn render(
         let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", escape(k), escape(v));
     }
     out.push_str("</dl></section>");
+}
 
+/// The charts, the Pareto frontier and the benchmark distributions.
+fn charts_section(
+    out: &mut String,
+    rows: &[DatasetRow],
+    frontier: &[charts::FrontierPoint],
+    meta: &ReportMeta,
+) -> Result<(), ReportError> {
     out.push_str(r#"<section id="charts"><h2>Charts</h2><div class="grid">"#);
     figure(
-        &mut out,
+        out,
         "score-params",
-        &charts::score_vs_parameters(rows, &frontier)?,
+        &charts::score_vs_parameters(rows, frontier)?,
     );
-    figure(
-        &mut out,
-        "downloads-score",
-        &charts::downloads_vs_score(rows)?,
-    );
-    figure(&mut out, "license", &charts::license_breakdown(rows)?);
-    figure(&mut out, "authors", &charts::top_authors(rows, 15)?);
+    figure(out, "downloads-score", &charts::downloads_vs_score(rows)?);
+    figure(out, "license", &charts::license_breakdown(rows)?);
+    figure(out, "authors", &charts::top_authors(rows, 15)?);
     match meta.snapshot_at {
         Some(last) if meta.trends.iter().any(|s| s.points.len() > 1) => figure(
-            &mut out,
+            out,
             "trends",
             &charts::downloads_trends(&meta.trends, TREND_NIGHTS, last)?,
         ),
@@ -368,7 +355,7 @@ pub fn render(
     }
     for nights in [7, 30] {
         match charts::risers_and_fallers(rows, nights, 8) {
-            Some(svg) => figure(&mut out, &format!("movers-{nights}d"), &svg?),
+            Some(svg) => figure(out, &format!("movers-{nights}d"), &svg?),
             None => {
                 let _ = write!(
                     out,
@@ -378,17 +365,43 @@ pub fn render(
         }
     }
     out.push_str("</div>");
-    frontier_list(&mut out, &frontier);
+    frontier_list(out, frontier);
     out.push_str(r#"<h2>Benchmark distributions</h2><div class="grid">"#);
     for (column, label) in BENCHMARKS {
         figure(
-            &mut out,
+            out,
             &format!("dist-{column}"),
             &charts::distribution(rows, column, label)?,
         );
     }
     out.push_str("</div></section>");
+    Ok(())
+}
 
+/// Render the whole page.
+pub fn render(
+    rows: &[DatasetRow],
+    quality: Option<&QualityReport>,
+    meta: &ReportMeta,
+) -> Result<String, ReportError> {
+    let frontier = charts::pareto_frontier(rows);
+    let mut out = String::with_capacity(400_000 + rows.len() * 900);
+    let title = format!("hfharvest report: run {}", meta.run_id);
+    let run_date = chrono::DateTime::parse_from_rfc3339(&meta.run_date)
+        .map(|t| t.to_utc().format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|_| meta.run_date.clone());
+    let _ = write!(
+        out,
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{}</title><style>{STYLE}</style></head><body><header><h1>{}</h1><div id="run-date">Run date: {}</div></header><main>"#,
+        escape(&title),
+        escape(&title),
+        escape(&run_date)
+    );
+
+    coverage_section(&mut out, rows, quality);
+    sources_section(&mut out, quality);
+    parameters_section(&mut out, quality, meta);
+    charts_section(&mut out, rows, &frontier, meta)?;
     out.push_str(r#"<section id="models"><h2>Models</h2><p>Click a column header to sort.</p>"#);
     summary_table(&mut out, rows);
     out.push_str("</section>");

@@ -1,4 +1,4 @@
-//! Stage 4: a self-contained `report.html` with charts over `dataset.csv`.
+//! The report stage: a self-contained `report.html` with charts over `dataset.csv`.
 
 pub mod charts;
 pub mod html;
@@ -7,10 +7,11 @@ use std::time::Instant;
 
 pub use html::{escape, render, ReportMeta};
 
-use crate::csvout::CsvReadError;
-use crate::prepare::{self, DatasetRow, QualityReport};
+use crate::formats::csv::CsvReadError;
+use crate::records::{DatasetRow, QualityReport};
 use crate::run::artifact::{DATASET_CSV, QUALITY_JSON, REPORT_HTML};
 use crate::run::Stage;
+use crate::stage::{PipelineStage, StageCx, StageReport};
 use crate::store::{RunStore, StoreError};
 
 /// How the report stage failed.
@@ -27,17 +28,16 @@ pub enum ReportError {
     },
     #[error("report: {0}")]
     Read(#[from] CsvReadError),
-    #[error("report: {location}: {message}")]
-    Quality { location: String, message: String },
+    #[error("report: {location}: {source}")]
+    Quality {
+        location: String,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl ReportError {
-    /// Whether a rerun may go better (only when the store failed).
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Store(e) if e.is_retryable())
-    }
+    #[error("the report stage was interrupted")]
+    Interrupted,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +57,7 @@ const TOP_TRENDS: usize = 10;
 /// has no point there.
 pub fn trend_series(
     rows: &[DatasetRow],
-    nights: &[prepare::history::Night],
+    nights: &[crate::records::history::Night],
     now: chrono::DateTime<chrono::Utc>,
     top: usize,
 ) -> Vec<charts::Series> {
@@ -95,9 +95,43 @@ impl ReportOutcome {
     }
 }
 
-/// Render `report.html` for a prepared run. `parameters` are shown as the run's
-/// parameters (the caller's settings; they hold no secrets).
-pub async fn report_run(
+/// The report stage: `report.html` for a prepared run.
+#[derive(Debug, Clone)]
+pub struct ReportStage {
+    /// Shown as the run's parameters (from the settings; they hold no secrets).
+    pub parameters: Vec<(String, String)>,
+}
+
+#[async_trait::async_trait]
+impl PipelineStage for ReportStage {
+    type Error = ReportError;
+
+    fn stage(&self) -> Stage {
+        Stage::Report
+    }
+
+    async fn run(&self, cx: &StageCx) -> Result<StageReport, ReportError> {
+        let outcome = self.report(cx).await?;
+        Ok(StageReport {
+            seconds: outcome.seconds,
+            outcomes: outcome.outcomes(),
+            snapshot_at: None,
+        })
+    }
+}
+
+impl ReportStage {
+    /// The stage's work, with what it wrote.
+    pub async fn report(&self, cx: &StageCx) -> Result<ReportOutcome, ReportError> {
+        tokio::select! {
+            outcome = report_run(&cx.run, self.parameters.clone()) => outcome,
+            _ = cx.cancel.cancelled() => Err(ReportError::Interrupted),
+        }
+    }
+}
+
+/// Render `report.html` for a prepared run.
+async fn report_run(
     run: &RunStore,
     parameters: Vec<(String, String)>,
 ) -> Result<ReportOutcome, ReportError> {
@@ -110,15 +144,17 @@ pub async fn report_run(
             file: DATASET_CSV,
             store: run.describe(),
         })?;
-    let read = prepare::read_dataset_csv(&body, &run.key(DATASET_CSV), Stage::Report)?;
+    let read = crate::records::read_dataset_csv(&body, &run.key(DATASET_CSV), Stage::Report)?;
     let rows = read.rows;
     let quality: Option<QualityReport> = match run.get(QUALITY_JSON).await? {
-        Some(body) => Some(
-            serde_json::from_slice(&body).map_err(|e| ReportError::Quality {
-                location: run.location(QUALITY_JSON),
-                message: e.to_string(),
-            })?,
-        ),
+        Some(body) => {
+            Some(
+                serde_json::from_slice(&body).map_err(|source| ReportError::Quality {
+                    location: run.location(QUALITY_JSON),
+                    source,
+                })?,
+            )
+        }
         None => None,
     };
     let manifest = run.manifest().await?;
@@ -136,7 +172,7 @@ pub async fn report_run(
         .map(|t| t.to_utc());
     let trends = match (&as_of, snapshot_at) {
         (Some(as_of), Some(at)) => {
-            let nights = prepare::history::past_nights(
+            let nights = crate::records::history::past_nights(
                 run.store().as_ref(),
                 run.run_id(),
                 as_of,

@@ -16,7 +16,9 @@ pub use history::{snapshot_date, HistoryTable, IndexedRun, RunIndex, HISTORY_PRE
 pub use ids::{InvalidModelId, InvalidRunId, ModelId, RunId};
 pub use layout::{artifact, decode_model_key, encode_model_key, RunLayout, RUNS_PREFIX};
 pub use manifest::{LatestPointer, Manifest, RunStatus, StageSummary};
-pub use quarantine::{Check, Checked, QuarantineLog, Quarantined, RecordKind};
+pub use quarantine::{
+    Check, Checked, Problem, QuarantineLog, Quarantined, RecordFault, RecordKind,
+};
 pub use secret::Secret;
 pub use setting::{check_secs, InvalidSetting};
-pub use stage::Stage;
+pub use stage::{SourceName, Stage};

@@ -59,6 +59,35 @@ impl Stage {
     }
 }
 
+/// The sources that answer models, named once: the word a checkpoint records and
+/// `leaderboard.csv`'s `source` column carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceName {
+    /// The leaderboard's published data, over HTTP.
+    Datasets,
+    /// The leaderboard's page, in a real browser.
+    Browser,
+    /// The Hub's own evaluation results.
+    Hub,
+}
+
+impl SourceName {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Datasets => "datasets",
+            Self::Browser => "browser",
+            Self::Hub => "hub",
+        }
+    }
+}
+
+impl fmt::Display for SourceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl fmt::Display for Stage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

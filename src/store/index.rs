@@ -12,10 +12,8 @@ use crate::run::{RunIndex, RUNS_INDEX};
 const ATTEMPTS: usize = 8;
 
 fn parse(store: &dyn Store, body: &[u8]) -> Result<RunIndex, StoreError> {
-    serde_json::from_slice(body).map_err(|e| StoreError::Corrupt {
-        location: format!("{}/{RUNS_INDEX}", store.describe()),
-        message: e.to_string(),
-    })
+    serde_json::from_slice(body)
+        .map_err(|e| StoreError::corrupt(format!("{}/{RUNS_INDEX}", store.describe()), e))
 }
 
 /// The index, empty when there is none yet.
@@ -50,13 +48,9 @@ pub async fn update_index(
         if !change(&mut index) {
             return Ok(index);
         }
-        let body =
-            Bytes::from(
-                serde_json::to_vec_pretty(&index).map_err(|e| StoreError::Corrupt {
-                    location: RUNS_INDEX.into(),
-                    message: e.to_string(),
-                })?,
-            );
+        let body = Bytes::from(
+            serde_json::to_vec_pretty(&index).map_err(|e| StoreError::corrupt(RUNS_INDEX, e))?,
+        );
         let mode = match version {
             Some(version) => PutMode::Update(version),
             None => PutMode::Create,

@@ -365,7 +365,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn local_store_contract() {
+    async fn local_store_overwrites_and_lists() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::open(dir.path()).unwrap();
         store
@@ -412,6 +412,12 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(store.list("runs/").await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn local_store_keeps_its_conditions() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).unwrap();
         let mine = store
             .put("lock", Bytes::from_static(b"me"), PutMode::Create)
             .await

@@ -1,8 +1,7 @@
 //! Where a run's files live: a local folder or an S3 bucket, behind one interface,
 //! with the same layout in both (see [`crate::run::layout`]). [`RunStore`] is one
-//! run's view of it, and [`checkpoint`] the per-model checkpoints every stage uses.
+//! run's view of it.
 
-pub mod checkpoint;
 pub mod index;
 pub mod local;
 pub mod lock;
@@ -10,7 +9,6 @@ mod observed;
 mod run_store;
 pub mod s3;
 
-pub use checkpoint::{Answer, Checkpoint, CheckpointSink, Checkpoints};
 pub use index::{read_index, update_index};
 pub use run_store::RunStore;
 
@@ -29,11 +27,12 @@ use s3::S3Settings;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    #[error("{op} {location}: {message}")]
+    #[error("{op} {location}: {source}")]
     Io {
         op: &'static str,
         location: String,
-        message: String,
+        #[source]
+        source: Cause,
     },
     #[error("invalid output location {0:?}: {1}")]
     InvalidLocation(String, String),
@@ -43,8 +42,12 @@ pub enum StoreError {
     #[error("{0}")]
     Access(String),
     /// An object of ours that does not parse.
-    #[error("{location}: {message}")]
-    Corrupt { location: String, message: String },
+    #[error("{location}: {source}")]
+    Corrupt {
+        location: String,
+        #[source]
+        source: Cause,
+    },
     /// A [`PutMode::Create`] found an object at the key; nothing was written.
     #[error("{location} already exists")]
     AlreadyExists { location: String },
@@ -63,17 +66,19 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Whether a rerun may go better: the store was unreachable or busy, or another
-    /// run held the output. A location or credentials the store refuses need a fix.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Io { .. } | Self::Locked(_))
-    }
-
-    pub fn io(op: &'static str, location: impl Into<String>, err: impl std::fmt::Display) -> Self {
+    pub fn io(op: &'static str, location: impl Into<String>, err: impl Into<Cause>) -> Self {
         Self::Io {
             op,
             location: location.into(),
-            message: err.to_string(),
+            source: err.into(),
+        }
+    }
+
+    /// An object of ours at `location` that does not parse, or cannot be encoded.
+    pub fn corrupt(location: impl Into<String>, err: impl Into<Cause>) -> Self {
+        Self::Corrupt {
+            location: location.into(),
+            source: err.into(),
         }
     }
 }
@@ -102,6 +107,10 @@ pub enum DeleteMode {
     /// is gone (S3 `If-Match` on DELETE).
     IfMatch(Version),
 }
+
+/// The underlying error of a failure, kept as its source (an I/O error, the S3 SDK's,
+/// a JSON error), or the words a backend gave.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 /// Object storage with whole-object writes: a reader sees the old object or the new
 /// one, never a torn one. Keys are `/`-separated and relative to the store's root.

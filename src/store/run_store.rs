@@ -89,18 +89,13 @@ impl RunStore {
         };
         serde_json::from_slice(&body)
             .map(Some)
-            .map_err(|e| StoreError::Corrupt {
-                location: self.location(MANIFEST_JSON),
-                message: e.to_string(),
-            })
+            .map_err(|e| StoreError::corrupt(self.location(MANIFEST_JSON), e))
     }
 
     /// Write the run's manifest.
     pub async fn save_manifest(&self, manifest: &Manifest) -> Result<(), StoreError> {
-        let body = serde_json::to_vec_pretty(manifest).map_err(|e| StoreError::Corrupt {
-            location: self.location(MANIFEST_JSON),
-            message: e.to_string(),
-        })?;
+        let body = serde_json::to_vec_pretty(manifest)
+            .map_err(|e| StoreError::corrupt(self.location(MANIFEST_JSON), e))?;
         self.put(MANIFEST_JSON, body.into()).await
     }
 
@@ -134,10 +129,8 @@ impl RunStore {
         } else {
             log.merge(records);
         }
-        let body = serde_json::to_vec_pretty(&log).map_err(|e| StoreError::Corrupt {
-            location: self.location(QUARANTINE_JSON),
-            message: e.to_string(),
-        })?;
+        let body = serde_json::to_vec_pretty(&log)
+            .map_err(|e| StoreError::corrupt(self.location(QUARANTINE_JSON), e))?;
         self.put(QUARANTINE_JSON, body.into()).await?;
         Ok(log.count(stage))
     }

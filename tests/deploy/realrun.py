@@ -79,10 +79,16 @@ def capture(workdir: Path) -> Path:
             "K8S_POD_NAME": "hfharvest-night-pod",
         }
         job = [str(binaries / "hfharvest"), "run", "--limit", "60", "--out", str(workdir / "data")]
-        # A night whose browser never comes: the scores stage fails.
+        # A night whose leaderboard data is gone (the JSON API answers 404): the scores
+        # stage fails mid-run. (A WebDriver that never comes is found by the check before
+        # the run now, exit 2, and records no stage.)
         failed = subprocess.run(
-            job + ["--run-id", "night-failed", "--leaderboard-source", "browser", "--webdriver", "http://127.0.0.1:9"],
-            env={**env, "HFHARVEST__LEADERBOARD__WEBDRIVER_READY_TIMEOUT_SECS": "1"},
+            job + ["--run-id", "night-failed", "--leaderboard-source", "datasets"],
+            env={
+                **env,
+                "HFHARVEST__LEADERBOARD__DATASETS_API": "formatted",
+                "HFHARVEST__LEADERBOARD__FORMATTED_URL": f"{url}/api/leaderboard/gone",
+            },
             capture_output=True,
             text=True,
             timeout=300,

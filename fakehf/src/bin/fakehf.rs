@@ -19,9 +19,11 @@ struct Args {
     /// Leave out the odd models.
     #[arg(long)]
     no_odd_models: bool,
-    /// Round the leaderboard JSON API's floats to this many decimals. Invented: the real
-    /// API sends them in full, and the real app's copy of them then overflows Chromium's
-    /// storage quota; 4 is what the browser tests use (see `FakeConfig`).
+    /// A token `/api/whoami-v2` refuses (repeatable).
+    #[arg(long)]
+    refuse_token: Vec<String>,
+    /// Round the leaderboard JSON API's floats to this many decimals (the browser
+    /// source needs it: the real app overflows Chromium's storage quota otherwise).
     #[arg(long)]
     formatted_decimals: Option<i32>,
 }
@@ -34,6 +36,7 @@ async fn main() -> anyhow::Result<()> {
             models: args.models,
             latency: Duration::from_millis(args.latency_ms),
             odd_models: !args.no_odd_models,
+            refused_tokens: args.refuse_token,
             formatted_decimals: args.formatted_decimals,
             ..FakeConfig::default()
         },

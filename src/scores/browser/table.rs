@@ -10,7 +10,8 @@
 
 use scraper::{ElementRef, Html, Selector};
 
-use crate::leaderboard::rows::{Column, RowFault, ScoreRow, REQUIRED};
+use crate::run::RecordFault;
+use crate::scores::rows::{Column, ScoreRow, REQUIRED};
 
 /// One row as read: the app's rank (unique per row) and its values.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,7 +26,7 @@ pub struct TableRow {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ParsedTable {
     pub rows: Vec<TableRow>,
-    pub refused: Vec<(u64, RowFault)>,
+    pub refused: Vec<(u64, RecordFault)>,
 }
 
 const LINK_TITLE: (&str, &str) = ("View ", " on Hugging Face Hub");
@@ -176,7 +177,7 @@ mod tests {
         let names: Vec<&str> = parsed.rows.iter().map(|r| r.row.name.as_str()).collect();
         assert_eq!(names, ["org/good", "org/good-2"]);
         let refused: Vec<(u64, Option<&str>)> =
-            parsed.refused.iter().map(|(p, f)| (*p, f.name())).collect();
+            parsed.refused.iter().map(|(p, f)| (*p, f.id())).collect();
         assert_eq!(refused, [(8, Some("org/bad/name")), (9, None)]);
     }
 }

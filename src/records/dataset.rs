@@ -1,13 +1,11 @@
 //! The tidy outputs of the prepare stage: one `dataset.csv` row per model, and the
-//! `quality.json` account of what was dropped or fixed.
+//! `quality.json` account of what was dropped or fixed; the report reads both.
 
 use serde::{Deserialize, Serialize};
 
-use super::rules::{LicenseFamily, Relation, SizeClass};
-use super::PrepareError;
-use crate::csvout::{self, CsvReadError};
-use crate::hub::check_read_back;
-use crate::run::artifact::DATASET_CSV;
+use super::check_read_back;
+use super::models::ParametersSource;
+use crate::formats::{self, csv::CsvReadError};
 use crate::run::{Checked, Quarantined, Stage};
 
 /// How the model's own leaderboard lookup ended, carried through from `leaderboard.csv`.
@@ -66,6 +64,19 @@ pub const BENCHMARKS: [(&str, &str); 6] = [
 
 impl Scores {
     /// (column, value) pairs, average first.
+    pub fn named(&self) -> [(&'static str, Option<f64>); 7] {
+        [
+            ("average", self.average),
+            ("ifeval", self.ifeval),
+            ("bbh", self.bbh),
+            ("math_lvl5", self.math_lvl5),
+            ("gpqa", self.gpqa),
+            ("musr", self.musr),
+            ("mmlu_pro", self.mmlu_pro),
+        ]
+    }
+
+    /// (column, value) pairs, average first, to change in place.
     pub fn named_mut(&mut self) -> [(&'static str, &mut Option<f64>); 7] {
         [
             ("average", &mut self.average),
@@ -79,27 +90,88 @@ impl Scores {
     }
 }
 
-/// One row of `dataset.csv`. Text cells are formula-neutralised on write and restored on read.
+/// Where a row's leaderboard scores come from, written `own`, `inherited:<base id>`
+/// (a quantisation scored as its base model) or `none`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ScoreProvenance {
+    Own,
+    Inherited(String),
+    #[default]
+    None,
+}
+
+impl std::fmt::Display for ScoreProvenance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Own => f.write_str("own"),
+            Self::Inherited(base) => write!(f, "inherited:{base}"),
+            Self::None => f.write_str("none"),
+        }
+    }
+}
+
+impl std::str::FromStr for ScoreProvenance {
+    type Err = String;
+
+    fn from_str(words: &str) -> Result<Self, String> {
+        match words {
+            "own" => Ok(Self::Own),
+            "none" => Ok(Self::None),
+            other => match other.strip_prefix("inherited:") {
+                Some(base) if !base.is_empty() => Ok(Self::Inherited(base.to_owned())),
+                _ => Err(format!(
+                    "score_source {other:?} is not own, inherited:<id> or none"
+                )),
+            },
+        }
+    }
+}
+
+impl PartialEq<&str> for ScoreProvenance {
+    fn eq(&self, words: &&str) -> bool {
+        match self {
+            Self::Own => *words == "own",
+            Self::Inherited(base) => words.strip_prefix("inherited:") == Some(base.as_str()),
+            Self::None => *words == "none",
+        }
+    }
+}
+
+impl Serialize for ScoreProvenance {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ScoreProvenance {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let words = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        words.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// One row of `dataset.csv`. The seven scores are fields of their own, not a nested
+/// [`Scores`], because the csv crate cannot write a `#[serde(flatten)]` field and reads
+/// one mistyped (BurntSushi/rust-csv#155, #239, #151); [`DatasetRow::scores`] gives them
+/// as the one type code passes around. Text cells are formula-neutralised on write and restored on read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetRow {
     pub rank: u64,
-    #[serde(with = "csvout::text")]
+    #[serde(with = "formats::csv::text")]
     pub model_id: String,
     /// The owner part of the id (the organisation or user).
-    #[serde(with = "csvout::text")]
+    #[serde(with = "formats::csv::text")]
     pub org: String,
-    #[serde(with = "csvout::text")]
+    #[serde(with = "formats::csv::text")]
     pub license: String,
     pub license_family: LicenseFamily,
     pub parameters_b: Option<f64>,
-    /// safetensors | name | leaderboard | none
-    #[serde(with = "csvout::text")]
-    pub parameters_source: String,
+    pub parameters_source: ParametersSource,
     pub size_class: Option<SizeClass>,
     pub relation: Relation,
-    #[serde(with = "csvout::text")]
+    #[serde(with = "formats::csv::text")]
     pub base_model: String,
-    #[serde(with = "csvout::text")]
+    #[serde(with = "formats::csv::text")]
     pub created_at: String,
     pub age_days: Option<i64>,
     pub downloads: Option<u64>,
@@ -116,15 +188,13 @@ pub struct DatasetRow {
     pub downloads_delta_30d: Option<i64>,
     pub likes_delta_1d: Option<i64>,
     pub join_status: JoinStatus,
-    /// `own`, `inherited:<base id>`, or `none`.
-    #[serde(with = "csvout::text")]
-    pub score_source: String,
+    pub score_source: ScoreProvenance,
     /// The leaderboard `eval_name` of the row the scores come from (the canonical row).
-    #[serde(with = "csvout::text")]
+    #[serde(with = "formats::csv::text")]
     pub canonical_eval: String,
     /// How many leaderboard rows the model (or its base, when inherited) had.
     pub leaderboard_rows: u32,
-    #[serde(with = "csvout::text")]
+    #[serde(with = "formats::csv::text")]
     pub precision: String,
     pub average: Option<f64>,
     pub ifeval: Option<f64>,
@@ -136,20 +206,27 @@ pub struct DatasetRow {
     /// The run's Hub benchmark columns (`quality.json` names them), after the fixed
     /// ones: written by [`write_dataset_csv`], not read back.
     #[serde(skip)]
-    pub hub: Vec<super::evals::HubScore>,
+    pub hub: Vec<HubScore>,
 }
 
 impl DatasetRow {
     pub fn benchmark(&self, column: &str) -> Option<f64> {
-        match column {
-            "average" => self.average,
-            "ifeval" => self.ifeval,
-            "bbh" => self.bbh,
-            "math_lvl5" => self.math_lvl5,
-            "gpqa" => self.gpqa,
-            "musr" => self.musr,
-            "mmlu_pro" => self.mmlu_pro,
-            _ => None,
+        self.scores()
+            .named()
+            .into_iter()
+            .find_map(|(name, value)| (name == column).then_some(value).flatten())
+    }
+
+    /// The row's seven leaderboard scores.
+    pub fn scores(&self) -> Scores {
+        Scores {
+            average: self.average,
+            ifeval: self.ifeval,
+            bbh: self.bbh,
+            math_lvl5: self.math_lvl5,
+            gpqa: self.gpqa,
+            musr: self.musr,
+            mmlu_pro: self.mmlu_pro,
         }
     }
 
@@ -219,27 +296,24 @@ pub struct QualityReport {
     pub license_mapping: String,
     /// How many models have any score, and from where.
     #[serde(default)]
-    pub score_coverage: super::evals::ScoreCoverage,
+    pub score_coverage: ScoreCoverage,
     /// The run's most common Hub benchmarks, which are columns of `dataset.csv`.
     #[serde(default)]
-    pub hub_benchmark_columns: Vec<super::evals::HubColumn>,
+    pub hub_benchmark_columns: Vec<HubColumn>,
     #[serde(default)]
     pub eval_choice_rule: String,
     /// Evaluation results that were not used, and why.
     #[serde(default)]
-    pub skipped_evals: Vec<crate::evals::SkippedResult>,
+    pub skipped_evals: Vec<super::SkippedResult>,
 }
 
 /// `dataset.csv`: the fixed columns, then for each Hub column its value and source.
-pub fn write_dataset_csv(
-    rows: &[DatasetRow],
-    hub: &[super::evals::HubColumn],
-) -> Result<Vec<u8>, PrepareError> {
+pub fn write_dataset_csv(rows: &[DatasetRow], hub: &[HubColumn]) -> Result<Vec<u8>, ::csv::Error> {
     let extra: Vec<String> = hub
         .iter()
         .flat_map(|c| [c.column.clone(), format!("{}_source", c.column)])
         .collect();
-    csvout::write_with_extra(rows, &extra, |row: &DatasetRow| {
+    formats::csv::write_with_extra(rows, &extra, |row: &DatasetRow| {
         (0..hub.len())
             .flat_map(|i| {
                 let score = row.hub.get(i);
@@ -253,10 +327,6 @@ pub fn write_dataset_csv(
             })
             .collect()
     })
-    .map_err(|e| PrepareError::Write {
-        file: DATASET_CSV,
-        message: e.to_string(),
-    })
 }
 
 /// Parse a `dataset.csv` body for `stage`: a row that does not read, or whose model id
@@ -266,6 +336,86 @@ pub fn read_dataset_csv(
     key: &str,
     stage: Stage,
 ) -> Result<Checked<DatasetRow>, CsvReadError> {
-    let read = csvout::read_rows(body, key).usable()?;
+    let read = formats::csv::read_rows(body, key).usable()?;
     Ok(check_read_back(read, stage, |r: &DatasetRow| &r.model_id))
+}
+
+/// Size buckets, in billions of parameters; a bound belongs to the bucket above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum SizeClass {
+    #[serde(rename = "<3B")]
+    Under3B,
+    #[serde(rename = "3-9B")]
+    From3To9B,
+    #[serde(rename = "9-20B")]
+    From9To20B,
+    #[serde(rename = "20-80B")]
+    From20To80B,
+    #[serde(rename = ">80B")]
+    Over80B,
+}
+
+/// What a licence lets a user do, coarsely.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LicenseFamily {
+    /// Use, change and ship freely with attribution (Apache, MIT, BSD, CC-BY, …).
+    Permissive,
+    /// Free use, but derivatives must keep the licence (GPL, MPL, CC-BY-SA, …).
+    Copyleft,
+    /// Use is limited by purpose, audience or scale (Llama, Gemma, OpenRAIL, CC-BY-NC, …).
+    RestrictedUse,
+    /// Empty, `other`, `unknown`, or an id not in the mapping.
+    Unknown,
+}
+
+/// How a model relates to its base model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Relation {
+    Base,
+    Finetune,
+    Quantized,
+    Adapter,
+    Merge,
+}
+
+pub const EVAL_CHOICE_RULE: &str = "of a model's values for one Hub benchmark (its dataset id and task), \
+from the Hub's evaluation results and its model card: verified over self-reported, then the newest date; \
+ties by source, URL, metric and file name. Never the highest.";
+
+/// One column of `dataset.csv` for a Hub benchmark, and how many models have a value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubColumn {
+    /// `hub_<name>`; its source is in `hub_<name>_source`.
+    pub column: String,
+    pub benchmark: String,
+    pub task: String,
+    pub models: u64,
+}
+
+/// A model's value for one Hub column, and where it came from (`hub-eval-results`,
+/// `model-card`, with `, verified` when it is).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HubScore {
+    pub value: Option<f64>,
+    pub source: String,
+}
+
+/// How many of the run's models have any score, and from where.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreCoverage {
+    pub models: u64,
+    /// With a leaderboard v2 score (their own, or inherited from their base model).
+    pub leaderboard: u64,
+    /// With a value from the Hub's evaluation results.
+    pub hub_eval_results: u64,
+    /// With a value from their model card.
+    pub model_card: u64,
+    /// With a Hub value (evaluation results or card).
+    pub hub: u64,
+    pub leaderboard_only: u64,
+    pub hub_only: u64,
+    pub both: u64,
+    pub none: u64,
 }

@@ -338,7 +338,7 @@ mod tests {
     }
 }
 
-/// `#[serde(with = "crate::csvout::text")]`: neutralise on write, restore on read.
+/// `#[serde(with = "crate::formats::csv::text")]`: neutralise on write, restore on read.
 pub mod text {
     use serde::{Deserialize, Deserializer, Serializer};
 

@@ -2,8 +2,8 @@
 //! row per model and leaderboard evaluation (a model without a row of its own has one
 //! row saying so), with the benchmarks as columns, as in the CSV.
 
-use super::LeaderboardRecord;
-use crate::parquetout::{non_empty, timestamp_ms, Table};
+use super::scores::LeaderboardRecord;
+use crate::formats::parquet::{non_empty, timestamp_ms, Table};
 
 /// The columns of a `scores` table, in `leaderboard.csv`'s order.
 pub fn scores_table() -> Table<LeaderboardRecord> {

@@ -1,146 +1,42 @@
 //! One row of `models.csv`, derived from the Hub's JSON for a model.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::params::parameters_from_name;
-use crate::run::{Check, InvalidModelId, ModelId};
-
-/// Where `parameters` came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum ParametersSource {
-    /// Exact, from `safetensors.total`.
-    Safetensors,
-    /// Nominal, parsed from the model name (`7b`, `8x7B`, `270m`).
-    Name,
-    #[default]
-    None,
-}
-
-/// The columns of `models.csv`, in order. List cells are joined with `;`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ModelRecord {
-    /// 1-based position in the Hub's download order.
-    pub rank: u64,
-    #[serde(with = "crate::csvout::text")]
-    pub model_id: String,
-    #[serde(with = "crate::csvout::text")]
-    pub author: String,
-    #[serde(with = "crate::csvout::text")]
-    pub license: String,
-    /// Downloads in the last 30 days.
-    pub downloads: Option<u64>,
-    pub downloads_all_time: Option<u64>,
-    pub likes: Option<u64>,
-    pub trending_score: Option<f64>,
-    #[serde(with = "crate::csvout::text")]
-    pub created_at: String,
-    #[serde(with = "crate::csvout::text")]
-    pub last_modified: String,
-    pub parameters: Option<u64>,
-    pub parameters_source: ParametersSource,
-    #[serde(with = "crate::csvout::text")]
-    pub pipeline_tag: String,
-    #[serde(with = "crate::csvout::text")]
-    pub library_name: String,
-    #[serde(with = "crate::csvout::text")]
-    pub architectures: String,
-    #[serde(with = "crate::csvout::text")]
-    pub model_type: String,
-    #[serde(with = "crate::csvout::text")]
-    pub base_models: String,
-    /// finetune | quantized | adapter | merge, or empty for a base model.
-    #[serde(with = "crate::csvout::text")]
-    pub base_model_relation: String,
-    /// false | auto | manual
-    #[serde(with = "crate::csvout::text")]
-    pub gated: String,
-    #[serde(with = "crate::csvout::text")]
-    pub languages: String,
-    #[serde(with = "crate::csvout::text")]
-    pub tags: String,
-    #[serde(with = "crate::csvout::text")]
-    pub sha: String,
-}
-
-pub const RELATIONS: [&str; 4] = ["finetune", "quantized", "adapter", "merge"];
-
-/// Why a Hub model object cannot be a row: it has no id that is a model id.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ItemFault {
-    #[error("the item is {0}, not a JSON object")]
-    NotAnObject(&'static str),
-    #[error("the item has no `id`")]
-    MissingId,
-    #[error("`id` is {kind}, not a string")]
-    NonStringId { kind: &'static str, id: String },
-    #[error("{}", .source.reason)]
-    InvalidId {
-        /// The id as sent, whole.
-        id: String,
-        source: InvalidModelId,
-    },
-}
-
-impl ItemFault {
-    pub fn check(&self) -> Check {
-        match self {
-            Self::NotAnObject(_) => Check::NotAnObject,
-            Self::MissingId => Check::MissingId,
-            Self::NonStringId { .. } => Check::NonStringId,
-            Self::InvalidId { .. } => Check::InvalidId,
-        }
-    }
-
-    /// The id as the item gave it, if it gave one (a number shows as its JSON text).
-    pub fn id(&self) -> Option<&str> {
-        match self {
-            Self::NonStringId { id, .. } | Self::InvalidId { id, .. } => Some(id),
-            Self::NotAnObject(_) | Self::MissingId => None,
-        }
-    }
-}
+use crate::hub::json_kind;
+use crate::records::{ModelRecord, ParametersSource, RELATIONS};
+use crate::run::{ModelId, Problem, RecordFault, RecordKind};
 
 /// The id of a Hub model object (`id`, or the legacy `modelId`), checked once, here,
 /// where it comes in.
-pub fn hub_item_id(item: &Value) -> Result<ModelId, ItemFault> {
+pub fn hub_item_id(item: &Value) -> Result<ModelId, RecordFault> {
+    let fault = |problem| RecordFault::new(RecordKind::HubItem, problem);
     let Value::Object(map) = item else {
-        return Err(ItemFault::NotAnObject(json_kind(item)));
+        return Err(fault(Problem::NotAnObject(json_kind(item))));
     };
     let raw = match map.get("id").or_else(|| map.get("modelId")) {
-        None | Some(Value::Null) => return Err(ItemFault::MissingId),
+        None | Some(Value::Null) => return Err(fault(Problem::MissingId)),
         Some(Value::String(s)) => s,
         Some(other) => {
-            return Err(ItemFault::NonStringId {
+            return Err(fault(Problem::NonStringId {
                 kind: json_kind(other),
                 id: other.to_string(),
-            })
+            }))
         }
     };
-    ModelId::parse(raw).map_err(|source| ItemFault::InvalidId {
-        id: raw.clone(),
-        source,
+    ModelId::parse(raw).map_err(|source| {
+        fault(Problem::InvalidId {
+            id: raw.clone(),
+            source,
+        })
     })
-}
-
-/// How a JSON value is described in a message.
-pub fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 impl ModelRecord {
     /// Build a row from a Hub model object (list item or model info), whose id must be
     /// a model id ([`hub_item_id`]); every other field may be missing or of the wrong
     /// type, and is then left empty.
-    pub fn from_hub(rank: u64, item: &Value) -> Result<Self, ItemFault> {
+    pub fn from_hub(rank: u64, item: &Value) -> Result<Self, RecordFault> {
         let model_id = String::from(hub_item_id(item)?);
         let card = item.get("cardData");
         let tags: Vec<&str> = item
@@ -148,38 +44,9 @@ impl ModelRecord {
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        let (base_from_tags, relation_from_tags) = lineage_from_tags(&tags);
-        let base_models = card
-            .and_then(|c| c.get("base_model"))
-            .map(string_or_list)
-            .filter(|b| !b.is_empty())
-            .unwrap_or(base_from_tags);
-        let base_model_relation = card
-            .and_then(|c| str_field(c, "base_model_relation"))
-            .filter(|r| RELATIONS.contains(r))
-            .map(str::to_owned)
-            .unwrap_or(relation_from_tags);
-        let license = card
-            .and_then(|c| c.get("license"))
-            .map(string_or_list)
-            .filter(|l| !l.is_empty())
-            .or_else(|| {
-                tags.iter()
-                    .find_map(|t| t.strip_prefix("license:"))
-                    .map(str::to_owned)
-            })
-            .unwrap_or_default();
-        let exact = item
-            .get("safetensors")
-            .and_then(|s| s.get("total"))
-            .and_then(Value::as_u64);
-        let (parameters, parameters_source) = match exact {
-            Some(total) => (Some(total), ParametersSource::Safetensors),
-            None => match parameters_from_name(&model_id) {
-                Some(n) => (Some(n), ParametersSource::Name),
-                None => (None, ParametersSource::None),
-            },
-        };
+        let (base_models, base_model_relation) = lineage(card, &tags);
+        let license = license_of(card, &tags);
+        let (parameters, parameters_source) = parameter_count(item, &model_id);
         let config = item.get("config");
         let gated = match item.get("gated") {
             Some(Value::Bool(b)) => b.to_string(),
@@ -236,6 +103,50 @@ impl ModelRecord {
     }
 }
 
+/// The base models and how the model relates to them: the card's, else the tags'.
+fn lineage(card: Option<&Value>, tags: &[&str]) -> (String, String) {
+    let (base_from_tags, relation_from_tags) = lineage_from_tags(tags);
+    let base_models = card
+        .and_then(|c| c.get("base_model"))
+        .map(string_or_list)
+        .filter(|b| !b.is_empty())
+        .unwrap_or(base_from_tags);
+    let base_model_relation = card
+        .and_then(|c| str_field(c, "base_model_relation"))
+        .filter(|r| RELATIONS.contains(r))
+        .map(str::to_owned)
+        .unwrap_or(relation_from_tags);
+    (base_models, base_model_relation)
+}
+
+/// The card's licence (or licences, joined with `;`), else the `license:` tag's.
+fn license_of(card: Option<&Value>, tags: &[&str]) -> String {
+    card.and_then(|c| c.get("license"))
+        .map(string_or_list)
+        .filter(|l| !l.is_empty())
+        .or_else(|| {
+            tags.iter()
+                .find_map(|t| t.strip_prefix("license:"))
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
+}
+
+/// The exact count from `safetensors.total`, else the nominal one in the name.
+fn parameter_count(item: &Value, model_id: &str) -> (Option<u64>, ParametersSource) {
+    let exact = item
+        .get("safetensors")
+        .and_then(|s| s.get("total"))
+        .and_then(Value::as_u64);
+    match exact {
+        Some(total) => (Some(total), ParametersSource::Safetensors),
+        None => match parameters_from_name(model_id) {
+            Some(n) => (Some(n), ParametersSource::Name),
+            None => (None, ParametersSource::None),
+        },
+    }
+}
+
 fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
@@ -277,6 +188,7 @@ fn lineage_from_tags(tags: &[&str]) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::Check;
 
     fn realdata(name: &str) -> Value {
         let path = crate::testdata::realdata_dir().join("hub").join(name);
@@ -329,7 +241,7 @@ mod tests {
         assert_eq!(r.parameters_source, ParametersSource::Name);
         assert_eq!(
             ModelRecord::from_hub(1, &serde_json::json!({"downloads": 3})),
-            Err(ItemFault::MissingId)
+            Err(RecordFault::new(RecordKind::HubItem, Problem::MissingId))
         );
     }
 

@@ -12,13 +12,14 @@ use url::Url;
 use super::rows::{
     classify, index_by_name, parse_formatted, parse_rows_page, Lookup, ParsedRows, ScoreRow,
 };
-use super::source::{ScoreSource, SourceStats};
-use super::{DatasetsApi, LeaderboardError, LeaderboardSettings};
-use crate::http::{redact, HttpClient, HttpSettings};
+use super::{DatasetsApi, LeaderboardSettings, ScoresError};
+use crate::formats;
+use crate::http::{redact, HttpClient, HttpError, HttpSettings};
+use crate::lookup::within_ratio;
+use crate::lookup::CheckpointSink;
+use crate::lookup::{ScoreSource, SourceStats};
 use crate::progress::Progress;
-use crate::run::quarantine::within_ratio;
-use crate::run::{ModelId, Quarantined};
-use crate::store::CheckpointSink;
+use crate::run::{ModelId, Quarantined, SourceName, Stage};
 
 /// datasets-server serves at most 100 rows per request.
 const ROWS_PAGE: usize = 100;
@@ -37,7 +38,7 @@ impl DatasetsSource {
         settings: &LeaderboardSettings,
         http: &HttpSettings,
         hub_endpoint: &str,
-    ) -> Result<Self, LeaderboardError> {
+    ) -> Result<Self, ScoresError> {
         Ok(Self {
             settings: settings.clone(),
             http: HttpClient::new(http, None)?,
@@ -46,9 +47,35 @@ impl DatasetsSource {
         })
     }
 
+    /// The preflight check: the dataset's file exists at the pinned revision (one HEAD,
+    /// no download). The JSON APIs have no revision, and are not checked.
+    pub async fn check(&self) -> Result<(), ScoresError> {
+        if self.settings.datasets_api != DatasetsApi::Parquet {
+            return Ok(());
+        }
+        let url = parquet_url(&self.settings, &self.hub_endpoint)?;
+        match self.http.head_once(&url).await {
+            Ok(_) => Ok(()),
+            Err(HttpError::Status {
+                status: status @ (404 | 401 | 403),
+                ..
+            }) => Err(ScoresError::RevisionMissing {
+                dataset: self.settings.dataset.clone(),
+                revision: self.settings.dataset_revision.clone(),
+                file: self.settings.dataset_file.clone(),
+                url: redact(&url),
+                status,
+            }),
+            Err(source) => Err(ScoresError::Unreachable {
+                url: redact(&url),
+                source,
+            }),
+        }
+    }
+
     /// Every row, each checked where it comes in. The rows set aside are kept for
     /// [`ScoreSource::quarantined`], also when there are too many.
-    async fn load(&self, progress: &Progress) -> Result<LoadedRows, LeaderboardError> {
+    async fn load(&self, progress: &Progress) -> Result<LoadedRows, ScoresError> {
         let settings = &self.settings;
         let http = &self.http;
         let loaded = match settings.datasets_api {
@@ -72,10 +99,10 @@ impl DatasetsSource {
 #[async_trait]
 impl ScoreSource for DatasetsSource {
     type Answer = Lookup;
-    type Error = LeaderboardError;
+    type Error = ScoresError;
 
-    fn name(&self) -> &'static str {
-        "datasets"
+    fn name(&self) -> SourceName {
+        SourceName::Datasets
     }
 
     fn quarantined(&self) -> Vec<Quarantined> {
@@ -87,12 +114,12 @@ impl ScoreSource for DatasetsSource {
         models: &[ModelId],
         sink: &CheckpointSink<Lookup>,
         cancel: &CancellationToken,
-    ) -> Result<SourceStats, LeaderboardError> {
+    ) -> Result<SourceStats, ScoresError> {
         sink.progress()
             .set_message("reading the leaderboard's published rows");
         let rows = tokio::select! {
             loaded = self.load(sink.progress()) => loaded?,
-            _ = cancel.cancelled() => return Err(LeaderboardError::Interrupted),
+            _ = cancel.cancelled() => return Err(ScoresError::Interrupted),
         };
         sink.progress().set_message("");
         // Every answer is known at once: they are checkpointed concurrently.
@@ -100,7 +127,7 @@ impl ScoreSource for DatasetsSource {
             models.iter().map(|m| (m.clone(), rows.lookup(m))).collect();
         tokio::select! {
             written = sink.record_many(answers) => written?,
-            _ = cancel.cancelled() => return Err(LeaderboardError::Interrupted),
+            _ = cancel.cancelled() => return Err(ScoresError::Interrupted),
         }
         Ok(SourceStats {
             requests: self.http.stats().requests(),
@@ -127,11 +154,8 @@ impl LoadedRows {
 }
 
 /// `{hub}/datasets/{dataset}/resolve/{revision}/{file}`: the whole dataset in one file.
-pub fn parquet_url(
-    settings: &LeaderboardSettings,
-    hub_endpoint: &str,
-) -> Result<Url, LeaderboardError> {
-    let bad = |reason: String| LeaderboardError::BadData {
+pub fn parquet_url(settings: &LeaderboardSettings, hub_endpoint: &str) -> Result<Url, ScoresError> {
+    let bad = |reason: String| ScoresError::BadData {
         url: hub_endpoint.to_owned(),
         reason,
     };
@@ -152,10 +176,10 @@ async fn load_parquet(
     settings: &LeaderboardSettings,
     http: &HttpClient,
     hub_endpoint: &str,
-) -> Result<Loaded, LeaderboardError> {
+) -> Result<Loaded, ScoresError> {
     let url = parquet_url(settings, hub_endpoint)?;
     let fetched = http.get(&url).await?;
-    let rows = parquet_rows(fetched.body).map_err(|reason| LeaderboardError::BadData {
+    let rows = parquet_rows(fetched.body).map_err(|reason| ScoresError::BadData {
         url: redact(&url),
         reason,
     })?;
@@ -173,37 +197,10 @@ async fn load_parquet(
 
 /// Every row of a parquet file, each as a map from column name to value, as the
 /// datasets-server `/rows` API gives the same rows: strings, numbers, booleans, nulls.
-///
-/// The parquet and arrow crates still panic on some malformed files instead of returning
-/// an error (our `leaderboard_parquet` fuzz target met `offset + len out of bounds` in
-/// arrow-buffer 60.1; apache/arrow-rs#10107, #9705 and #11121 are the same kind). Such a
-/// panic is caught here and becomes the file's error, so a corrupt download fails the
-/// source with a message, never the process.
+/// A file that panics the parquet reader is this read's error
+/// ([`formats::parquet::guarded`]), never the process's.
 pub fn parquet_rows(body: bytes::Bytes) -> Result<Vec<serde_json::Map<String, Value>>, String> {
-    READING_PARQUET.with(|reading| reading.set(true));
-    let decoded =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_parquet_rows(body)));
-    READING_PARQUET.with(|reading| reading.set(false));
-    decoded.unwrap_or_else(|panic| {
-        let reason = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "no message".to_owned());
-        Err(format!(
-            "a malformed parquet file (the parquet reader failed: {reason})"
-        ))
-    })
-}
-
-thread_local! {
-    static READING_PARQUET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Whether this thread is inside [`parquet_rows`], whose panics are caught and become
-/// the file's error: a panic hook need not report them (the binary's does not).
-pub fn reading_parquet() -> bool {
-    READING_PARQUET.with(std::cell::Cell::get)
+    formats::parquet::guarded(|| decode_parquet_rows(body))
 }
 
 fn decode_parquet_rows(body: bytes::Bytes) -> Result<Vec<serde_json::Map<String, Value>>, String> {
@@ -264,30 +261,30 @@ struct Loaded {
 impl Loaded {
     fn take(&mut self, parsed: ParsedRows, source: &str) {
         for (position, fault) in &parsed.refused {
-            tracing::warn!(url = %source, position, name = fault.name().unwrap_or(""), reason = %fault, "leaderboard row set aside");
+            tracing::warn!(url = %source, position, name = fault.id().unwrap_or(""), reason = %fault, "leaderboard row set aside");
         }
         self.quarantined.extend(
             parsed
                 .refused
                 .iter()
-                .map(|(position, fault)| fault.quarantined(source, *position)),
+                .map(|(position, fault)| fault.quarantined(Stage::Scores, source, *position)),
         );
         self.rows.extend(parsed.rows);
     }
 
     /// No row at all, or more bad rows than `leaderboard.max_invalid_ratio` allows,
     /// fails the source.
-    fn check(&self, max_ratio: f64) -> Result<(), LeaderboardError> {
+    fn check(&self, max_ratio: f64) -> Result<(), ScoresError> {
         let bad = self.quarantined.len() as u64;
         let good = self.rows.len() as u64;
         if good == 0 {
-            return Err(LeaderboardError::NoRows {
+            return Err(ScoresError::NoRows {
                 url: self.url.clone(),
                 quarantined: bad,
             });
         }
         if !within_ratio(bad, good, max_ratio) {
-            return Err(LeaderboardError::TooManyInvalid {
+            return Err(ScoresError::TooManyInvalid {
                 url: self.url.clone(),
                 quarantined: bad,
                 seen: bad + good,
@@ -301,13 +298,13 @@ impl Loaded {
 async fn load_formatted(
     settings: &LeaderboardSettings,
     http: &HttpClient,
-) -> Result<Loaded, LeaderboardError> {
-    let url = Url::parse(&settings.formatted_url).map_err(|e| LeaderboardError::BadData {
+) -> Result<Loaded, ScoresError> {
+    let url = Url::parse(&settings.formatted_url).map_err(|e| ScoresError::BadData {
         url: settings.formatted_url.clone(),
         reason: e.to_string(),
     })?;
     let page: Value = http.get(&url).await?.json()?;
-    let parsed = parse_formatted(&page).map_err(|fault| LeaderboardError::BadData {
+    let parsed = parse_formatted(&page).map_err(|fault| ScoresError::BadData {
         url: redact(&url),
         reason: fault.to_string(),
     })?;
@@ -327,13 +324,13 @@ async fn load_rows(
     settings: &LeaderboardSettings,
     http: &HttpClient,
     progress: &Progress,
-) -> Result<Loaded, LeaderboardError> {
+) -> Result<Loaded, ScoresError> {
     let mut loaded = Loaded::default();
     let mut offset = 0u64;
     loop {
         let mut url = Url::parse(&settings.datasets_server_url)
             .and_then(|u| u.join("rows"))
-            .map_err(|e| LeaderboardError::BadData {
+            .map_err(|e| ScoresError::BadData {
                 url: settings.datasets_server_url.clone(),
                 reason: e.to_string(),
             })?;
@@ -344,11 +341,10 @@ async fn load_rows(
             .append_pair("offset", &offset.to_string())
             .append_pair("length", &ROWS_PAGE.to_string());
         let page: Value = http.get(&url).await?.json()?;
-        let page =
-            parse_rows_page(&page, offset + 1).map_err(|fault| LeaderboardError::BadData {
-                url: redact(&url),
-                reason: fault.to_string(),
-            })?;
+        let page = parse_rows_page(&page, offset + 1).map_err(|fault| ScoresError::BadData {
+            url: redact(&url),
+            reason: fault.to_string(),
+        })?;
         if loaded.url.is_empty() {
             loaded.url = redact(&url);
         }

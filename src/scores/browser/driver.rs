@@ -8,7 +8,7 @@ use thirtyfour::prelude::*;
 use thirtyfour::ChromiumLikeCapabilities;
 
 use super::BrowserError;
-use crate::leaderboard::LeaderboardSettings;
+use crate::scores::LeaderboardSettings;
 
 const DEFAULT_WEBDRIVER: &str = "http://localhost:4444";
 const POLL: Duration = Duration::from_millis(50);
@@ -92,6 +92,22 @@ impl WebDriverEndpoint {
             let _ = child.kill().await;
         }
     }
+}
+
+/// The preflight check: a configured WebDriver (the sidecar) says it is ready within
+/// `leaderboard.webdriver_ready_timeout_secs`. A chromedriver of our own is started
+/// with the source, so there is nothing to check before.
+pub(crate) async fn check_ready(settings: &LeaderboardSettings) -> Result<(), BrowserError> {
+    if settings.webdriver.is_none() && on_path("chromedriver").is_some() {
+        return Ok(());
+    }
+    let url = settings
+        .webdriver
+        .as_deref()
+        .unwrap_or(DEFAULT_WEBDRIVER)
+        .trim_end_matches('/');
+    let within = Duration::from_secs_f64(settings.webdriver_ready_timeout_secs);
+    wait_until_ready(url, within).await
 }
 
 fn on_path(program: &str) -> Option<PathBuf> {

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{LeaderboardRecord, MatchStatus};
-use crate::run::{Check, InvalidModelId, ModelId, Quarantined, RecordKind, Stage};
+use crate::records::{LeaderboardRecord, MatchStatus};
+use crate::run::{ModelId, Problem, RecordFault, RecordKind};
 
 /// One leaderboard evaluation: a model at one precision and chat-template setting.
 /// Scores are the leaderboard's normalised 0–100 scores, rounded to the 2 decimals the
@@ -189,13 +189,13 @@ impl ScoreRow {
     /// A row of the app's JSON API (`/api/leaderboard/formatted`), whose `model.name`
     /// must be a model id; every other field may be missing or of another type, and is
     /// then left empty.
-    pub fn from_formatted(item: &Value) -> Result<Self, RowFault> {
+    pub fn from_formatted(item: &Value) -> Result<Self, RecordFault> {
         let Value::Object(fields) = item else {
-            return Err(RowFault::NotAnObject(json_kind(item)));
+            return Err(row_fault(Problem::NotAnObject(json_kind(item))));
         };
         let model = match fields.get("model") {
             Some(model @ Value::Object(_)) => model,
-            _ => return Err(RowFault::MissingName),
+            _ => return Err(row_fault(Problem::MissingId)),
         };
         let name = model_name(model.get("name"))?;
         let text = |v: Option<&Value>| match v {
@@ -248,7 +248,7 @@ impl ScoreRow {
     /// the API's key, which is rebuilt from the fields; its `Type` is a display label
     /// (`💬 chat models (RLHF, DPO, IFT, ...)`), which becomes the API's type
     /// (`chatmodels`); its `Model` is HTML, and `fullname` the plain name, which must be a model id.
-    pub fn from_contents(row: &serde_json::Map<String, Value>) -> Result<Self, RowFault> {
+    pub fn from_contents(row: &serde_json::Map<String, Value>) -> Result<Self, RecordFault> {
         let mut out = Self::default();
         let mut name = None;
         for (column, value) in row {
@@ -282,82 +282,41 @@ impl ScoreRow {
     }
 
     /// Check a row read from the page's table: its name must be a model id.
-    pub fn checked(mut self) -> Result<Self, RowFault> {
+    pub fn checked(mut self) -> Result<Self, RecordFault> {
         self.name = name_text(&self.name)?.into();
         self.fill_eval_name();
         Ok(self)
     }
 }
 
-/// Why a leaderboard row cannot be used: it names no model, or not by a model id.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RowFault {
-    #[error("the row is {0}, not a JSON object")]
-    NotAnObject(&'static str),
-    #[error("the row has no model name")]
-    MissingName,
-    #[error("the model name is {kind}, not a string")]
-    NonStringName { kind: &'static str, name: String },
-    #[error("the model name is not a model id: {}", .source.reason)]
-    InvalidName {
-        name: String,
-        source: InvalidModelId,
-    },
-}
-
-impl RowFault {
-    pub fn check(&self) -> Check {
-        match self {
-            Self::NotAnObject(_) => Check::NotAnObject,
-            Self::MissingName => Check::MissingId,
-            Self::NonStringName { .. } => Check::NonStringId,
-            Self::InvalidName { .. } => Check::InvalidId,
-        }
-    }
-
-    /// The name as the row gave it, if it gave one.
-    pub fn name(&self) -> Option<&str> {
-        match self {
-            Self::NonStringName { name, .. } | Self::InvalidName { name, .. } => Some(name),
-            Self::NotAnObject(_) | Self::MissingName => None,
-        }
-    }
-
-    /// The quarantine record for this row of `source`, at `position` (from 1).
-    pub fn quarantined(&self, source: &str, position: u64) -> Quarantined {
-        Quarantined::new(
-            Stage::Scores,
-            RecordKind::LeaderboardRow,
-            source,
-            position,
-            self.name(),
-            self.check(),
-            self.to_string(),
-        )
-    }
-}
-
 /// A row's model name, checked once where it comes in: the leaderboard names models by
 /// their Hub id, and a row whose name is not one can match no model.
-fn model_name(value: Option<&Value>) -> Result<ModelId, RowFault> {
+fn model_name(value: Option<&Value>) -> Result<ModelId, RecordFault> {
     match value {
-        None | Some(Value::Null) => Err(RowFault::MissingName),
+        None | Some(Value::Null) => Err(row_fault(Problem::MissingId)),
         Some(Value::String(s)) => name_text(s),
-        Some(other) => Err(RowFault::NonStringName {
+        Some(other) => Err(row_fault(Problem::NonStringId {
             kind: json_kind(other),
-            name: other.to_string(),
-        }),
+            id: other.to_string(),
+        })),
     }
 }
 
-fn name_text(name: &str) -> Result<ModelId, RowFault> {
+fn name_text(name: &str) -> Result<ModelId, RecordFault> {
     if name.trim().is_empty() {
-        return Err(RowFault::MissingName);
+        return Err(row_fault(Problem::MissingId));
     }
-    ModelId::parse(name).map_err(|source| RowFault::InvalidName {
-        name: name.to_owned(),
-        source,
+    ModelId::parse(name).map_err(|source| {
+        row_fault(Problem::InvalidId {
+            id: name.to_owned(),
+            source,
+        })
     })
+}
+
+/// A leaderboard row's fault.
+pub fn row_fault(problem: Problem) -> RecordFault {
+    RecordFault::new(RecordKind::LeaderboardRow, problem)
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -376,11 +335,11 @@ fn json_kind(v: &Value) -> &'static str {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ParsedRows {
     pub rows: Vec<ScoreRow>,
-    pub refused: Vec<(u64, RowFault)>,
+    pub refused: Vec<(u64, RecordFault)>,
 }
 
 impl ParsedRows {
-    pub fn push(&mut self, position: u64, row: Result<ScoreRow, RowFault>) {
+    pub fn push(&mut self, position: u64, row: Result<ScoreRow, RecordFault>) {
         match row {
             Ok(row) => self.rows.push(row),
             Err(fault) => self.refused.push((position, fault)),
@@ -435,8 +394,8 @@ pub fn parse_rows_page(page: &Value, first: u64) -> Result<RowsPage, PageFault> 
     for (i, item) in items.iter().enumerate() {
         let row = match item.get("row") {
             Some(Value::Object(row)) => ScoreRow::from_contents(row),
-            Some(other) => Err(RowFault::NotAnObject(json_kind(other))),
-            None => Err(RowFault::NotAnObject(json_kind(item))),
+            Some(other) => Err(row_fault(Problem::NotAnObject(json_kind(other)))),
+            None => Err(row_fault(Problem::NotAnObject(json_kind(item)))),
         };
         parsed.push(first.saturating_add(i as u64), row);
     }
@@ -564,6 +523,7 @@ pub fn index_by_name(rows: Vec<ScoreRow>) -> HashMap<String, Vec<ScoreRow>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::{Check, Stage};
 
     fn row(name: &str, avg: f64) -> ScoreRow {
         ScoreRow {
@@ -673,7 +633,7 @@ mod tests {
             )
         };
         assert_eq!(formatted(json!("org/m")).unwrap().name, "org/m");
-        let refused = |r: Result<ScoreRow, RowFault>| r.unwrap_err().check();
+        let refused = |r: Result<ScoreRow, RecordFault>| r.unwrap_err().check();
         assert_eq!(refused(formatted(json!("org/a/b"))), Check::InvalidId);
         assert_eq!(refused(formatted(json!(""))), Check::MissingId);
         assert_eq!(refused(formatted(json!(null))), Check::MissingId);
@@ -700,8 +660,8 @@ mod tests {
         );
         let long = format!("org/{}", "m".repeat(296));
         let fault = contents(json!({ "fullname": long })).unwrap_err();
-        assert_eq!(fault.name(), Some(long.as_str()));
-        let q = fault.quarantined("http://x/rows?offset=0", 3);
+        assert_eq!(fault.id(), Some(long.as_str()));
+        let q = fault.quarantined(Stage::Scores, "http://x/rows?offset=0", 3);
         assert_eq!(
             (q.stage, q.kind, q.position),
             (Stage::Scores, RecordKind::LeaderboardRow, 3)

@@ -1,11 +1,13 @@
-//! Where scores come from. The stage drives a [`ScoreSource`]; the datasets and the
-//! browser sources implement it, and so may any later one.
+//! Where answers come from. [`super::drive`] runs a [`ScoreSource`]; the scores stage's
+//! datasets and browser sources and the evals stage's Hub source implement it, and so
+//! may any later one.
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use crate::run::{ModelId, Quarantined};
-use crate::store::{Answer, CheckpointSink, StoreError};
+use super::checkpoint::{Answer, CheckpointSink};
+use crate::run::{ModelId, Quarantined, SourceName};
+use crate::store::StoreError;
 
 /// What a source did besides answering, for the stage's log and outcome.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -25,8 +27,8 @@ pub trait ScoreSource: Send + Sync {
     type Answer: Answer;
     type Error: From<StoreError> + Send;
 
-    /// The name each answer is recorded with: `datasets`, `browser`, …
-    fn name(&self) -> &'static str;
+    /// The name each answer is recorded with.
+    fn name(&self) -> SourceName;
 
     async fn answer(
         &self,

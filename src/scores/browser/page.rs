@@ -27,9 +27,10 @@ use thirtyfour::prelude::*;
 
 use super::driver::Session;
 use super::table::parse_table;
-use crate::leaderboard::rows::{classify, Lookup, RowFault, ScoreRow};
-use crate::leaderboard::LeaderboardSettings;
-use crate::run::{ModelId, Quarantined};
+use crate::run::RecordFault;
+use crate::run::{ModelId, Quarantined, Stage};
+use crate::scores::rows::{classify, Lookup, ScoreRow};
+use crate::scores::LeaderboardSettings;
 
 const POLL: Duration = Duration::from_millis(50);
 
@@ -334,7 +335,7 @@ pub(super) async fn look_up_batch(
     let source = format!("{} (search `{search}`)", settings.page_url);
     let quarantined = refused
         .iter()
-        .map(|(rank, fault)| fault.quarantined(&source, *rank))
+        .map(|(rank, fault)| fault.quarantined(Stage::Scores, &source, *rank))
         .collect();
     Ok((assign(models, rows), quarantined))
 }
@@ -346,12 +347,12 @@ async fn read_all_rows(
     settings: &LeaderboardSettings,
     first: Screen,
     wait: Duration,
-) -> Result<(Vec<ScoreRow>, Vec<(u64, RowFault)>), Failure> {
+) -> Result<(Vec<ScoreRow>, Vec<(u64, RecordFault)>), Failure> {
     let expected = first.shown();
     let deadline = tokio::time::Instant::now() + wait;
     let mut screen = first;
     let mut rows: BTreeMap<String, ScoreRow> = BTreeMap::new();
-    let mut refused: BTreeMap<u64, RowFault> = BTreeMap::new();
+    let mut refused: BTreeMap<u64, RecordFault> = BTreeMap::new();
     if screen.scroll_top > 0.0 {
         screen = scroll_to(driver, settings, 0.0).await?;
     }

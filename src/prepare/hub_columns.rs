@@ -4,49 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde::{Deserialize, Serialize};
-
-use crate::evals::{preferred, EvalResult, EvalRow, EvalSource};
-
-pub const EVAL_CHOICE_RULE: &str = "of a model's values for one Hub benchmark (its dataset id and task), \
-from the Hub's evaluation results and its model card: verified over self-reported, then the newest date; \
-ties by source, URL, metric and file name. Never the highest.";
-
-/// One column of `dataset.csv` for a Hub benchmark, and how many models have a value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HubColumn {
-    /// `hub_<name>`; its source is in `hub_<name>_source`.
-    pub column: String,
-    pub benchmark: String,
-    pub task: String,
-    pub models: u64,
-}
-
-/// A model's value for one Hub column, and where it came from (`hub-eval-results`,
-/// `model-card`, with `, verified` when it is).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct HubScore {
-    pub value: Option<f64>,
-    pub source: String,
-}
-
-/// How many of the run's models have any score, and from where.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScoreCoverage {
-    pub models: u64,
-    /// With a leaderboard v2 score (their own, or inherited from their base model).
-    pub leaderboard: u64,
-    /// With a value from the Hub's evaluation results.
-    pub hub_eval_results: u64,
-    /// With a value from their model card.
-    pub model_card: u64,
-    /// With a Hub value (evaluation results or card).
-    pub hub: u64,
-    pub leaderboard_only: u64,
-    pub hub_only: u64,
-    pub both: u64,
-    pub none: u64,
-}
+use crate::records::dataset::{HubColumn, HubScore, ScoreCoverage};
+use crate::records::{preferred, EvalResult, EvalRow, EvalSource};
 
 fn slug(s: &str) -> String {
     let mut out = String::new();

@@ -13,10 +13,10 @@ use tracing::Instrument;
 use super::driver::{Session, WebDriverEndpoint};
 use super::page::{look_up_batch, Failure};
 use super::BrowserError;
-use crate::leaderboard::{LeaderboardError, LeaderboardSettings, Lookup};
+use crate::lookup::CheckpointSink;
 use crate::progress::Lane;
 use crate::run::{ModelId, Quarantined};
-use crate::store::CheckpointSink;
+use crate::scores::{LeaderboardSettings, Lookup, ScoresError};
 
 /// Look `models` up with K sessions, handing each answer to the sink and each table row
 /// that names no model to `quarantine`; returns how many sessions were replaced.
@@ -27,7 +27,7 @@ pub(super) async fn look_up_all(
     sink: &CheckpointSink<Lookup>,
     quarantine: &Mutex<Vec<Quarantined>>,
     cancel: &CancellationToken,
-) -> Result<u64, LeaderboardError> {
+) -> Result<u64, ScoresError> {
     // One model a search, and a browser a model, when sessions are not reused: the
     // original tool's pattern, kept to benchmark against.
     let batch_size = if settings.reuse_sessions {
@@ -84,7 +84,7 @@ struct Worker<'a> {
 }
 
 impl Worker<'_> {
-    async fn run(self) -> Result<(), LeaderboardError> {
+    async fn run(self) -> Result<(), ScoresError> {
         let mut session: Option<Session> = None;
         let result = self.work(&mut session).await;
         if let Some(session) = session.take() {
@@ -102,12 +102,12 @@ impl Worker<'_> {
         queue.drain(..n).collect()
     }
 
-    async fn work(&self, session: &mut Option<Session>) -> Result<(), LeaderboardError> {
+    async fn work(&self, session: &mut Option<Session>) -> Result<(), ScoresError> {
         let mut own_restarts = 0u32;
         let (mut batches, mut done) = (0u64, 0usize);
         loop {
             if self.cancel.is_cancelled() {
-                return Err(LeaderboardError::Interrupted);
+                return Err(ScoresError::Interrupted);
             }
             if self.shared.stop.is_cancelled() {
                 return Ok(());
@@ -141,13 +141,13 @@ impl Worker<'_> {
         session: &mut Option<Session>,
         batch: &[ModelId],
         own_restarts: &mut u32,
-    ) -> Result<(), LeaderboardError> {
+    ) -> Result<(), ScoresError> {
         // Opening the app, the search and reading every row, each bounded.
         let budget = Duration::from_secs_f64(self.settings.page_timeout_secs * 3.0 + 10.0);
         let mut tries = 0;
         let answers = loop {
             if self.cancel.is_cancelled() {
-                return Err(LeaderboardError::Interrupted);
+                return Err(ScoresError::Interrupted);
             }
             if session.is_none() {
                 self.lane.set("opening a browser session");
@@ -162,7 +162,7 @@ impl Worker<'_> {
                 ));
             let attempt = tokio::select! {
                 r = tokio::time::timeout(budget, commands) => r,
-                _ = self.cancel.cancelled() => return Err(LeaderboardError::Interrupted),
+                _ = self.cancel.cancelled() => return Err(ScoresError::Interrupted),
             };
             let reason = match attempt {
                 Ok(Ok((answers, quarantined))) => {
@@ -173,43 +173,13 @@ impl Worker<'_> {
                         .extend(quarantined);
                     break answers;
                 }
-                Ok(Err(Failure::Page(reason))) => {
-                    let in_a_row = self
-                        .shared
-                        .page_errors_in_a_row
-                        .fetch_add(1, Ordering::Relaxed)
-                        + 1;
-                    tracing::warn!(models = batch.len(), reason = %reason, in_a_row, "the leaderboard page failed");
-                    if in_a_row >= self.settings.max_page_errors_in_a_row {
-                        return Err(LeaderboardError::PageBroken {
-                            in_a_row,
-                            last: reason,
-                        });
-                    }
-                    break batch
-                        .iter()
-                        .map(|m| (m.clone(), Lookup::error(reason.clone())))
-                        .collect();
-                }
+                Ok(Err(Failure::Page(reason))) => break self.page_failed(batch, reason)?,
                 Ok(Err(Failure::Session(reason))) => reason,
                 Err(_) => format!("no answer within {budget:?}"),
             };
-            tracing::warn!(models = batch.len(), reason = %reason, "browser session failed; starting a new one");
-            if let Some(dead) = session.take() {
-                dead.quit().await;
-            }
-            self.shared.restarts.fetch_add(1, Ordering::Relaxed);
-            crate::telemetry::metrics().session_restarts.add(1, &[]);
-            *own_restarts += 1;
+            self.session_failed(session, batch, &reason, own_restarts)
+                .await?;
             tries += 1;
-            if *own_restarts > self.settings.max_session_restarts {
-                return Err(BrowserError::SessionsDied {
-                    restarts: *own_restarts,
-                    model: batch[0].clone(),
-                    last: reason,
-                }
-                .into());
-            }
             if tries >= 2 {
                 let reason = format!("the browser failed twice on this batch: {reason}");
                 break batch
@@ -221,6 +191,59 @@ impl Worker<'_> {
         for (model, lookup) in answers {
             let span = tracing::info_span!("model", model.id = %model);
             self.sink.record(&model, lookup).instrument(span).await?;
+        }
+        Ok(())
+    }
+
+    /// The page failed on this batch: its models are errors (a rerun asks again),
+    /// unless it has failed `max_page_errors_in_a_row` times running, which stops the
+    /// stage.
+    fn page_failed(
+        &self,
+        batch: &[ModelId],
+        reason: String,
+    ) -> Result<Vec<(ModelId, Lookup)>, ScoresError> {
+        let in_a_row = self
+            .shared
+            .page_errors_in_a_row
+            .fetch_add(1, Ordering::Relaxed)
+            + 1;
+        tracing::warn!(models = batch.len(), reason = %reason, in_a_row, "the leaderboard page failed");
+        if in_a_row >= self.settings.max_page_errors_in_a_row {
+            return Err(ScoresError::PageBroken {
+                in_a_row,
+                last: reason,
+            });
+        }
+        Ok(batch
+            .iter()
+            .map(|m| (m.clone(), Lookup::error(reason.clone())))
+            .collect())
+    }
+
+    /// The session died: quit it, count the restart, and stop the worker when it has
+    /// restarted more than `max_session_restarts` times.
+    async fn session_failed(
+        &self,
+        session: &mut Option<Session>,
+        batch: &[ModelId],
+        reason: &str,
+        own_restarts: &mut u32,
+    ) -> Result<(), ScoresError> {
+        tracing::warn!(models = batch.len(), reason = %reason, "browser session failed; starting a new one");
+        if let Some(dead) = session.take() {
+            dead.quit().await;
+        }
+        self.shared.restarts.fetch_add(1, Ordering::Relaxed);
+        crate::telemetry::metrics().session_restarts.add(1, &[]);
+        *own_restarts += 1;
+        if *own_restarts > self.settings.max_session_restarts {
+            return Err(BrowserError::SessionsDied {
+                restarts: *own_restarts,
+                model: batch[0].clone(),
+                last: reason.to_owned(),
+            }
+            .into());
         }
         Ok(())
     }

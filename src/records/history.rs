@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use crate::hub::ModelRecord;
-use crate::parquetout;
+use super::ModelRecord;
+use crate::formats;
 use crate::run::{snapshot_date, HistoryTable, IndexedRun, RunId, RunIndex};
 use crate::store::{read_index, Store, StoreError};
 
@@ -70,8 +70,8 @@ pub struct Baselines {
 async fn index_or_empty(store: &dyn Store) -> Result<RunIndex, StoreError> {
     match read_index(store).await {
         Ok(index) => Ok(index),
-        Err(StoreError::Corrupt { location, message }) => {
-            tracing::warn!(%location, %message, "the run index is unreadable; no deltas or trends (`hfharvest history rebuild` makes it anew)");
+        Err(StoreError::Corrupt { location, source }) => {
+            tracing::warn!(%location, message = %source, "the run index is unreadable; no deltas or trends (`hfharvest history rebuild` makes it anew)");
             Ok(RunIndex::default())
         }
         Err(e) => Err(e),
@@ -84,7 +84,7 @@ async fn read_night(
     store: &dyn Store,
     run: &IndexedRun,
     columns: &[&str],
-) -> Result<Option<parquetout::ReadTable>, StoreError> {
+) -> Result<Option<formats::parquet::ReadTable>, StoreError> {
     let Some(key) = run.history_key(HistoryTable::Models) else {
         tracing::warn!(run = %run.run_id, "a run in the index has no usable snapshot time; skipped");
         return Ok(None);
@@ -93,7 +93,7 @@ async fn read_night(
         tracing::warn!(%key, "a run in the index has no history file; skipped");
         return Ok(None);
     };
-    match parquetout::read(&key, body, columns) {
+    match formats::parquet::read(&key, body, columns) {
         Ok(table) => Ok(Some(table)),
         Err(e) => {
             tracing::warn!(error = %e, "an unreadable history file; skipped");
@@ -108,7 +108,7 @@ async fn counts_of(store: &dyn Store, run: &IndexedRun) -> Result<Option<Previou
         return Ok(None);
     };
     let columns = (|| {
-        Ok::<_, parquetout::ParquetError>((
+        Ok::<_, formats::parquet::ParquetError>((
             table.texts("model_id")?,
             table.ints("downloads")?,
             table.ints("likes")?,

@@ -2,8 +2,8 @@
 //! CSV's `;`-joined cells are lists here, its ISO 8601 cells timestamps, and its text
 //! carries no spreadsheet prefix.
 
-use super::{ModelRecord, ParametersSource};
-use crate::parquetout::{non_empty, split_list, timestamp_ms, Table};
+use super::models::ModelRecord;
+use crate::formats::parquet::{non_empty, split_list, timestamp_ms, Table};
 
 fn int(v: Option<u64>) -> Option<i64> {
     v.and_then(|v| i64::try_from(v).ok())
@@ -28,11 +28,7 @@ pub fn models_table() -> Table<ModelRecord> {
         })
         .int("parameters", |r: &ModelRecord| int(r.parameters))
         .text("parameters_source", |r: &ModelRecord| {
-            Some(match r.parameters_source {
-                ParametersSource::Safetensors => "safetensors",
-                ParametersSource::Name => "name",
-                ParametersSource::None => "none",
-            })
+            Some(r.parameters_source.as_str())
         })
         .text("pipeline_tag", |r: &ModelRecord| non_empty(&r.pipeline_tag))
         .text("library_name", |r: &ModelRecord| non_empty(&r.library_name))

@@ -2,8 +2,8 @@
 //! columns in the same order, with counts as integers, `created_at` a timestamp and
 //! `license` (which the CSV joins with `;` when a card names several) a list.
 
-use super::dataset::DatasetRow;
-use crate::parquetout::{non_empty, split_list, timestamp_ms, Table};
+use super::dataset::{DatasetRow, HubColumn};
+use crate::formats::parquet::{non_empty, split_list, timestamp_ms, Table};
 
 fn int(v: Option<u64>) -> Option<i64> {
     v.and_then(|v| i64::try_from(v).ok())
@@ -19,7 +19,9 @@ pub fn dataset_table() -> Table<DatasetRow> {
         .list("license", |r: &R| split_list(&r.license))
         .text("license_family", |r: &R| Some(r.license_family.label()))
         .float("parameters_b", |r: &R| r.parameters_b)
-        .text("parameters_source", |r: &R| non_empty(&r.parameters_source))
+        .text("parameters_source", |r: &R| {
+            Some(r.parameters_source.as_str())
+        })
         .text("size_class", |r: &R| r.size_class.map(|s| s.label()))
         .text("relation", |r: &R| Some(r.relation.label()))
         .text("base_model", |r: &R| non_empty(&r.base_model))
@@ -34,7 +36,7 @@ pub fn dataset_table() -> Table<DatasetRow> {
         .int("downloads_delta_30d", |r: &R| r.downloads_delta_30d)
         .int("likes_delta_1d", |r: &R| r.likes_delta_1d)
         .text("join_status", |r: &R| Some(r.join_status.label()))
-        .text("score_source", |r: &R| non_empty(&r.score_source))
+        .words("score_source", |r: &R| Some(&r.score_source))
         .text("canonical_eval", |r: &R| non_empty(&r.canonical_eval))
         .int("leaderboard_rows", |r: &R| {
             Some(i64::from(r.leaderboard_rows))
@@ -50,10 +52,7 @@ pub fn dataset_table() -> Table<DatasetRow> {
 }
 
 /// The run's Hub benchmark columns after the fixed ones: each value and its source.
-pub fn with_hub_columns(
-    table: Table<DatasetRow>,
-    hub: &[super::evals::HubColumn],
-) -> Table<DatasetRow> {
+pub fn with_hub_columns(table: Table<DatasetRow>, hub: &[HubColumn]) -> Table<DatasetRow> {
     let mut table = table;
     for (i, column) in hub.iter().enumerate() {
         table = table

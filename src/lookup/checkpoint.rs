@@ -13,9 +13,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
-use super::{RunStore, StoreError};
 use crate::progress::Progress;
-use crate::run::{ModelId, Stage};
+use crate::run::{ModelId, SourceName, Stage};
+use crate::store::{RunStore, StoreError};
 
 /// A checkpoint object: a `.json` file directly in the stage's folder, not a temporary
 /// or hidden file.
@@ -37,8 +37,8 @@ pub trait Answer: Serialize + DeserializeOwned + Send + Sync + 'static {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint<T> {
     pub model_id: ModelId,
-    /// Which source answered (`datasets`, `browser`, …).
-    pub source: String,
+    /// Which source answered.
+    pub source: SourceName,
     pub lookup: T,
     pub recorded_at: String,
 }
@@ -107,12 +107,12 @@ impl<T: Serialize + DeserializeOwned> Checkpoints<T> {
     pub async fn write(
         &self,
         model: &ModelId,
-        source: &str,
+        source: SourceName,
         answer: T,
     ) -> Result<Checkpoint<T>, StoreError> {
         let checkpoint = Checkpoint {
             model_id: model.clone(),
-            source: source.to_owned(),
+            source,
             lookup: answer,
             recorded_at: chrono::Utc::now().to_rfc3339(),
         };
@@ -135,14 +135,14 @@ impl<T: Serialize + DeserializeOwned> Checkpoints<T> {
 #[derive(Debug)]
 pub struct CheckpointSink<A> {
     checkpoints: Checkpoints<A>,
-    source: &'static str,
+    source: SourceName,
     progress: Arc<Progress>,
     /// What this sink wrote, by normalised model id, so the stage need not read it back.
     written: Mutex<HashMap<String, Checkpoint<A>>>,
 }
 
 impl<A: Answer> CheckpointSink<A> {
-    pub fn new(checkpoints: Checkpoints<A>, source: &'static str, progress: Arc<Progress>) -> Self {
+    pub fn new(checkpoints: Checkpoints<A>, source: SourceName, progress: Arc<Progress>) -> Self {
         Self {
             checkpoints,
             source,

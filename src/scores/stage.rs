@@ -3,26 +3,25 @@
 //! checkpoints.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
 use std::time::Instant;
 
+use async_trait::async_trait;
 use bytes::Bytes;
-use opentelemetry::KeyValue;
-use tokio_util::sync::CancellationToken;
 
 use super::browser::BrowserSource;
 use super::datasets::DatasetsSource;
-use super::source::{ScoreSource, SourceStats};
-use super::{
-    LeaderboardError, LeaderboardRecord, LeaderboardSettings, Lookup, MatchStatus, SourceKind,
-};
-use crate::csvout;
+use super::{LeaderboardSettings, Lookup, ScoresError, SourceKind};
+use crate::formats;
 use crate::http::HttpSettings;
-use crate::hub::read_models_csv;
-use crate::progress::Progress;
+use crate::lookup::Checkpoint;
+use crate::lookup::ScoreSource;
+use crate::lookup::{drive, errors_over};
+use crate::records::read_models_csv;
+use crate::records::{LeaderboardRecord, MatchStatus};
 use crate::run::artifact::{LEADERBOARD_CSV, MODELS_CSV};
 use crate::run::{ModelId, Stage};
-use crate::store::{Answer, Checkpoint, CheckpointSink, Checkpoints, RunStore};
+use crate::stage::{PipelineStage, StageCx, StageReport};
+use crate::store::RunStore;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScoresOutcome {
@@ -51,67 +50,81 @@ impl ScoresOutcome {
     }
 }
 
-/// What [`drive`] leaves: every model's checkpoint, old and new.
-#[derive(Debug)]
-pub struct Driven<A> {
-    pub checkpoints: HashMap<String, Checkpoint<A>>,
-    pub resumed: u64,
-    pub stats: SourceStats,
+type LookupSource = dyn ScoreSource<Answer = Lookup, Error = ScoresError>;
+
+/// The scores stage, for the run's models (`models.csv`) or the ones given.
+#[derive(Debug, Clone)]
+pub struct ScoresStage {
+    pub settings: LeaderboardSettings,
+    pub http: HttpSettings,
+    /// The Hub, whose `/resolve/` serves the leaderboard's dataset (`HF_ENDPOINT`).
+    pub hub_endpoint: String,
+    /// The models to score, in output order; `None`: those of `models.csv`.
+    pub models: Option<Vec<ModelId>>,
 }
 
-/// Run `source` over the models of `models` that this run has no final answer for yet
-/// (an error is asked again), checkpointing each answer under `stage`.
-pub async fn drive<S: ScoreSource + ?Sized>(
-    source: &S,
-    run: &RunStore,
-    stage: Stage,
-    models: &[ModelId],
-    cancel: &CancellationToken,
-) -> Result<Driven<S::Answer>, S::Error> {
-    let checkpoints = Checkpoints::<S::Answer>::new(run.clone(), stage);
-    let mut done = checkpoints.load().await?;
-    let todo: Vec<ModelId> = models
-        .iter()
-        .filter(|m| {
-            done.get(&m.normalized())
-                .is_none_or(|c| !c.lookup.is_final())
+#[async_trait]
+impl PipelineStage for ScoresStage {
+    type Error = ScoresError;
+
+    fn stage(&self) -> Stage {
+        Stage::Scores
+    }
+
+    /// The source's own check: the dataset revision exists, or the WebDriver is ready.
+    async fn preflight(&self, _run: &RunStore) -> Result<(), ScoresError> {
+        match self.settings.source {
+            SourceKind::None => Ok(()),
+            SourceKind::Datasets => {
+                DatasetsSource::new(&self.settings, &self.http, &self.hub_endpoint)?
+                    .check()
+                    .await
+            }
+            SourceKind::Browser => Ok(super::browser::check_ready(&self.settings).await?),
+        }
+    }
+
+    async fn run(&self, cx: &StageCx) -> Result<StageReport, ScoresError> {
+        let models = match &self.models {
+            Some(models) => models.clone(),
+            None => models_of_run(&cx.run).await?,
+        };
+        let outcome =
+            collect_scores(cx, &models, &self.settings, &self.http, &self.hub_endpoint).await?;
+        Ok(StageReport {
+            seconds: outcome.seconds,
+            outcomes: outcome.outcomes(),
+            snapshot_at: None,
         })
-        .cloned()
-        .collect();
-    let resumed = (models.len() - todo.len()) as u64;
-    crate::telemetry::metrics()
-        .checkpoints_resumed
-        .add(resumed, &[KeyValue::new("stage", stage.as_str())]);
-    if resumed > 0 {
-        tracing::info!(resumed, todo = todo.len(), "resuming from checkpoints");
     }
-    let mut stats = SourceStats::default();
-    if !todo.is_empty() {
-        let progress = Arc::new(Progress::new(stage.as_str(), todo.len() as u64));
-        let sink = CheckpointSink::new(checkpoints, source.name(), progress);
-        let answered = source.answer(&todo, &sink, cancel).await;
-        let written = sink.into_written();
-        stats = answered?;
-        done.extend(written);
-    }
-    Ok(Driven {
-        checkpoints: done,
-        resumed,
-        stats,
-    })
 }
 
-type LookupSource = dyn ScoreSource<Answer = Lookup, Error = LeaderboardError>;
+/// The run's models, in `models.csv`'s order (its unreadable rows are the models
+/// stage's to set aside, and it has).
+async fn models_of_run(run: &RunStore) -> Result<Vec<ModelId>, ScoresError> {
+    let body = run
+        .get(MODELS_CSV)
+        .await?
+        .ok_or_else(|| ScoresError::MissingInput {
+            run_id: run.run_id().to_string(),
+            file: MODELS_CSV,
+        })?;
+    Ok(read_models_csv(&body, &run.key(MODELS_CSV), Stage::Scores)?
+        .rows
+        .iter()
+        .filter_map(|r| ModelId::parse(&r.model_id).ok())
+        .collect())
+}
 
 /// Run the stage for `models` (in output order).
-pub async fn collect_scores(
-    run: &RunStore,
+async fn collect_scores(
+    cx: &StageCx,
     models: &[ModelId],
     settings: &LeaderboardSettings,
     http: &HttpSettings,
     hub_endpoint: &str,
-    cancel: &CancellationToken,
-) -> Result<ScoresOutcome, LeaderboardError> {
+) -> Result<ScoresOutcome, ScoresError> {
+    let (run, cancel) = (&cx.run, &cx.cancel);
     let started = Instant::now();
     let source: Box<LookupSource> = match settings.source {
         SourceKind::None => {
@@ -123,9 +136,7 @@ pub async fn collect_scores(
     };
     let driven = drive(source.as_ref(), run, Stage::Scores, models, cancel).await;
     // What the source set aside is kept whether or not it could go on.
-    let quarantined = run
-        .save_quarantine(Stage::Scores, source.quarantined(), false)
-        .await?;
+    let quarantined = cx.set_aside(source.quarantined(), false).await?;
     let driven = driven?;
     let order = run_models(run, models, &driven.checkpoints).await?;
     let counts = assemble(run, &order, &driven.checkpoints).await?;
@@ -134,15 +145,14 @@ pub async fn collect_scores(
         .copied()
         .unwrap_or(0);
     let looked_up: u64 = counts.values().sum();
-    let ratio = errors as f64 / looked_up.max(1) as f64;
-    if errors > 0 && ratio > settings.max_error_ratio {
+    if let Some(ratio) = errors_over(errors, looked_up, settings.max_error_ratio) {
         let example = order
             .iter()
             .filter_map(|m| driven.checkpoints.get(&m.normalized()))
             .find(|c| c.lookup.status == MatchStatus::Error)
             .map(|c| format!("{}: {}", c.model_id, c.lookup.detail))
             .unwrap_or_default();
-        return Err(LeaderboardError::TooManyErrors {
+        return Err(ScoresError::TooManyErrors {
             errors,
             looked_up,
             percent: ratio * 100.0,
@@ -176,7 +186,7 @@ async fn run_models(
     run: &RunStore,
     asked: &[ModelId],
     checkpoints: &HashMap<String, Checkpoint<Lookup>>,
-) -> Result<Vec<ModelId>, LeaderboardError> {
+) -> Result<Vec<ModelId>, ScoresError> {
     let mut order: Vec<ModelId> = match run.get(MODELS_CSV).await? {
         Some(body) => read_models_csv(&body, &run.key(MODELS_CSV), Stage::Scores)?
             .rows
@@ -202,7 +212,7 @@ async fn run_models(
         .iter()
         .find(|m| !checkpoints.contains_key(&m.normalized()))
     {
-        return Err(LeaderboardError::MissingCheckpoint {
+        return Err(ScoresError::MissingCheckpoint {
             model: model.clone(),
         });
     }
@@ -217,12 +227,12 @@ async fn assemble(
     run: &RunStore,
     models: &[ModelId],
     checkpoints: &HashMap<String, Checkpoint<Lookup>>,
-) -> Result<BTreeMap<String, u64>, LeaderboardError> {
-    let write_error = |e: csv::Error| LeaderboardError::Write {
+) -> Result<BTreeMap<String, u64>, ScoresError> {
+    let write_error = |e: csv::Error| ScoresError::Write {
         file: LEADERBOARD_CSV,
         source: e.into(),
     };
-    let mut csv = csvout::writer(Vec::new());
+    let mut csv = formats::csv::writer(Vec::new());
     let mut counts = BTreeMap::new();
     let mut seen = HashSet::new();
     for model in models {
@@ -230,19 +240,19 @@ async fn assemble(
             continue;
         }
         let Some(checkpoint) = checkpoints.get(&model.normalized()) else {
-            return Err(LeaderboardError::MissingCheckpoint {
+            return Err(ScoresError::MissingCheckpoint {
                 model: model.clone(),
             });
         };
         *counts
             .entry(checkpoint.lookup.status.outcome().to_owned())
             .or_insert(0) += 1;
-        for record in checkpoint.lookup.records(model, &checkpoint.source) {
+        for record in checkpoint.lookup.records(model, checkpoint.source.as_str()) {
             csv.serialize(record).map_err(write_error)?;
         }
     }
     let into_bytes = |csv: csv::Writer<Vec<u8>>| {
-        csv.into_inner().map_err(|e| LeaderboardError::Write {
+        csv.into_inner().map_err(|e| ScoresError::Write {
             file: LEADERBOARD_CSV,
             source: e.into_error(),
         })
@@ -250,7 +260,7 @@ async fn assemble(
     let mut body = into_bytes(csv)?;
     if body.is_empty() {
         // No models: still one header, so readers see the columns.
-        let mut header = csvout::writer(Vec::new());
+        let mut header = formats::csv::writer(Vec::new());
         header
             .serialize(LeaderboardRecord::default())
             .map_err(write_error)?;

@@ -14,16 +14,19 @@ mod table;
 
 pub use table::parse_table;
 
+/// The browser source's preflight check.
+pub(crate) use driver::check_ready;
+
 use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use super::source::{ScoreSource, SourceStats};
-use super::{LeaderboardError, LeaderboardSettings, Lookup};
-use crate::run::{ModelId, Quarantined};
-use crate::store::CheckpointSink;
+use super::{LeaderboardSettings, Lookup, ScoresError};
+use crate::lookup::CheckpointSink;
+use crate::lookup::{ScoreSource, SourceStats};
+use crate::run::{ModelId, Quarantined, SourceName};
 
 /// Why the browser source could not go on.
 #[derive(Debug, thiserror::Error)]
@@ -53,17 +56,6 @@ pub enum BrowserError {
     },
 }
 
-impl BrowserError {
-    /// Whether a rerun may go better: a driver that was not ready yet, or sessions
-    /// that died, may do better next time; a missing program will not.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Self::NotReady { .. } | Self::SessionStart { .. } | Self::SessionsDied { .. }
-        )
-    }
-}
-
 /// Looks models up in the leaderboard page with real browsers.
 pub struct BrowserSource {
     settings: LeaderboardSettings,
@@ -82,10 +74,10 @@ impl BrowserSource {
 #[async_trait]
 impl ScoreSource for BrowserSource {
     type Answer = Lookup;
-    type Error = LeaderboardError;
+    type Error = ScoresError;
 
-    fn name(&self) -> &'static str {
-        "browser"
+    fn name(&self) -> SourceName {
+        SourceName::Browser
     }
 
     fn quarantined(&self) -> Vec<Quarantined> {
@@ -97,7 +89,7 @@ impl ScoreSource for BrowserSource {
         models: &[ModelId],
         sink: &CheckpointSink<Lookup>,
         cancel: &CancellationToken,
-    ) -> Result<SourceStats, LeaderboardError> {
+    ) -> Result<SourceStats, ScoresError> {
         let endpoint = driver::WebDriverEndpoint::resolve(&self.settings).await?;
         tracing::info!(webdriver = %endpoint.url, local = endpoint.is_local(), sessions = self.settings.browser_sessions, "browser source");
         let sessions = self.settings.browser_sessions.min(models.len()).max(1);

@@ -53,6 +53,18 @@ def poll(what: str, within: float, condition, every: float = 0.1):
         time.sleep(every)
 
 
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = [DOCKER, DOCKERD, "/usr/bin/mmdebstrap", "/usr/bin/nsenter"]
+
+
+def ensure_tools() -> None:
+    """Install what is missing the way CI does (scripts/install-test-deps), never skip."""
+    if not all(Path(tool).exists() for tool in TOOLS):
+        subprocess.run([str(ROOT / "scripts" / "install-test-deps")], check=True)
+    missing = [tool for tool in TOOLS if not Path(tool).exists()]
+    assert not missing, f"still missing after scripts/install-test-deps: {missing}"
+
+
 class Dockerd:
     """A running private dockerd and a client for it."""
 
@@ -111,9 +123,7 @@ def private_dockerd() -> Iterator[Dockerd]:
     """Start Debian's dockerd privately; stop it by its pid at the end."""
     if os.geteuid() != 0:
         raise PermissionError("dockerd runs as root: run the container tests as root, as CI does")
-    for program in (DOCKER, DOCKERD):
-        if not Path(program).exists():
-            raise FileNotFoundError(f"{program} is missing: scripts/install-test-deps installs docker.io")
+    ensure_tools()
     # Under /var/tmp (a disk, for overlay2 and big images), with a short socket path.
     root = Path(tempfile.mkdtemp(prefix="hfharvest-dockerd-", dir="/var/tmp"))
     (root / "client").mkdir()

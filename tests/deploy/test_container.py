@@ -387,6 +387,9 @@ def test_the_browser_pod_runs_with_its_chromium_sidecar(docker: Dockerd, images:
     volume = next(iter(volumes.values()))
     (cronjob,) = [d for d in docs if d["kind"] == "CronJob"]
     job = job_name(cronjob, NIGHT)
+    (selenium,) = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["initContainers"]
+    # The port the sidecar image serves on is the one the chart probes and the job uses.
+    assert [p["containerPort"] for p in selenium["ports"]] == [4444]
 
     started = time.monotonic()
     # 4 decimals: the app's copy of the data fits Chromium's storage quota (FakeConfig).

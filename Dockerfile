@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # hfharvest: the nightly batch job. Multi-stage: cargo-chef caches the dependency
 # build in its own layer, so a source change rebuilds only the crate itself.
 
@@ -17,9 +16,11 @@ FROM chef AS builder
 COPY --from=planner /src/recipe.json recipe.json
 RUN cargo chef cook --release --locked --recipe-path recipe.json --package hfharvest --bin hfharvest
 COPY . .
+# /out/rootfs is copied onto the runtime's root as it is: COPY of a folder copies what is
+# in it, so /data must be an entry inside the copied folder to keep its 0750.
 RUN cargo build --release --locked --package hfharvest --bin hfharvest \
     && install -D -m 0755 target/release/hfharvest /out/hfharvest \
-    && install -d -m 0750 -o 65532 -g 65532 /out/data
+    && install -d -m 0750 -o 65532 -g 65532 /out/rootfs/data
 
 # Runtime: distroless (glibc, CA certificates, no shell), as the non-root user 65532.
 # The browser is not in the image: it is the Selenium sidecar (see helm/).
@@ -31,7 +32,7 @@ LABEL org.opencontainers.image.title="hfharvest" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.source="https://github.com/hfharvest/hfharvest"
 COPY --from=builder /out/hfharvest /usr/local/bin/hfharvest
-COPY --from=builder --chown=65532:65532 /out/data /data
+COPY --from=builder --chown=65532:65532 /out/rootfs/ /
 # The root filesystem can be read-only: output goes to /data (a volume, or S3) and
 # temporary files to /tmp (an emptyDir in the Helm chart).
 ENV HFHARVEST__OUTPUT__DIR=/data \

@@ -6,12 +6,12 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
-#[test]
-fn the_binary_prints_its_url_and_serves_the_model_list() {
+/// The binary, started with `args`, and the address it printed.
+fn start(args: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_fakehf"))
-        .args(["--models", "3"])
+        .args(args)
         .stdout(Stdio::piped())
         .spawn()
         .expect("fakehf starts");
@@ -22,20 +22,45 @@ fn the_binary_prints_its_url_and_serves_the_model_list() {
     let url = first.trim();
     let address = url
         .strip_prefix("http://")
-        .unwrap_or_else(|| panic!("not a URL: {url:?}"));
+        .unwrap_or_else(|| panic!("not a URL: {url:?}"))
+        .to_owned();
     assert!(address.starts_with("127.0.0.1:"), "{url}");
+    (child, address)
+}
 
+/// The status line and body of a GET (HTTP/1.0, so the body is not chunked).
+fn get(address: &str, path: &str) -> (String, String) {
     let mut stream = TcpStream::connect(address).unwrap();
-    write!(
-        stream,
-        "GET /api/models?limit=2 HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n").unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (
+        head.lines().next().unwrap_or("").to_owned(),
+        body.to_owned(),
+    )
+}
+
+#[test]
+fn the_binary_prints_its_url_and_serves_the_model_list() {
+    let (mut child, address) = start(&["--models", "3"]);
+    let (status, body) = get(&address, "/api/models?limit=2");
     let _ = child.kill();
     let _ = child.wait();
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    let body = response.split("\r\n\r\n").nth(1).unwrap();
+    assert!(status.contains(" 200"), "{status}");
     assert!(body.contains("\"id\""), "{body}");
+}
+
+#[test]
+fn formatted_decimals_rounds_the_leaderboard_apis_floats() {
+    let (mut child, address) = start(&["--models", "3", "--formatted-decimals", "2"]);
+    let (status, body) = get(&address, "/api/leaderboard/formatted");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(status.contains(" 200"), "{status}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&body).expect("JSON rows");
+    let score = &rows[0]["evaluations"]["ifeval"]["normalized_score"];
+    let text = score.to_string();
+    let decimals = text.split_once('.').map_or(0, |(_, d)| d.len());
+    assert!(score.is_number() && decimals <= 2, "{text}");
 }

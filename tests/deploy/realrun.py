@@ -37,12 +37,11 @@ def _wait_for_port(port: int, within: float) -> None:
     raise TimeoutError(f"nothing listened on 127.0.0.1:{port} within {within} s")
 
 
-def capture(workdir: Path) -> Path:
-    """Two runs, a failed one and then a good one, their metrics in one OpenMetrics file."""
-    # The binaries `cargo test --workspace` built (scripts/test runs it first; fakehf's
-    # tests/binary.rs makes it build fakehf's). `cargo build` would rebuild much of the
-    # tree, since without dev-dependencies the feature set differs; only when one is
-    # missing is it built here.
+def built_binaries() -> Path:
+    """The folder with the `hfharvest` and `fakehf` binaries `cargo test --workspace`
+    built (scripts/test runs it first; fakehf's tests/binary.rs makes it build fakehf's).
+    `cargo build` would rebuild much of the tree, since without dev-dependencies the
+    feature set differs; only when one is missing is it built here."""
     binaries = _target_dir() / "debug"
     if not all((binaries / name).exists() for name in ("hfharvest", "fakehf")):
         subprocess.run(
@@ -50,6 +49,12 @@ def capture(workdir: Path) -> Path:
             cwd=ROOT,
             check=True,
         )
+    return binaries
+
+
+def capture(workdir: Path) -> Path:
+    """Two runs, a failed one and then a good one, their metrics in one OpenMetrics file."""
+    binaries = built_binaries()
     fake = subprocess.Popen(
         [str(binaries / "fakehf"), "--models", "300"], stdout=subprocess.PIPE, text=True
     )

@@ -1,6 +1,7 @@
-"""The Dockerfile, linted with hadolint (no Docker engine here) and checked for what
-the image promises: a cached dependency layer, a small non-root runtime, a batch
-entrypoint with no HEALTHCHECK, and OCI labels."""
+"""The Dockerfile, linted with hadolint and checked for what the image promises: a
+cached dependency layer, a small non-root runtime, a batch entrypoint with no
+HEALTHCHECK, and OCI labels. test_container.py builds its runtime stage and runs it;
+scripts/build-image-offline builds the whole of it."""
 
 from __future__ import annotations
 
@@ -42,3 +43,20 @@ def test_dockerignore_keeps_the_context_small_but_buildable() -> None:
     # The workspace needs these to resolve and build.
     for needed in ["src/", "fakehf/", "benches/", "tests/", "Cargo.toml", "Cargo.lock"]:
         assert needed not in ignored
+
+
+def test_it_builds_without_a_registry() -> None:
+    # A `# syntax=` line makes BuildKit pull its frontend from Docker Hub first, which
+    # fails where no registry can be reached (CONTAINERS.md); the built-in one does.
+    assert not re.search(r"^#\s*syntax=", DOCKERFILE.read_text(), re.M | re.I)
+
+
+def test_data_keeps_its_mode_through_the_copy() -> None:
+    """COPY of a folder copies what is in it and makes the target 0755, so /data is an
+    entry of the copied /out/rootfs. test_container.py's stand-in builder stage makes
+    this same /out (the binary and rootfs/data) and checks /data in the image."""
+    text = DOCKERFILE.read_text()
+    assert "install -D -m 0755 target/release/hfharvest /out/hfharvest" in text
+    assert "install -d -m 0750 -o 65532 -g 65532 /out/rootfs/data" in text
+    assert re.search(r"^COPY --from=builder /out/hfharvest /usr/local/bin/hfharvest$", text, re.M)
+    assert re.search(r"^COPY --from=builder --chown=65532:65532 /out/rootfs/ /$", text, re.M)

@@ -26,10 +26,38 @@ async fn get(fake: &FakeHf, path: &str) -> (String, Option<String>, String) {
     (status, link, body.to_owned())
 }
 
+/// The hash of a body, a JSON one with its keys in sorted order: serde_json keeps
+/// insertion order when another crate of the workspace turns on its `preserve_order`
+/// feature (as `cargo test --workspace` builds it) and sorted order otherwise, and the
+/// same response must hash the same under both.
 fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+    let canonical = match serde_json::from_str::<serde_json::Value>(s) {
+        Ok(value) => sorted(&value),
+        Err(_) => s.to_owned(),
+    };
+    canonical.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
     })
+}
+
+/// `value` with every object's keys in sorted order.
+fn sorted(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let fields: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}:{}", serde_json::Value::from(k.as_str()), sorted(&map[k])))
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        serde_json::Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(sorted).collect();
+            format!("[{}]", items.join(","))
+        }
+        other => other.to_string(),
+    }
 }
 
 /// Requests whose answers without the real mix must stay as they were on `main`

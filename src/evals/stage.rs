@@ -17,7 +17,7 @@ use crate::http::HttpSettings;
 use crate::hub::{HubClient, HubSettings};
 use crate::lookup::drive;
 use crate::lookup::Checkpoint;
-use crate::records::{canonical_row, read_models_csv, LeaderboardRecord, MatchStatus};
+use crate::records::{canonical_row, run_model_ids, LeaderboardRecord, MatchStatus};
 use crate::records::{
     evals_table, preferred, EvalResult, EvalRow, EvalSource, SkippedFile, SkippedResult,
 };
@@ -76,7 +76,12 @@ impl PipelineStage for EvalsStage {
     }
 
     async fn run(&self, cx: &StageCx) -> Result<StageReport, EvalsError> {
-        let models = models_of_run(&cx.run).await?;
+        let models = run_model_ids::<EvalsError>(&cx.run, Stage::Evals)
+            .await?
+            .ok_or_else(|| EvalsError::MissingInput {
+                run_id: cx.run.run_id().to_string(),
+                file: MODELS_CSV,
+            })?;
         let outcome = collect_evals(
             cx,
             &models,
@@ -93,23 +98,6 @@ impl PipelineStage for EvalsStage {
             snapshot_at: None,
         })
     }
-}
-
-/// The run's models, in `models.csv`'s order (its unreadable rows are the models
-/// stage's to set aside, and it has).
-async fn models_of_run(run: &RunStore) -> Result<Vec<ModelId>, EvalsError> {
-    let body = run
-        .get(MODELS_CSV)
-        .await?
-        .ok_or_else(|| EvalsError::MissingInput {
-            run_id: run.run_id().to_string(),
-            file: MODELS_CSV,
-        })?;
-    Ok(read_models_csv(&body, &run.key(MODELS_CSV), Stage::Evals)?
-        .rows
-        .iter()
-        .filter_map(|r| ModelId::parse(&r.model_id).ok())
-        .collect())
 }
 
 /// Run the stage for `models` (in output order).

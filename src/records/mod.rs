@@ -19,8 +19,8 @@ pub use evals::{
     SkippedResult,
 };
 pub use models::{
-    parameters_from_name, read_models_csv, sizes_from_name, ModelRecord, ParametersSource,
-    RELATIONS,
+    parameters_from_name, read_models_csv, run_model_ids, sizes_from_name, ModelRecord,
+    ParametersSource, RELATIONS,
 };
 pub use models_columns::models_table;
 pub use scores::{canonical_row, read_leaderboard_csv, LeaderboardRecord, MatchStatus};

@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::check_read_back;
 use crate::formats::{self, csv::CsvReadError};
+use crate::run::artifact::MODELS_CSV;
+use crate::run::ModelId;
 use crate::run::{Checked, Stage};
+use crate::store::{RunStore, StoreError};
 
 /// Where a parameter count came from: `models.csv`'s `parameters_source` (safetensors,
 /// unpacked, name or none) and the dataset's (which adds hub and leaderboard).
@@ -156,4 +159,23 @@ pub fn sizes_from_name(model_id: &str) -> Vec<u64> {
         }
     }
     sizes
+}
+
+/// The ids of the run's models, in `models.csv`'s order, for a stage that works on
+/// them; `None` when the models stage has not written `models.csv`. Its rows that do
+/// not read back are the models stage's to set aside, and it has.
+pub async fn run_model_ids<E>(run: &RunStore, stage: Stage) -> Result<Option<Vec<ModelId>>, E>
+where
+    E: From<StoreError> + From<CsvReadError>,
+{
+    let Some(body) = run.get(MODELS_CSV).await? else {
+        return Ok(None);
+    };
+    Ok(Some(
+        read_models_csv(&body, &run.key(MODELS_CSV), stage)?
+            .rows
+            .iter()
+            .filter_map(|r| ModelId::parse(&r.model_id).ok())
+            .collect(),
+    ))
 }

@@ -16,7 +16,7 @@ use crate::http::HttpSettings;
 use crate::lookup::Checkpoint;
 use crate::lookup::ScoreSource;
 use crate::lookup::{drive, errors_over};
-use crate::records::read_models_csv;
+use crate::records::{read_models_csv, run_model_ids};
 use crate::records::{LeaderboardRecord, MatchStatus};
 use crate::run::artifact::{LEADERBOARD_CSV, MODELS_CSV};
 use crate::run::{ModelId, Stage};
@@ -87,7 +87,12 @@ impl PipelineStage for ScoresStage {
     async fn run(&self, cx: &StageCx) -> Result<StageReport, ScoresError> {
         let models = match &self.models {
             Some(models) => models.clone(),
-            None => models_of_run(&cx.run).await?,
+            None => run_model_ids::<ScoresError>(&cx.run, Stage::Scores)
+                .await?
+                .ok_or_else(|| ScoresError::MissingInput {
+                    run_id: cx.run.run_id().to_string(),
+                    file: MODELS_CSV,
+                })?,
         };
         let outcome =
             collect_scores(cx, &models, &self.settings, &self.http, &self.hub_endpoint).await?;
@@ -98,23 +103,6 @@ impl PipelineStage for ScoresStage {
             snapshot_at: None,
         })
     }
-}
-
-/// The run's models, in `models.csv`'s order (its unreadable rows are the models
-/// stage's to set aside, and it has).
-async fn models_of_run(run: &RunStore) -> Result<Vec<ModelId>, ScoresError> {
-    let body = run
-        .get(MODELS_CSV)
-        .await?
-        .ok_or_else(|| ScoresError::MissingInput {
-            run_id: run.run_id().to_string(),
-            file: MODELS_CSV,
-        })?;
-    Ok(read_models_csv(&body, &run.key(MODELS_CSV), Stage::Scores)?
-        .rows
-        .iter()
-        .filter_map(|r| ModelId::parse(&r.model_id).ok())
-        .collect())
 }
 
 /// Run the stage for `models` (in output order).

@@ -203,3 +203,45 @@ async fn prepare_an_hour_later_gives_the_same_bytes() {
         .unwrap();
     assert!(shown - chrono::Utc::now().timestamp() > 24 * 3600);
 }
+
+/// Every file a run leaves gets the usual mode, 0666 less the process's umask, as a
+/// file `open(2)` creates does, so a notebook pod with another uid (in the group, or
+/// any, as the operator's umask says) reads the volume. Before, the store wrote each
+/// file through a private temporary file and left it 0600.
+#[tokio::test(flavor = "multi_thread")]
+async fn output_files_take_the_umask_not_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let fake = start_fake(40, Duration::ZERO).await;
+    for umask in [0o022, 0o027] {
+        let cli = datasets(Cli::new(&fake), &fake);
+        let mut cmd = cli.command(&["run", "--limit", "12", "--run-id", "modes"]);
+        // SAFETY: between fork and exec the child only calls umask(2), which is
+        // async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::umask(umask);
+                Ok(())
+            });
+        }
+        let out = cmd.output().await.expect("the job runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let files = files_under(&cli.out());
+        assert!(files.len() > 10, "{files:?}");
+        let want = 0o666 & !umask;
+        let wrong: Vec<String> = files
+            .iter()
+            .filter_map(|p| {
+                let mode = std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+                (mode != want).then(|| format!("{} {mode:o}", p.display()))
+            })
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "umask {umask:o}: want {want:o}, got {wrong:?}"
+        );
+    }
+}

@@ -49,6 +49,11 @@ impl LocalStore {
 }
 
 /// A new, uniquely named temporary file beside `path`, holding `body`, synced.
+///
+/// It is created with mode 0666 less the process's umask, as `open(2)` creates any file,
+/// not tempfile's private 0600: the object it becomes is an output others read (a
+/// notebook pod with another uid on the same volume). The umask is the operator's
+/// choice, so a private run sets `umask 077`.
 fn temp_beside(path: &Path, body: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
@@ -56,13 +61,22 @@ fn temp_beside(path: &Path, body: &[u8]) -> std::io::Result<tempfile::NamedTempF
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("object");
-    let mut temp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(TEMP_SUFFIX)
-        .tempfile_in(dir)?;
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(TEMP_SUFFIX);
+    #[cfg(unix)]
+    builder.permissions(output_mode());
+    let mut temp = builder.tempfile_in(dir)?;
     temp.write_all(body)?;
     temp.as_file().sync_all()?;
     Ok(temp)
+}
+
+/// 0666: `open(2)` takes the umask off it.
+#[cfg(unix)]
+fn output_mode() -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::Permissions::from_mode(0o666)
 }
 
 /// Make a rename or a link in `path`'s folder durable.

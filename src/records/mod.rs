@@ -9,6 +9,7 @@ pub mod evals;
 pub mod history;
 pub mod models;
 mod models_columns;
+pub mod scale;
 pub mod scores;
 mod scores_columns;
 
@@ -23,6 +24,7 @@ pub use models::{
     ParametersSource, RELATIONS,
 };
 pub use models_columns::models_table;
+pub use scale::{OriginalScale, Scaled};
 pub use scores::{canonical_row, read_leaderboard_csv, LeaderboardRecord, MatchStatus};
 pub use scores_columns::scores_table;
 

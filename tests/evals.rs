@@ -96,13 +96,30 @@ async fn the_hubs_results_cover_the_models_the_leaderboard_never_saw() {
             "model_id",
             "benchmark",
             "value",
+            "original_value",
+            "original_scale",
+            "scale_declared",
             "verified",
             "source",
             "url",
         ] {
             assert!(!row[column].is_empty(), "{column} in {row:?}");
         }
+        // One scale: every value on 0-100, traceable to the value the source gave.
+        let value: f64 = row["value"].parse().unwrap();
+        let original: f64 = row["original_value"].parse().unwrap();
+        assert!((0.0..=100.0).contains(&value), "{row:?}");
+        let times = match row["original_scale"].as_str() {
+            "0-1" => 100.0,
+            "0-100" => 1.0,
+            other => panic!("scale {other} in {row:?}"),
+        };
+        assert!((original * times - value).abs() < 1e-6, "{row:?}");
     }
+    assert!(
+        evals.iter().any(|r| r["original_scale"] == "0-1"),
+        "the fake's 0-1 Hub values are rescaled"
+    );
     for source in ["leaderboard-v2", "hub-eval-results", "model-card"] {
         assert!(
             sources.get(source).copied().unwrap_or(0) > 0,

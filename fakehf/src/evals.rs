@@ -47,11 +47,19 @@ fn hash(s: &str) -> u64 {
     })
 }
 
-/// A value in 0..100 with one decimal, from a model and a benchmark (invented).
+/// A value in 0..100 with one decimal, from a model and a benchmark (invented). GPQA's
+/// is a proportion (0..1, three decimals), as the spec's own example writes it
+/// (realdata/2026/community-evals/hub-docs__eval_results.yaml: `value: 0.412` for
+/// Idavidrein/gpqa), so the Hub's results mix the two scales as the real ones do.
 fn value(model: &str, dataset: &str, newest: bool) -> f64 {
     let base = if newest { 55.0 } else { 30.0 };
     let spread = (hash(&format!("{model}|{dataset}")) % 400) as f64 / 10.0;
-    ((base + spread) * 10.0).round() / 10.0
+    let percent = ((base + spread) * 10.0).round() / 10.0;
+    if dataset == "Idavidrein/gpqa" {
+        (percent * 10.0).round() / 1000.0
+    } else {
+        percent
+    }
 }
 
 /// One `evalResults` item, in the real item's shape.

@@ -2,15 +2,21 @@
 //! Hub's `evalResults` items, a benchmark's leaderboard entries, and `model-index` in a
 //! model card. A result that cannot be used is skipped with the reason, never guessed.
 
-use crate::records::{EvalResult, EvalSource};
+use crate::records::{EvalResult, EvalSource, Scaled};
 use serde_json::Value;
 
 fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().trim().to_owned()
 }
 
-/// A score: a finite JSON number. `"86.2%"` is not one.
-fn score(v: &Value) -> Result<f64, String> {
+/// A score: a finite JSON number, on 0–100. The Hub's results do not say their scale
+/// (the spec's own examples are 20.90 and 0.412), so it is read from the value
+/// ([`Scaled::by_value`]). `"86.2%"` is not a score.
+fn score(v: &Value) -> Result<Scaled, String> {
+    number(v).and_then(Scaled::by_value)
+}
+
+fn number(v: &Value) -> Result<f64, String> {
     match v {
         Value::Number(n) => n
             .as_f64()
@@ -85,7 +91,7 @@ pub fn from_eval_results_item(
         .filter(|d| d.is_object())
         .ok_or("no `data`")?;
     let benchmark = benchmark_id(&data["dataset"]["id"])?;
-    let value = score(&data["value"])?;
+    let scaled = score(&data["value"])?;
     let filename = text(&item["filename"]);
     let url = match data["source"]["url"].as_str() {
         Some(url) if !url.trim().is_empty() => url.trim().to_owned(),
@@ -95,7 +101,8 @@ pub fn from_eval_results_item(
         benchmark,
         task: text(&data["dataset"]["task_id"]),
         metric: text(&data["metric"]),
-        value,
+        value: scaled.value,
+        original: Some(scaled.original()),
         verified: item["verified"].as_bool().unwrap_or(false),
         source: EvalSource::HubEvalResults,
         date: date(&data["date"]),
@@ -118,7 +125,7 @@ pub fn from_leaderboard_entry(
     if model.is_empty() {
         return Err("no `modelId`".into());
     }
-    let value = score(&entry["value"])?;
+    let scaled = score(&entry["value"])?;
     let filename = text(&entry["filename"]);
     let url = match entry["source"]["url"].as_str() {
         Some(url) if !url.trim().is_empty() => url.trim().to_owned(),
@@ -128,7 +135,8 @@ pub fn from_leaderboard_entry(
         benchmark: benchmark.to_owned(),
         task: task.to_owned(),
         metric: String::new(),
-        value,
+        value: scaled.value,
+        original: Some(scaled.original()),
         verified: entry["verified"].as_bool().unwrap_or(false),
         source: EvalSource::HubEvalResults,
         date: String::new(),
@@ -178,11 +186,12 @@ pub fn from_model_index(
                 out.push(Err(format!("{benchmark}: no `metrics`")));
             }
             for metric in metrics {
-                out.push(score(&metric["value"]).map(|value| EvalResult {
+                out.push(score(&metric["value"]).map(|scaled| EvalResult {
                     benchmark: benchmark.clone(),
                     task: text(&dataset["config"]),
                     metric: text(&metric["type"]),
-                    value,
+                    value: scaled.value,
+                    original: Some(scaled.original()),
                     // The API adds `verified` to self-reported metrics too; only a
                     // metric the evaluation service signed (a `verifyToken`) is verified.
                     verified: metric["verified"].as_bool().unwrap_or(false)
@@ -227,14 +236,20 @@ mod tests {
     #[test]
     fn a_real_model_index_reads_and_self_reported_is_not_verified() {
         let info = realdata("model-info-deepset--roberta-base-squad2.json");
-        let results: Vec<EvalResult> = from_model_index(
+        let (results, refused): (Vec<_>, Vec<_>) = from_model_index(
             "deepset/roberta-base-squad2",
             "https://huggingface.co",
             &info["model-index"],
         )
         .into_iter()
-        .collect::<Result<_, _>>()
-        .unwrap();
+        .partition(Result::is_ok);
+        let results: Vec<EvalResult> = results.into_iter().map(Result::unwrap).collect();
+        // The card's squad_v2 `total` is 11869, the number of questions: not a score on
+        // any 0-100 reading, so it is refused with the reason, not kept as one.
+        let refused: Vec<String> = refused.into_iter().map(Result::unwrap_err).collect();
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert!(refused[0].contains("11869") && refused[0].contains("outside 0-100"));
+        assert_eq!(results.len(), 16);
         let exact = results
             .iter()
             .find(|r| r.benchmark == "squad_v2" && r.metric == "exact_match")
@@ -280,6 +295,7 @@ mod tests {
             task: String::new(),
             metric: String::new(),
             value,
+            original: None,
             verified,
             source: EvalSource::HubEvalResults,
             date: date.into(),

@@ -21,6 +21,7 @@ use crate::records::{canonical_row, run_model_ids, LeaderboardRecord, MatchStatu
 use crate::records::{
     evals_table, preferred, EvalResult, EvalRow, EvalSource, SkippedFile, SkippedResult,
 };
+use crate::records::{Original, OriginalScale};
 use crate::run::artifact::{
     EVALS_CSV, EVALS_PARQUET, EVALS_SKIPPED_JSON, LEADERBOARD_CSV, MODELS_CSV, MODELS_JSONL,
 };
@@ -217,6 +218,12 @@ fn leaderboard_results(rows: &[&LeaderboardRecord]) -> Vec<EvalResult> {
             task: String::new(),
             metric: "normalized_score".into(),
             value,
+            // The leaderboard's normalised scores are percentages by definition.
+            original: Some(Original {
+                value,
+                scale: OriginalScale::Percent,
+                declared: true,
+            }),
             // Evaluated by the leaderboard itself, not reported by the model's authors.
             verified: true,
             source: EvalSource::LeaderboardV2,
@@ -302,6 +309,9 @@ async fn write_csv(run: &RunStore, rows: &[EvalRow]) -> Result<(), EvalsError> {
             "task",
             "metric",
             "value",
+            "original_value",
+            "original_scale",
+            "scale_declared",
             "verified",
             "source",
             "date",

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::check_read_back;
+use super::scale::{Original, OriginalScale};
 use crate::formats::parquet::{non_empty, timestamp_ms, Table};
 use crate::formats::{self, csv::CsvReadError};
 use crate::run::{Checked, ModelId, Stage};
@@ -38,7 +39,11 @@ pub struct EvalResult {
     /// The dataset's task or config (`gpqa_diamond`), when known.
     pub task: String,
     pub metric: String,
+    /// On 0–100 (see [`Scaled`]).
     pub value: f64,
+    /// The value as its source gave it; `None` only in a checkpoint of an older release.
+    #[serde(default)]
+    pub original: Option<Original>,
     pub verified: bool,
     pub source: EvalSource,
     /// `YYYY-MM-DD`, when known.
@@ -88,7 +93,17 @@ pub struct EvalRow {
     pub task: String,
     #[serde(with = "crate::formats::csv::text")]
     pub metric: String,
+    /// On 0–100.
     pub value: f64,
+    /// The value as the source gave it, its scale (`0-1`, `0-100`) and whether the
+    /// source declared that scale (`false`: read from the value). Empty in the
+    /// `evals.csv` of an older release.
+    #[serde(default)]
+    pub original_value: Option<f64>,
+    #[serde(default)]
+    pub original_scale: Option<OriginalScale>,
+    #[serde(default)]
+    pub scale_declared: Option<bool>,
     pub verified: bool,
     pub source: EvalSource,
     pub date: String,
@@ -109,6 +124,9 @@ impl EvalRow {
             task: r.task.clone(),
             metric: r.metric.clone(),
             value: r.value,
+            original_value: r.original.map(|o| o.value),
+            original_scale: r.original.map(|o| o.scale),
+            scale_declared: r.original.map(|o| o.declared),
             verified: r.verified,
             source: r.source,
             date: r.date.clone(),
@@ -125,6 +143,18 @@ impl EvalRow {
             task: self.task.clone(),
             metric: self.metric.clone(),
             value: self.value,
+            original: match (
+                self.original_value,
+                self.original_scale,
+                self.scale_declared,
+            ) {
+                (Some(value), Some(scale), Some(declared)) => Some(Original {
+                    value,
+                    scale,
+                    declared,
+                }),
+                _ => None,
+            },
             verified: self.verified,
             source: self.source,
             date: self.date.clone(),
@@ -163,6 +193,11 @@ pub fn evals_table() -> Table<EvalRow> {
         .text("task", |r: &R| non_empty(&r.task))
         .text("metric", |r: &R| non_empty(&r.metric))
         .float("value", |r: &R| Some(r.value))
+        .float("original_value", |r: &R| r.original_value)
+        .text("original_scale", |r: &R| {
+            r.original_scale.map(OriginalScale::as_str)
+        })
+        .bool("scale_declared", |r: &R| r.scale_declared)
         .bool("verified", |r: &R| Some(r.verified))
         .text("source", |r: &R| Some(r.source.as_str()))
         .timestamp("date", |r: &R| timestamp_ms(&r.date))

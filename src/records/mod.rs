@@ -24,7 +24,7 @@ pub use models::{
     ParametersSource, RELATIONS,
 };
 pub use models_columns::models_table;
-pub use scale::{OriginalScale, Scaled};
+pub use scale::{Original, OriginalScale, Scaled};
 pub use scores::{canonical_row, read_leaderboard_csv, LeaderboardRecord, MatchStatus};
 pub use scores_columns::scores_table;
 

@@ -35,7 +35,24 @@ pub struct Scaled {
     pub scale_declared: bool,
 }
 
+/// Where a 0–100 value came from: the value as its source gave it, and on which scale.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Original {
+    pub value: f64,
+    pub scale: OriginalScale,
+    /// See [`Scaled::scale_declared`].
+    pub declared: bool,
+}
+
 impl Scaled {
+    pub fn original(&self) -> Original {
+        Original {
+            value: self.original_value,
+            scale: self.original_scale,
+            declared: self.scale_declared,
+        }
+    }
+
     /// A value whose source declares its unit or maximum: Every Eval Ever's rule, as
     /// its own exporter converts to the Hub's 0–100 (`_community_eval_value` in
     /// realdata/2026/eee/code/hf_community_evals.py__L200-1000.py): a `percent` unit or a

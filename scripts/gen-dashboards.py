@@ -381,6 +381,14 @@ def data() -> dashboard.Dashboard:
                   instant=False),
         ], w=24)
     )
+    b = b.with_panel(
+        last_run_bars(9, "Models with a score, by source (last run)",
+                      "Of the run's models, those with a value from each source: the leaderboard v2 (their own or "
+                      "their base model's), the Hub's evaluation results, model cards, Every Eval Ever and OpenEvals; "
+                      "any: from any of them. quality.json's score_coverage has the same counts.",
+                      [query(f"max by (source) ({last('hfharvest_models_scored')})", "{{source}}")],
+                      w=24)
+    )
     return b
 
 

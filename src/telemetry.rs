@@ -431,6 +431,8 @@ pub struct Metrics {
     pub publish_bytes: Counter<u64>,
     pub model_downloads: Gauge<u64>,
     pub model_score: Gauge<f64>,
+    /// The last run's models with a score, per source (`any` for any source).
+    pub models_scored: Gauge<u64>,
 }
 
 fn build_metrics(meter: Meter) -> Metrics {
@@ -504,6 +506,13 @@ fn build_metrics(meter: Meter) -> Metrics {
         model_score: meter
             .f64_gauge("hfharvest.model.score")
             .with_description("Leaderboard scores (0-100) of the top models of the last run.")
+            .build(),
+        models_scored: meter
+            .u64_gauge("hfharvest.models.scored")
+            .with_unit("{model}")
+            .with_description(
+                "The last run's models with a score, per source (any: from any source).",
+            )
             .build(),
     }
 }

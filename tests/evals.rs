@@ -217,11 +217,11 @@ async fn a_kill_during_the_evals_stage_then_a_resume_gives_the_same_evals_csv() 
         cmd.spawn().unwrap()
     };
     wait_for("20 evals checkpoints", Duration::from_secs(90), || {
-        count_files(&checkpoints) >= 20
+        count_json_files(&checkpoints) >= 20
     })
     .await;
     kill_job_tree(&mut child).await;
-    let kept = count_files(&checkpoints);
+    let kept = count_json_files(&checkpoints);
     assert!(
         kept < 300 && !cli.out().join("runs/crash/evals.csv").exists(),
         "killed mid-stage ({kept} checkpoints)"
@@ -232,5 +232,9 @@ async fn a_kill_during_the_evals_stage_then_a_resume_gives_the_same_evals_csv() 
         String::from_utf8_lossy(&resumed),
         String::from_utf8_lossy(&reference)
     );
-    assert_eq!(count_files(&checkpoints), 300, "one checkpoint per model");
+    assert_eq!(
+        count_json_files(&checkpoints),
+        300,
+        "one checkpoint per model"
+    );
 }

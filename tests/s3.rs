@@ -55,9 +55,10 @@ fn relative_files(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// A file's content without the fields that record when it was written.
+/// A file's content without the fields that record when it was written (a checkpoint's
+/// `recorded_at`; the commit a source pinned, `revision`, is kept as it is).
 fn comparable(body: String, file: &str) -> String {
-    if !file.contains("/checkpoints/") {
+    if !file.contains("/checkpoints/") || !file.ends_with(".json") {
         return body;
     }
     let mut value: serde_json::Value = serde_json::from_str(&body).unwrap();

@@ -267,16 +267,21 @@ async fn spans_and_metrics_reach_a_real_collector_and_feed_the_dashboards() {
         assert_eq!(found.len(), 1, "one span for stage {stage}");
         assert_eq!(&found[0].1.parent, run_id, "stage {stage} under the run");
     }
-    // A span per model in each stage that answers model by model.
+    // A span per model and source in each stage that answers model by model: the
+    // leaderboard in scores; the Hub, Every Eval Ever and OpenEvals in evals.
     let models = named("model");
-    for stage in ["stage scores", "stage evals"] {
+    for (stage, sources) in [("stage scores", 1), ("stage evals", 3)] {
         let under = models
             .iter()
             .filter(|(_, s)| parent_name(s) == Some(stage))
             .count();
-        assert_eq!(under, 12, "a span per model under {stage}");
+        assert_eq!(
+            under,
+            12 * sources,
+            "a span per model and source under {stage}"
+        );
     }
-    assert_eq!(models.len(), 24);
+    assert_eq!(models.len(), 48);
     // model → store call (its checkpoint), and stage → HTTP request, one span per attempt.
     assert!(named("store put")
         .iter()
@@ -435,8 +440,8 @@ async fn traces_keep_the_jobs_spans_whatever_rust_log_says() {
     }
     assert_eq!(
         count("model"),
-        24,
-        "a span per model in scores and in evals"
+        48,
+        "a span per model in scores and per model and source in evals"
     );
     assert!(count("HTTP GET") >= 2, "the HTTP requests");
     // Bars are drawn from spans of their own, which are not part of the trace.

@@ -334,6 +334,15 @@ impl Catalogue {
         }
     }
 
+    /// The real leaderboard model at this rank, if it is one (not a GGUF re-upload,
+    /// an odd, new or mix model).
+    pub fn real_at(&self, rank: usize) -> Option<&RealModel> {
+        match self.entries.get(rank)? {
+            Kind::Real(i) => Some(&self.real[*i]),
+            _ => None,
+        }
+    }
+
     /// The model of the real mix at this rank, if it is one.
     pub fn mix_at(&self, rank: usize) -> Option<&'static MixModel> {
         match self.entries.get(rank)? {

@@ -135,11 +135,16 @@ async fn list_datasets(
 
 /// `GET /api/datasets/{id}/leaderboard[?base_model=false]`: the benchmark's results,
 /// by rank; without `base_model=false` only models that declare no base model.
+/// `GET /api/datasets/{id}/revision/{rev}` of the datastores goes to
+/// [`crate::datastores::revision`] (counted there, not in `datasets`).
 async fn dataset_leaderboard(
     AxumState(state): AxumState<Arc<State>>,
     Path(path): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    if let Some(response) = crate::datastores::revision(&state, &path).await {
+        return response;
+    }
     state.log.datasets.fetch_add(1, Ordering::Relaxed);
     let Some(dataset) = path.strip_suffix("/leaderboard") else {
         return error(StatusCode::NOT_FOUND, "Not found");
@@ -236,15 +241,7 @@ async fn serve(state: &State, route: Route, headers: HeaderMap, text: String) ->
         Some(Fault::Status {
             status,
             headers: extra,
-        }) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let message = if status == StatusCode::TOO_MANY_REQUESTS {
-                "You have exceeded our hourly quotas for action: api. We invite you to retry later."
-            } else {
-                "Internal Error - We're working hard to fix this as soon as possible!"
-            };
-            with_headers(error(status, message), extra)
-        }
+        }) => fault_status(status, extra),
         Some(Fault::Truncated(n)) => json_response(headers, text[..n.min(text.len())].to_owned()),
         Some(Fault::Body(b)) => json_response(headers, b),
         Some(Fault::Slow(d)) => {
@@ -256,9 +253,21 @@ async fn serve(state: &State, route: Route, headers: HeaderMap, text: String) ->
     }
 }
 
+/// A scripted status fault's response: the Hub's error message for it, with the
+/// fault's headers.
+pub(crate) fn fault_status(status: u16, extra: Vec<(String, String)>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let message = if status == StatusCode::TOO_MANY_REQUESTS {
+        "You have exceeded our hourly quotas for action: api. We invite you to retry later."
+    } else {
+        "Internal Error - We're working hard to fix this as soon as possible!"
+    };
+    with_headers(error(status, message), extra)
+}
+
 /// `response` with the fault's extra headers (a name or value that is not valid HTTP is
 /// left out).
-fn with_headers(mut response: Response, extra: Vec<(String, String)>) -> Response {
+pub(crate) fn with_headers(mut response: Response, extra: Vec<(String, String)>) -> Response {
     for (k, v) in extra {
         if let (Ok(name), Ok(value)) = (
             axum::http::HeaderName::try_from(k.as_str()),

@@ -7,6 +7,7 @@
 //! bursts, slow, truncated or malformed responses (see [`Fault`]).
 
 pub mod catalogue;
+pub mod datastores;
 pub mod evals;
 mod hub;
 pub mod leaderboard;
@@ -21,6 +22,10 @@ use std::time::Duration;
 use anyhow::Context;
 
 pub use catalogue::{malformed_items, Catalogue, Odd, ODD_RANKS};
+pub use datastores::{
+    eee_records, open_evals_model_ids, open_evals_rows, EeeRecord, OpenEvalsRow, EEE_SHA,
+    OPEN_EVALS_SHA,
+};
 pub use leaderboard::{Leaderboard, PageMode};
 
 /// `../shared/realdata` next to the workspace, or `HFHARVEST_REALDATA`.
@@ -71,6 +76,11 @@ pub struct FakeConfig {
     /// The odd and new models keep their ranks among the catalogue's own models, so
     /// with the mix they sit a few places lower.
     pub real_mix: bool,
+    /// Invented, for tests: extra Every Eval Ever records, (collection, whole record),
+    /// served in that collection's index (a new collection gets its own) and as
+    /// objects, after the fake's own (see [`datastores::eee`]). Their uuids are a hash
+    /// of the collection and the record.
+    pub eee_extra_records: Vec<(String, serde_json::Value)>,
 }
 
 impl Default for FakeConfig {
@@ -88,6 +98,7 @@ impl Default for FakeConfig {
             contents_parquet: None,
             refused_tokens: Vec::new(),
             real_mix: false,
+            eee_extra_records: Vec::new(),
         }
     }
 }
@@ -97,6 +108,9 @@ impl Default for FakeConfig {
 pub enum Route {
     List,
     Detail,
+    /// The datastores' routes ([`datastores`]): dataset info, files, the parquet's
+    /// storage redirect target.
+    Datastore,
     Any,
 }
 
@@ -153,6 +167,9 @@ pub struct RequestLog {
     pub datasets: AtomicU64,
     /// `/api/whoami-v2` requests (the job's check before a run).
     pub whoami: AtomicU64,
+    /// Requests to the datastores (`evaleval/EEE_datastore`,
+    /// `OpenEvals/leaderboard-data`): revision, files, and the parquet's storage.
+    pub datastores: AtomicU64,
     pub faults_served: AtomicU64,
     /// Bearer tokens seen, so a test can prove the token was sent.
     pub bearer_tokens: Mutex<Vec<String>>,
@@ -170,6 +187,9 @@ impl RequestLog {
     }
     pub fn whoami(&self) -> u64 {
         self.whoami.load(Ordering::Relaxed)
+    }
+    pub fn datastores(&self) -> u64 {
+        self.datastores.load(Ordering::Relaxed)
     }
     /// Requests to the models API (`/api/models`, `/api/models/{id}`).
     pub fn total(&self) -> u64 {
@@ -194,6 +214,8 @@ pub(crate) struct State {
     pub refused_tokens: Vec<String>,
     /// [`FakeConfig::real_mix`].
     pub real_mix: bool,
+    /// The datastores' files, built on first use.
+    pub datastores: datastores::Datastores,
 }
 
 impl State {
@@ -279,6 +301,10 @@ impl FakeHf {
             ),
             refused_tokens: config.refused_tokens.clone(),
             real_mix: config.real_mix,
+            datastores: datastores::Datastores::new(
+                config.realdata.clone(),
+                config.eee_extra_records.clone(),
+            ),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
@@ -291,6 +317,7 @@ impl FakeHf {
         if let Some(file) = &config.contents_parquet {
             board.replace_parquet(file.clone());
         }
+        board.set_hub(state.clone());
         let leaderboard = Arc::new(board);
         let app = hub::router(state.clone()).merge(leaderboard::router(leaderboard.clone()));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -376,6 +403,19 @@ impl FakeHf {
 
     pub fn catalogue(&self) -> &Catalogue {
         &self.state.catalogue
+    }
+
+    /// Every Eval Ever's records as this fake serves them (extras included), in index
+    /// order: the truth for tests. Builds the datastores if no request has yet.
+    pub fn eee_records(&self) -> anyhow::Result<Vec<EeeRecord>> {
+        let built = self.state.datastores.get(&self.state.catalogue);
+        Ok(built.map_err(anyhow::Error::msg)?.eee.clone())
+    }
+
+    /// The rows of `OpenEvals/leaderboard-data`'s parquet file, as served.
+    pub fn open_evals_rows(&self) -> anyhow::Result<Vec<OpenEvalsRow>> {
+        let built = self.state.datastores.get(&self.state.catalogue);
+        Ok(built.map_err(anyhow::Error::msg)?.open_evals.clone())
     }
 }
 

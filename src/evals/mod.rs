@@ -6,6 +6,9 @@
 //! stage writes `evals.csv`, one row per model × benchmark × source, with provenance,
 //! and `evals_skipped.json`, what was not used and why.
 
+mod datastore;
+mod every_eval_ever;
+mod open_evals;
 mod results;
 mod source;
 mod stage;
@@ -37,6 +40,145 @@ pub struct EvalsSettings {
     pub max_model_requests: usize,
     /// How many of the run's most common Hub benchmarks become columns of `dataset.csv`.
     pub dataset_columns: usize,
+    /// `[evals.every_eval_ever]`.
+    pub every_eval_ever: EveryEvalEverSettings,
+    /// `[evals.open_evals]`.
+    pub open_evals: OpenEvalsSettings,
+}
+
+/// `[evals.every_eval_ever]`: Every Eval Ever's datastore, read through its flat
+/// indexes (one request per collection) at one revision a run, then only the records
+/// that name a model of the run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EveryEvalEverSettings {
+    pub enabled: bool,
+    /// The Hub dataset.
+    pub dataset: String,
+    /// A branch (resolved to its commit once a run, and kept for a resume) or a commit.
+    pub revision: String,
+    /// The collections to read (`flat/indexes/by_collection/<name>.jsonl`).
+    pub collections: Vec<String>,
+    /// At most this many records fetched a run; the rest are set aside with the reason.
+    pub max_objects: usize,
+}
+
+impl Default for EveryEvalEverSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            dataset: "evaleval/EEE_datastore".into(),
+            revision: "main".into(),
+            // The leaderboard v2's own conversion, TIGER-Lab's MMLU-Pro board, HELM's
+            // capabilities and Global-MMLU Lite: the open-weights collections seen in
+            // realdata/2026/eee/examples/.
+            collections: vec![
+                "hfopenllm_v2".into(),
+                "MMLU-Pro".into(),
+                "helm_capabilities".into(),
+                "global-mmlu-lite".into(),
+            ],
+            max_objects: 20_000,
+        }
+    }
+}
+
+/// `[evals.open_evals]`: the `OpenEvals/leaderboard-data` dataset, one parquet file
+/// (one request) at one revision a run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct OpenEvalsSettings {
+    pub enabled: bool,
+    pub dataset: String,
+    /// A branch (resolved once a run, and kept for a resume) or a commit.
+    pub revision: String,
+    /// The file, as realdata/2026/community-evals/hub-docs__docs_hub_leaderboard-data-guide.md
+    /// names it.
+    pub file: String,
+}
+
+impl Default for OpenEvalsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            dataset: "OpenEvals/leaderboard-data".into(),
+            revision: "main".into(),
+            file: "data/train-00000-of-00001.parquet".into(),
+        }
+    }
+}
+
+/// A Hub dataset id, `owner/name`.
+fn check_dataset_id(key: &'static str, id: &str) -> Result<(), InvalidSetting> {
+    let ok = id.split('/').count() == 2
+        && id.split('/').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        });
+    if ok {
+        Ok(())
+    } else {
+        InvalidSetting::err(key, format!("`{id}` is not a dataset id (owner/name)"))
+    }
+}
+
+/// A branch, tag or commit: no slash at either end, no `..`, no spaces.
+fn check_revision(key: &'static str, revision: &str) -> Result<(), InvalidSetting> {
+    let ok = !revision.is_empty()
+        && !revision.contains("..")
+        && !revision.starts_with('/')
+        && !revision.ends_with('/')
+        && revision
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+    if ok {
+        Ok(())
+    } else {
+        InvalidSetting::err(key, format!("`{revision}` is not a revision"))
+    }
+}
+
+impl EveryEvalEverSettings {
+    fn validate(&self) -> Result<(), InvalidSetting> {
+        check_dataset_id("evals.every_eval_ever.dataset", &self.dataset)?;
+        check_revision("evals.every_eval_ever.revision", &self.revision)?;
+        for name in &self.collections {
+            let ok = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                && !name.starts_with('.');
+            if !ok {
+                return InvalidSetting::err(
+                    "evals.every_eval_ever.collections",
+                    format!("`{name}` is not a collection name (one by_collection file stem)"),
+                );
+            }
+        }
+        if self.max_objects > 1_000_000 {
+            return InvalidSetting::err(
+                "evals.every_eval_ever.max_objects",
+                "must be at most 1000000",
+            );
+        }
+        Ok(())
+    }
+}
+
+impl OpenEvalsSettings {
+    fn validate(&self) -> Result<(), InvalidSetting> {
+        check_dataset_id("evals.open_evals.dataset", &self.dataset)?;
+        check_revision("evals.open_evals.revision", &self.revision)?;
+        if self.file.is_empty() || self.file.starts_with('/') || self.file.contains("..") {
+            return InvalidSetting::err(
+                "evals.open_evals.file",
+                format!("`{}` is not a file in the dataset", self.file),
+            );
+        }
+        Ok(())
+    }
 }
 
 impl Default for EvalsSettings {
@@ -47,6 +189,8 @@ impl Default for EvalsSettings {
             benchmarks: Vec::new(),
             max_model_requests: 100,
             dataset_columns: 5,
+            every_eval_ever: EveryEvalEverSettings::default(),
+            open_evals: OpenEvalsSettings::default(),
         }
     }
 }
@@ -59,6 +203,8 @@ impl EvalsSettings {
         if self.dataset_columns > 50 {
             return InvalidSetting::err("evals.dataset_columns", "must be at most 50");
         }
+        self.every_eval_ever.validate()?;
+        self.open_evals.validate()?;
         for id in &self.benchmarks {
             if id.trim().is_empty() || id.matches('/').count() > 1 {
                 return InvalidSetting::err(
@@ -85,6 +231,8 @@ pub enum EvalsError {
     Read(#[from] CsvReadError),
     #[error("evaluation results: {file} needs the models stage first (run {run_id})")]
     MissingInput { run_id: String, file: &'static str },
+    #[error("evaluation results: {dataset}@{revision} gave no commit sha")]
+    NoCommit { dataset: String, revision: String },
     #[error("evaluation results: no checkpoint for {model} after the stage")]
     MissingCheckpoint { model: ModelId },
     #[error("evaluation results: writing {file}: {source}")]

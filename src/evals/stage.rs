@@ -10,13 +10,18 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use serde_json::Value;
 
+use url::Url;
+
+use super::datastore::{self, Pinned};
+use super::every_eval_ever::{self, EveryEvalEver};
+use super::open_evals::{self, OpenEvals};
 use super::source::{read_boards, HubEvals, Inputs};
-use super::{EvalAnswer, EvalsError, EvalsSettings};
+use super::{EvalAnswer, EvalStatus, EvalsError, EvalsSettings};
 use crate::formats::{self};
-use crate::http::HttpSettings;
+use crate::http::{HttpClient, HttpSettings};
 use crate::hub::{HubClient, HubSettings};
-use crate::lookup::drive;
 use crate::lookup::Checkpoint;
+use crate::lookup::{drive, IdMatcher};
 use crate::records::{canonical_row, run_model_ids, LeaderboardRecord, MatchStatus};
 use crate::records::{
     evals_table, preferred, EvalResult, EvalRow, EvalSource, SkippedFile, SkippedResult,
@@ -25,7 +30,7 @@ use crate::records::{Original, OriginalScale};
 use crate::run::artifact::{
     EVALS_CSV, EVALS_PARQUET, EVALS_SKIPPED_JSON, LEADERBOARD_CSV, MODELS_CSV, MODELS_JSONL,
 };
-use crate::run::{ModelId, Secret, Stage};
+use crate::run::{ModelId, Secret, SourceName, Stage};
 use crate::stage::{PipelineStage, StageCx, StageReport};
 use crate::store::RunStore;
 
@@ -34,8 +39,9 @@ pub struct EvalsOutcome {
     /// Models per status (`found`, `not_found`, `error`).
     pub counts: BTreeMap<String, u64>,
     pub resumed: u64,
-    /// Requests made: the benchmark list and leaderboards, and any per-model ones.
-    pub requests: u64,
+    /// Requests made, by source: the Hub's (the benchmark list and leaderboards, and
+    /// any per-model ones), Every Eval Ever's and OpenEvals'.
+    pub requests: BTreeMap<String, u64>,
     /// Rows of `evals.csv`.
     pub rows: u64,
     pub skipped: u64,
@@ -95,7 +101,7 @@ impl PipelineStage for EvalsStage {
         Ok(StageReport {
             seconds: outcome.seconds,
             outcomes: outcome.outcomes(),
-            requests: Default::default(),
+            requests: outcome.requests.clone(),
             snapshot_at: None,
         })
     }
@@ -120,6 +126,8 @@ async fn collect_evals(
     };
     let board_requests = boards.requests;
     let mut skipped = boards.skipped.clone();
+    let endpoint = client.endpoint().clone();
+    let http = client.http().clone();
     let source = HubEvals {
         inputs,
         boards,
@@ -128,8 +136,32 @@ async fn collect_evals(
         max_model_requests: settings.max_model_requests,
     };
     let driven = drive(&source, run, Stage::Evals, models, cancel).await?;
+    let mut requests = BTreeMap::from([(
+        SourceName::Hub.as_str().to_owned(),
+        board_requests + driven.stats.requests,
+    )]);
+    let mut resumed = driven.resumed;
+    let mut answered = vec![driven.checkpoints];
+    let others = OtherSources {
+        run,
+        models,
+        settings,
+        http: &http,
+        endpoint: &endpoint,
+        cancel,
+    };
+    for (name, other) in [
+        (SourceName::EveryEvalEver, others.every_eval_ever().await?),
+        (SourceName::OpenEvals, others.open_evals().await?),
+    ] {
+        let Some(other) = other else { continue };
+        skipped.extend(other.skipped);
+        requests.insert(name.as_str().to_owned(), other.requests);
+        resumed += other.resumed;
+        answered.push(other.checkpoints);
+    }
     let leaderboard = read_leaderboard(run).await?;
-    let (rows, counts) = assemble(models, &driven.checkpoints, &leaderboard, &mut skipped)?;
+    let (rows, counts) = assemble(models, &answered, &leaderboard, &mut skipped)?;
     write_csv(run, &rows).await?;
     let body = serde_json::to_vec_pretty(&SkippedFile {
         skipped: skipped.clone(),
@@ -141,14 +173,159 @@ async fn collect_evals(
     run.put(EVALS_SKIPPED_JSON, Bytes::from(body)).await?;
     let outcome = EvalsOutcome {
         counts,
-        resumed: driven.resumed,
-        requests: board_requests + driven.stats.requests,
+        resumed,
+        requests,
         rows: rows.len() as u64,
         skipped: skipped.len() as u64,
         seconds: started.elapsed().as_secs_f64(),
     };
-    tracing::info!(counts = ?outcome.counts, rows = outcome.rows, skipped = outcome.skipped, requests = outcome.requests, "evals stage done");
+    tracing::info!(counts = ?outcome.counts, rows = outcome.rows, skipped = outcome.skipped, requests = ?outcome.requests, "evals stage done");
     Ok(outcome)
+}
+
+/// What one of the other score sources left: its checkpoints, the records it set
+/// aside before any model's answer, and the requests it made.
+struct OtherAnswers {
+    checkpoints: HashMap<String, Checkpoint<EvalAnswer>>,
+    skipped: Vec<SkippedResult>,
+    requests: u64,
+    resumed: u64,
+}
+
+/// Every Eval Ever and OpenEvals: each at the commit this run pins, matched to the
+/// run's models, checkpointed in its own folder.
+struct OtherSources<'a> {
+    run: &'a RunStore,
+    models: &'a [ModelId],
+    settings: &'a EvalsSettings,
+    http: &'a HttpClient,
+    endpoint: &'a Url,
+    cancel: &'a tokio_util::sync::CancellationToken,
+}
+
+impl OtherSources<'_> {
+    /// The commit of `dataset` this run reads; `None`, with the reason set aside, when
+    /// it cannot be resolved (the source is left out of this run).
+    async fn pin(
+        &self,
+        part: &str,
+        dataset: &str,
+        revision: &str,
+        skipped: &mut Vec<SkippedResult>,
+    ) -> Result<Option<Pinned>, EvalsError> {
+        let pinned = tokio::select! {
+            pinned = datastore::pin(self.run, part, self.http, self.endpoint, dataset, revision) => pinned,
+            _ = self.cancel.cancelled() => return Err(EvalsError::Interrupted),
+        };
+        match pinned {
+            Ok(pinned) => {
+                tracing::info!(dataset, commit = %pinned.commit, "reading {part} at its commit");
+                Ok(Some(pinned))
+            }
+            Err(EvalsError::Store(e)) => Err(EvalsError::Store(e)),
+            Err(e) => {
+                tracing::warn!(dataset, error = %e, "left out of this run");
+                skipped.push(SkippedResult {
+                    model_id: String::new(),
+                    source: part.to_owned(),
+                    reason: format!("{dataset}@{revision} left out of this run: {e}"),
+                });
+                Ok(None)
+            }
+        }
+    }
+
+    async fn every_eval_ever(&self) -> Result<Option<OtherAnswers>, EvalsError> {
+        let settings = &self.settings.every_eval_ever;
+        if !settings.enabled {
+            return Ok(None);
+        }
+        let before = self.http.stats().requests();
+        let mut skipped = Vec::new();
+        let Some(pinned) = self
+            .pin(
+                every_eval_ever::PART,
+                &settings.dataset,
+                &settings.revision,
+                &mut skipped,
+            )
+            .await?
+        else {
+            return Ok(Some(OtherAnswers::left_out(
+                skipped,
+                self.http.stats().requests() - before,
+            )));
+        };
+        let matcher = IdMatcher::new(self.models);
+        let indexes = tokio::select! {
+            read = every_eval_ever::read_indexes(self.http, self.endpoint, &pinned, settings, &matcher) => read?,
+            _ = self.cancel.cancelled() => return Err(EvalsError::Interrupted),
+        };
+        skipped.extend(indexes.skipped.iter().cloned());
+        let source = EveryEvalEver {
+            indexes,
+            matcher,
+            pinned,
+            http: self.http.clone(),
+            endpoint: self.endpoint.clone(),
+        };
+        let driven = drive(&source, self.run, Stage::Evals, self.models, self.cancel).await?;
+        Ok(Some(OtherAnswers {
+            checkpoints: driven.checkpoints,
+            skipped,
+            requests: self.http.stats().requests() - before,
+            resumed: driven.resumed,
+        }))
+    }
+
+    async fn open_evals(&self) -> Result<Option<OtherAnswers>, EvalsError> {
+        let settings = &self.settings.open_evals;
+        if !settings.enabled {
+            return Ok(None);
+        }
+        let before = self.http.stats().requests();
+        let mut skipped = Vec::new();
+        let Some(pinned) = self
+            .pin(
+                open_evals::PART,
+                &settings.dataset,
+                &settings.revision,
+                &mut skipped,
+            )
+            .await?
+        else {
+            return Ok(Some(OtherAnswers::left_out(
+                skipped,
+                self.http.stats().requests() - before,
+            )));
+        };
+        let matcher = IdMatcher::new(self.models);
+        let rows = tokio::select! {
+            read = open_evals::read_rows(self.http, self.endpoint, &pinned, settings, &matcher) => read?,
+            _ = self.cancel.cancelled() => return Err(EvalsError::Interrupted),
+        };
+        skipped.extend(rows.skipped.iter().cloned());
+        let source = OpenEvals { rows };
+        let driven = drive(&source, self.run, Stage::Evals, self.models, self.cancel).await?;
+        Ok(Some(OtherAnswers {
+            checkpoints: driven.checkpoints,
+            skipped,
+            requests: self.http.stats().requests() - before,
+            resumed: driven.resumed,
+        }))
+    }
+}
+
+impl OtherAnswers {
+    /// A source left out of the run: no answers, only the reason.
+    fn left_out(skipped: Vec<SkippedResult>, requests: u64) -> Self {
+        Self {
+            checkpoints: HashMap::new(),
+            skipped,
+            requests,
+            resumed: 0,
+        }
+    }
 }
 
 /// Each model's `evalResults` and `model-index`, from the models stage's raw JSON.
@@ -240,10 +417,12 @@ fn leaderboard_results(rows: &[&LeaderboardRecord]) -> Vec<EvalResult> {
 type Assembled = (Vec<EvalRow>, BTreeMap<String, u64>);
 
 /// The rows of `evals.csv`: for each model in order, its leaderboard v2 scores, then one
-/// value per benchmark, task and source (the preferred one: verified, then newest).
+/// value per benchmark, task and source (the preferred one: verified, then newest),
+/// from each source's checkpoints (the Hub's first). A model is counted `found` when
+/// any source found a result, else `error` when any failed, else `not_found`.
 fn assemble(
     models: &[ModelId],
-    checkpoints: &HashMap<String, Checkpoint<EvalAnswer>>,
+    answered: &[HashMap<String, Checkpoint<EvalAnswer>>],
     leaderboard: &[LeaderboardRecord],
     skipped: &mut Vec<SkippedResult>,
 ) -> Result<Assembled, EvalsError> {
@@ -264,27 +443,34 @@ fn assemble(
         if !seen.insert(model.normalized()) {
             continue;
         }
-        let checkpoint =
-            checkpoints
-                .get(&model.normalized())
-                .ok_or_else(|| EvalsError::MissingCheckpoint {
-                    model: model.clone(),
-                })?;
+        let answers = answered
+            .iter()
+            .map(|checkpoints| {
+                checkpoints
+                    .get(&model.normalized())
+                    .map(|c| &c.lookup)
+                    .ok_or_else(|| EvalsError::MissingCheckpoint {
+                        model: model.clone(),
+                    })
+            })
+            .collect::<Result<Vec<&EvalAnswer>, EvalsError>>()?;
         *counts
-            .entry(crate::lookup::Answer::outcome(&checkpoint.lookup).to_owned())
+            .entry(combined_outcome(&answers).to_owned())
             .or_insert(0) += 1;
-        skipped.extend(checkpoint.lookup.skipped.iter().cloned());
         let mut results = leaderboard_results(
             found
                 .get(&model.normalized())
                 .map_or(&[][..], Vec::as_slice),
         );
         let mut groups: BTreeMap<(EvalSource, String, String), Vec<&EvalResult>> = BTreeMap::new();
-        for r in &checkpoint.lookup.results {
-            groups
-                .entry((r.source, r.benchmark.clone(), r.task.clone()))
-                .or_default()
-                .push(r);
+        for answer in &answers {
+            skipped.extend(answer.skipped.iter().cloned());
+            for r in &answer.results {
+                groups
+                    .entry((r.source, r.benchmark.clone(), r.task.clone()))
+                    .or_default()
+                    .push(r);
+            }
         }
         results.extend(
             groups
@@ -294,6 +480,18 @@ fn assemble(
         rows.extend(results.iter().map(|r| EvalRow::of(model, r)));
     }
     Ok((rows, counts))
+}
+
+/// One word for a model's answers from every source.
+fn combined_outcome(answers: &[&EvalAnswer]) -> &'static str {
+    let any = |status: EvalStatus| answers.iter().any(|a| a.status == status);
+    if any(EvalStatus::Found) {
+        "found"
+    } else if any(EvalStatus::Error) {
+        "error"
+    } else {
+        "not_found"
+    }
 }
 
 async fn write_csv(run: &RunStore, rows: &[EvalRow]) -> Result<(), EvalsError> {

@@ -23,6 +23,7 @@ use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
+use serde_json::Value;
 
 /// A table that could not be written or read: which file, and what went wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -440,6 +441,60 @@ thread_local! {
 /// file's error: a panic hook need not report them (the binary's does not).
 pub fn reading_parquet() -> bool {
     READING_PARQUET.with(std::cell::Cell::get)
+}
+
+/// Every row of a parquet file, each as a map from column name to value, as the
+/// datasets-server `/rows` API gives the same rows: strings, numbers, booleans, nulls.
+/// A file that panics the parquet reader is this read's error
+/// ([`guarded`]), never the process's.
+pub fn parquet_rows(body: bytes::Bytes) -> Result<Vec<serde_json::Map<String, Value>>, String> {
+    guarded(|| decode_parquet_rows(body))
+}
+
+fn decode_parquet_rows(body: bytes::Bytes) -> Result<Vec<serde_json::Map<String, Value>>, String> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
+    use arrow_array::Array;
+    use arrow_schema::DataType;
+
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(body)
+        .map_err(|e| format!("not a parquet file: {e}"))?
+        .build()
+        .map_err(|e| format!("reading the parquet file: {e}"))?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| format!("reading the parquet file: {e}"))?;
+        let schema = batch.schema();
+        let mut rows = vec![serde_json::Map::new(); batch.num_rows()];
+        for (field, column) in schema.fields().iter().zip(batch.columns()) {
+            for (i, row) in rows.iter_mut().enumerate() {
+                let value = if column.is_null(i) {
+                    Value::Null
+                } else {
+                    match column.data_type() {
+                        DataType::Utf8 => Value::from(column.as_string::<i32>().value(i)),
+                        DataType::LargeUtf8 => Value::from(column.as_string::<i64>().value(i)),
+                        DataType::Float64 => serde_json::Number::from_f64(
+                            column.as_primitive::<Float64Type>().value(i),
+                        )
+                        .map_or(Value::Null, Value::Number),
+                        DataType::Float32 => serde_json::Number::from_f64(f64::from(
+                            column.as_primitive::<Float32Type>().value(i),
+                        ))
+                        .map_or(Value::Null, Value::Number),
+                        DataType::Int64 => Value::from(column.as_primitive::<Int64Type>().value(i)),
+                        DataType::Int32 => Value::from(column.as_primitive::<Int32Type>().value(i)),
+                        DataType::Boolean => Value::from(column.as_boolean().value(i)),
+                        // A column of another type is none the source reads.
+                        _ => Value::Null,
+                    }
+                };
+                row.insert(field.name().clone(), value);
+            }
+        }
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

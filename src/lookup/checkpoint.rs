@@ -1,6 +1,8 @@
 //! Per-model checkpoints, for every stage that answers model by model: each answer is
 //! its own object, `runs/<id>/checkpoints/<stage>/<encoded model id>.json`, written the
-//! moment it is known, so a crash loses nothing and a rerun skips what is done.
+//! moment it is known, so a crash loses nothing and a rerun skips what is done. A stage
+//! with several sources keeps each one's in its own folder below the stage's
+//! (`checkpoints/evals/every-eval-ever/`).
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -48,14 +50,22 @@ pub struct Checkpoint<T> {
 pub struct Checkpoints<T> {
     run: RunStore,
     stage: Stage,
+    /// The source's folder below the stage's, for a stage with several.
+    part: Option<&'static str>,
     _answer: PhantomData<fn() -> T>,
 }
 
 impl<T: Serialize + DeserializeOwned> Checkpoints<T> {
     pub fn new(run: RunStore, stage: Stage) -> Self {
+        Self::of(run, stage, None)
+    }
+
+    /// One source's checkpoints in a stage with several (`part` is its folder).
+    pub fn of(run: RunStore, stage: Stage, part: Option<&'static str>) -> Self {
         Self {
             run,
             stage,
+            part,
             _answer: PhantomData,
         }
     }
@@ -73,7 +83,7 @@ impl<T: Serialize + DeserializeOwned> Checkpoints<T> {
     /// trip per model in a row.
     pub async fn load(&self) -> Result<HashMap<String, Checkpoint<T>>, StoreError> {
         let store = self.run.store();
-        let folder = self.run.layout().checkpoints(self.stage);
+        let folder = self.run.layout().checkpoints_of(self.stage, self.part);
         let keys: Vec<String> = store
             .list(&folder)
             .await?
@@ -116,7 +126,10 @@ impl<T: Serialize + DeserializeOwned> Checkpoints<T> {
             lookup: answer,
             recorded_at: chrono::Utc::now().to_rfc3339(),
         };
-        let key = self.run.layout().checkpoint(self.stage, model);
+        let key = self
+            .run
+            .layout()
+            .checkpoint_of(self.stage, self.part, model);
         let body = serde_json::to_vec(&checkpoint)
             .map_err(|e| StoreError::io("encoding", key.clone(), e))?;
         self.run
@@ -185,6 +198,12 @@ impl<A: Answer> CheckpointSink<A> {
                 },
             )
             .await
+    }
+
+    /// How many answers the run writes at once (`output.concurrency`), for a source
+    /// that fetches and records model by model.
+    pub fn concurrency(&self) -> usize {
+        self.checkpoints.run.concurrency()
     }
 
     /// The stage's progress, for a source to say more than the count (its sessions,

@@ -30,7 +30,7 @@ pub async fn drive<S: ScoreSource + ?Sized>(
     models: &[ModelId],
     cancel: &CancellationToken,
 ) -> Result<Driven<S::Answer>, S::Error> {
-    let checkpoints = Checkpoints::<S::Answer>::new(run.clone(), stage);
+    let checkpoints = Checkpoints::<S::Answer>::of(run.clone(), stage, source.checkpoint_part());
     let mut done = checkpoints.load().await?;
     let todo: Vec<ModelId> = models
         .iter()

@@ -30,6 +30,12 @@ pub trait ScoreSource: Send + Sync {
     /// The name each answer is recorded with.
     fn name(&self) -> SourceName;
 
+    /// The folder below the stage's that holds this source's checkpoints, for a stage
+    /// with several sources; `None` for the stage's own folder.
+    fn checkpoint_part(&self) -> Option<&'static str> {
+        None
+    }
+
     async fn answer(
         &self,
         models: &[ModelId],

@@ -100,11 +100,15 @@ pub fn score_coverage<'a>(
     evals: &[EvalRow],
 ) -> ScoreCoverage {
     let mut sources: HashMap<String, HashSet<EvalSource>> = HashMap::new();
+    let mut verified: HashSet<String> = HashSet::new();
     for row in evals {
         sources
             .entry(row.model_id.to_lowercase())
             .or_default()
             .insert(row.source);
+        if row.verified {
+            verified.insert(row.model_id.to_lowercase());
+        }
     }
     let mut c = ScoreCoverage::default();
     for (model_id, leaderboard) in models {
@@ -112,15 +116,21 @@ pub fn score_coverage<'a>(
         let of = sources.get(&model_id.to_lowercase());
         let has = |s: EvalSource| of.is_some_and(|set| set.contains(&s));
         let hub = has(EvalSource::HubEvalResults) || has(EvalSource::ModelCard);
+        let other = has(EvalSource::EveryEvalEver) || has(EvalSource::OpenEvals);
         c.leaderboard += u64::from(leaderboard);
         c.hub_eval_results += u64::from(has(EvalSource::HubEvalResults));
         c.model_card += u64::from(has(EvalSource::ModelCard));
         c.hub += u64::from(hub);
+        c.every_eval_ever += u64::from(has(EvalSource::EveryEvalEver));
+        c.open_evals += u64::from(has(EvalSource::OpenEvals));
+        c.leaderboard_or_hub += u64::from(leaderboard || hub);
+        c.any += u64::from(leaderboard || hub || other);
+        c.verified += u64::from(leaderboard || verified.contains(&model_id.to_lowercase()));
         match (leaderboard, hub) {
             (true, true) => c.both += 1,
             (true, false) => c.leaderboard_only += 1,
             (false, true) => c.hub_only += 1,
-            (false, false) => c.none += 1,
+            (false, false) => c.none += u64::from(!other),
         }
     }
     c

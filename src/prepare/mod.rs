@@ -19,7 +19,7 @@ pub use join::{prepare, PrepareInputs, Prepared};
 
 use crate::formats::csv::CsvReadError;
 use crate::records::dataset::Coverage;
-use crate::records::dataset::{HubColumn, HubScore};
+use crate::records::dataset::{HubColumn, HubScore, ScoreCoverage};
 use crate::records::history::{baselines, Baselines};
 use crate::records::read_models_csv;
 use crate::records::{
@@ -70,6 +70,8 @@ pub struct PrepareOutcome {
     /// Records set aside before the join (`quality.json`'s `quarantined`).
     pub quarantined: u64,
     pub coverage: Coverage,
+    /// Models with a score, by source.
+    pub score_coverage: ScoreCoverage,
     pub previous_run: Option<String>,
     pub seconds: f64,
 }
@@ -126,6 +128,7 @@ impl PrepareStage {
             _ = cx.cancel.cancelled() => return Err(PrepareError::Interrupted),
         };
         record_top_models(&outcome.rows, self.top_models);
+        record_score_coverage(&outcome.score_coverage);
         Ok(outcome)
     }
 }
@@ -151,6 +154,16 @@ fn record_top_models(rows: &[DatasetRow], top: usize) {
                 );
             }
         }
+    }
+}
+
+/// The `hfharvest.models.scored` gauge: the run's models with a score, per source.
+fn record_score_coverage(coverage: &ScoreCoverage) {
+    let metrics = crate::telemetry::metrics();
+    for (source, n) in coverage.by_source() {
+        metrics
+            .models_scored
+            .record(n, &[KeyValue::new("source", source)]);
     }
 }
 
@@ -321,6 +334,7 @@ async fn prepare_run(
         fixed: q.fixed.len() as u64,
         quarantined: q.quarantined.len() as u64,
         coverage: q.coverage,
+        score_coverage: q.score_coverage,
         previous_run: q.previous_run,
         seconds: started.elapsed().as_secs_f64(),
     };

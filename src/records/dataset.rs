@@ -421,10 +421,43 @@ pub struct ScoreCoverage {
     pub model_card: u64,
     /// With a Hub value (evaluation results or card).
     pub hub: u64,
+    /// With a value from Every Eval Ever's datastore.
+    #[serde(default)]
+    pub every_eval_ever: u64,
+    /// With a value from `OpenEvals/leaderboard-data`.
+    #[serde(default)]
+    pub open_evals: u64,
+    /// With a value from any source.
+    #[serde(default)]
+    pub any: u64,
+    /// With a value from the leaderboard or the Hub: the coverage without Every Eval
+    /// Ever and OpenEvals, to compare `any` with.
+    #[serde(default)]
+    pub leaderboard_or_hub: u64,
+    /// With a value a third party measured or the Hub verified (the leaderboard's own,
+    /// a verified Hub result, a third-party Every Eval Ever record), not only
+    /// self-reported ones.
+    #[serde(default)]
+    pub verified: u64,
     pub leaderboard_only: u64,
     pub hub_only: u64,
     pub both: u64,
+    /// With a value from no source at all.
     pub none: u64,
+}
+
+impl ScoreCoverage {
+    /// Models with a value, by source, in `EvalSource::as_str`'s words, `any` last.
+    pub fn by_source(&self) -> [(&'static str, u64); 6] {
+        [
+            ("leaderboard-v2", self.leaderboard),
+            ("hub-eval-results", self.hub_eval_results),
+            ("model-card", self.model_card),
+            ("every-eval-ever", self.every_eval_ever),
+            ("open-evals", self.open_evals),
+            ("any", self.any),
+        ]
+    }
 }
 
 /// What a model takes in and gives out: `text`, `vision-language` (images and text in,

@@ -19,6 +19,10 @@ pub enum EvalSource {
     HubEvalResults,
     /// `model-index` in the model card: self-reported unless its metric says verified.
     ModelCard,
+    /// Every Eval Ever's datastore (`evaleval/EEE_datastore`), at the run's revision.
+    EveryEvalEver,
+    /// The `OpenEvals/leaderboard-data` dataset, at the run's revision.
+    OpenEvals,
 }
 
 impl EvalSource {
@@ -27,6 +31,8 @@ impl EvalSource {
             Self::LeaderboardV2 => "leaderboard-v2",
             Self::HubEvalResults => "hub-eval-results",
             Self::ModelCard => "model-card",
+            Self::EveryEvalEver => "every-eval-ever",
+            Self::OpenEvals => "open-evals",
         }
     }
 }

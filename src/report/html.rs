@@ -247,7 +247,8 @@ fn coverage_section(out: &mut String, rows: &[DatasetRow], quality: Option<&Qual
     out.push_str("</div></section>");
 }
 
-/// Scores by source: the leaderboard (archived March 2025) and the Hub's results.
+/// Scores by source: the leaderboard (archived March 2025), the Hub's results, Every
+/// Eval Ever and OpenEvals; "leaderboard or Hub" is the coverage without the last two.
 fn sources_section(out: &mut String, quality: Option<&QualityReport>) {
     if let Some(q) = quality.filter(|q| q.score_coverage.models > 0) {
         let c = &q.score_coverage;
@@ -258,6 +259,10 @@ fn sources_section(out: &mut String, quality: Option<&QualityReport>) {
             ("leaderboard v2", c.leaderboard),
             ("Hub evaluation results", c.hub_eval_results),
             ("model cards", c.model_card),
+            ("Every Eval Ever", c.every_eval_ever),
+            ("OpenEvals", c.open_evals),
+            ("leaderboard or Hub", c.leaderboard_or_hub),
+            ("a verified or third-party score", c.verified),
             ("leaderboard only", c.leaderboard_only),
             ("Hub only", c.hub_only),
             ("both", c.both),

@@ -74,9 +74,22 @@ impl RunLayout {
     }
 
     pub fn checkpoint(&self, stage: Stage, model: &ModelId) -> String {
+        self.checkpoint_of(stage, None, model)
+    }
+
+    /// The folder of one source's checkpoints in a stage that has several
+    /// (`checkpoints/evals/every-eval-ever/`), or the stage's own folder.
+    pub fn checkpoints_of(&self, stage: Stage, part: Option<&str>) -> String {
+        match part {
+            Some(part) => format!("{}{part}/", self.checkpoints(stage)),
+            None => self.checkpoints(stage),
+        }
+    }
+
+    pub fn checkpoint_of(&self, stage: Stage, part: Option<&str>, model: &ModelId) -> String {
         format!(
             "{}{}.json",
-            self.checkpoints(stage),
+            self.checkpoints_of(stage, part),
             encode_model_key(model)
         )
     }

@@ -70,6 +70,12 @@ pub enum SourceName {
     Browser,
     /// The Hub's own evaluation results.
     Hub,
+    /// Every Eval Ever's datastore (`evaleval/EEE_datastore`).
+    #[serde(rename = "every-eval-ever")]
+    EveryEvalEver,
+    /// The `OpenEvals/leaderboard-data` dataset.
+    #[serde(rename = "open-evals")]
+    OpenEvals,
 }
 
 impl SourceName {
@@ -78,6 +84,8 @@ impl SourceName {
             Self::Datasets => "datasets",
             Self::Browser => "browser",
             Self::Hub => "hub",
+            Self::EveryEvalEver => "every-eval-ever",
+            Self::OpenEvals => "open-evals",
         }
     }
 }

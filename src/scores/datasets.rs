@@ -179,10 +179,11 @@ async fn load_parquet(
 ) -> Result<Loaded, ScoresError> {
     let url = parquet_url(settings, hub_endpoint)?;
     let fetched = http.get(&url).await?;
-    let rows = parquet_rows(fetched.body).map_err(|reason| ScoresError::BadData {
-        url: redact(&url),
-        reason,
-    })?;
+    let rows =
+        formats::parquet::parquet_rows(fetched.body).map_err(|reason| ScoresError::BadData {
+            url: redact(&url),
+            reason,
+        })?;
     let mut parsed = ParsedRows::default();
     for (i, row) in rows.iter().enumerate() {
         parsed.push(i as u64 + 1, ScoreRow::from_contents(row));
@@ -193,60 +194,6 @@ async fn load_parquet(
     };
     loaded.take(parsed, &redact(&url));
     Ok(loaded)
-}
-
-/// Every row of a parquet file, each as a map from column name to value, as the
-/// datasets-server `/rows` API gives the same rows: strings, numbers, booleans, nulls.
-/// A file that panics the parquet reader is this read's error
-/// ([`formats::parquet::guarded`]), never the process's.
-pub fn parquet_rows(body: bytes::Bytes) -> Result<Vec<serde_json::Map<String, Value>>, String> {
-    formats::parquet::guarded(|| decode_parquet_rows(body))
-}
-
-fn decode_parquet_rows(body: bytes::Bytes) -> Result<Vec<serde_json::Map<String, Value>>, String> {
-    use arrow_array::cast::AsArray;
-    use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
-    use arrow_array::Array;
-    use arrow_schema::DataType;
-
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(body)
-        .map_err(|e| format!("not a parquet file: {e}"))?
-        .build()
-        .map_err(|e| format!("reading the parquet file: {e}"))?;
-    let mut out = Vec::new();
-    for batch in reader {
-        let batch = batch.map_err(|e| format!("reading the parquet file: {e}"))?;
-        let schema = batch.schema();
-        let mut rows = vec![serde_json::Map::new(); batch.num_rows()];
-        for (field, column) in schema.fields().iter().zip(batch.columns()) {
-            for (i, row) in rows.iter_mut().enumerate() {
-                let value = if column.is_null(i) {
-                    Value::Null
-                } else {
-                    match column.data_type() {
-                        DataType::Utf8 => Value::from(column.as_string::<i32>().value(i)),
-                        DataType::LargeUtf8 => Value::from(column.as_string::<i64>().value(i)),
-                        DataType::Float64 => serde_json::Number::from_f64(
-                            column.as_primitive::<Float64Type>().value(i),
-                        )
-                        .map_or(Value::Null, Value::Number),
-                        DataType::Float32 => serde_json::Number::from_f64(f64::from(
-                            column.as_primitive::<Float32Type>().value(i),
-                        ))
-                        .map_or(Value::Null, Value::Number),
-                        DataType::Int64 => Value::from(column.as_primitive::<Int64Type>().value(i)),
-                        DataType::Int32 => Value::from(column.as_primitive::<Int32Type>().value(i)),
-                        DataType::Boolean => Value::from(column.as_boolean().value(i)),
-                        // A column of another type is none the source reads.
-                        _ => Value::Null,
-                    }
-                };
-                row.insert(field.name().clone(), value);
-            }
-        }
-        out.extend(rows);
-    }
-    Ok(out)
 }
 
 /// Every row a source gave, and the ones set aside.

@@ -10,9 +10,9 @@ mod rows;
 mod settings;
 mod stage;
 
+pub use crate::formats::parquet::parquet_rows;
 pub use browser::parse_table;
 pub use browser::BrowserError;
-pub use datasets::parquet_rows;
 pub use rows::{
     classify, parse_formatted, parse_rows_page, round2, Lookup, PageFault, ParsedRows, RowsPage,
     ScoreRow,

@@ -51,6 +51,16 @@ VALUE_SETS = {
         "persistence": {"enabled": False},
     },
     "existing-claim": {"persistence": {"existingClaim": "hfharvest-runs"}},
+    "score-sources": {
+        "config": {
+            "evals": {
+                "dataset_columns": 4,
+                "every_eval_ever": {"revision": "0123456789abcdef0123456789abcdef01234567",
+                                    "collections": ["MMLU-Pro"], "max_objects": 500},
+                "open_evals": {"enabled": False},
+            }
+        }
+    },
     "claim-with-storage-class": {
         "persistence": {
             "storageClass": "fast-ssd",
@@ -371,7 +381,11 @@ def test_the_job_accepts_the_rendered_config(name: str, tmp_path: Path) -> None:
     rendered = tomllib.loads(toml)
     for section, values in rendered.items():
         for key, value in values.items():
-            assert settings[section][key] == value, f"{section}.{key}"
+            if isinstance(value, dict):
+                for name, setting in value.items():
+                    assert settings[section][key][name] == setting, f"{section}.{key}.{name}"
+            else:
+                assert settings[section][key] == value, f"{section}.{key}"
 
 
 def test_a_config_typo_is_refused_by_the_job_too(tmp_path: Path) -> None:

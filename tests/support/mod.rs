@@ -180,6 +180,18 @@ pub fn count_files(dir: &Path) -> usize {
         .unwrap_or(0)
 }
 
+/// `.json` files directly in a folder (0 if it does not exist yet): a stage's
+/// checkpoints, without the folders of its other sources.
+pub fn count_json_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
 /// A borrowed [`Cli`] with extra variables, sharing its working folder.
 pub struct CliView<'a> {
     cli: &'a Cli,

@@ -154,6 +154,12 @@ pub(super) async fn resolve(
     AxumState(board): AxumState<Arc<Leaderboard>>,
     Path((owner, name, revision, file)): Path<(String, String, String, String)>,
 ) -> Response {
+    if let Some(state) = &board.hub {
+        let repo = format!("{owner}/{name}");
+        if let Some(response) = crate::datastores::resolve(state, &repo, &revision, &file).await {
+            return response;
+        }
+    }
     board.data_requests.fetch_add(1, Ordering::Relaxed);
     if format!("{owner}/{name}") != "open-llm-leaderboard/contents" {
         return (
@@ -192,8 +198,15 @@ pub(super) async fn resolve(
 /// Where the redirect leads (invented path): the file's bytes.
 pub(super) async fn cas(
     AxumState(board): AxumState<Arc<Leaderboard>>,
-    Path(_digest): Path<String>,
+    Path(digest): Path<String>,
 ) -> Response {
+    if let Some(state) = board
+        .hub
+        .as_ref()
+        .filter(|_| digest == crate::datastores::OPEN_EVALS_CAS)
+    {
+        return crate::datastores::cas(state).await;
+    }
     (
         [(header::CONTENT_TYPE, "application/octet-stream")],
         board.parquet.clone(),

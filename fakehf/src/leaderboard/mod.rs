@@ -44,6 +44,9 @@ pub struct Leaderboard {
     /// The `contents` dataset's parquet file, built from the same rows.
     parquet: bytes::Bytes,
     page: Mutex<(PageMode, Duration)>,
+    /// The Hub's state, for the datastores that answer on the same `resolve` and
+    /// `/cas` routes ([`crate::datastores`]).
+    hub: Option<Arc<crate::State>>,
 }
 
 /// Round every float of a JSON value to `decimals` places.
@@ -73,6 +76,11 @@ impl Leaderboard {
         decimals: Option<i32>,
     ) -> anyhow::Result<Self> {
         Self::load_with(realdata, render_delay, decimals, &[])
+    }
+
+    /// Let the `resolve` and `/cas` routes answer for the datastores too.
+    pub(crate) fn set_hub(&mut self, state: Arc<crate::State>) {
+        self.hub = Some(state);
     }
 
     /// Serve `file` as the parquet file (see `FakeConfig::contents_parquet`).
@@ -121,6 +129,7 @@ impl Leaderboard {
             formatted: Arc::from(formatted.to_string()),
             contents,
             page: Mutex::new((PageMode::Normal, render_delay)),
+            hub: None,
         })
     }
 

@@ -53,13 +53,23 @@ app.kubernetes.io/part-of: hfharvest
 {{- if and .Values.selenium.enabled (eq (toString .Values.config.leaderboard.source) "browser") }}true{{- end }}
 {{- end }}
 
-{{/* hfharvest.toml from .Values.config: one table per section, values as TOML literals (JSON scalars are valid TOML). */}}
+{{/* hfharvest.toml from .Values.config: one table per section, and one per map inside a section (evals.every_eval_ever), values as TOML literals (JSON scalars and lists of them are valid TOML). */}}
 {{- define "hfharvest.toml" -}}
 # Rendered by the hfharvest Helm chart from .Values.config.
 {{- range $section, $settings := .Values.config }}
 [{{ $section }}]
 {{- range $key, $value := $settings }}
+{{- if not (kindIs "map" $value) }}
 {{ $key }} = {{ $value | toJson }}
+{{- end }}
+{{- end }}
+{{- range $key, $value := $settings }}
+{{- if kindIs "map" $value }}
+[{{ $section }}.{{ $key }}]
+{{- range $name, $setting := $value }}
+{{ $name }} = {{ $setting | toJson }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end }}

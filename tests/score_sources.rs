@@ -228,3 +228,67 @@ async fn a_kill_during_either_source_then_a_rerun_gives_the_same_outputs() {
         assert_eq!(count_files(&checkpoints), 301, "{part}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_datastore_outage_leaves_the_sources_out_not_the_run() {
+    let fake = start_fake(Duration::ZERO).await;
+    // Every request to the two datastores fails, retries included.
+    fake.inject(
+        fakehf::Route::Datastore,
+        fakehf::Fault::server_error(503),
+        1000,
+    );
+    let cli = cli(&fake)
+        .env("HFHARVEST__HTTP__MAX_ATTEMPTS", "2")
+        .env("HFHARVEST__HTTP__BACKOFF_INITIAL_MS", "10");
+    cli.run(&["run", "--limit", "100", "--run-id", "outage"])
+        .await
+        .assert_ok();
+    let run = cli.out().join("runs/outage");
+    let evals = read_csv(&run.join("evals.csv"));
+    assert!(evals.iter().any(|r| r["source"] == "hub-eval-results"));
+    assert!(!evals
+        .iter()
+        .any(|r| r["source"] == "every-eval-ever" || r["source"] == "open-evals"));
+    let skipped = json(&cli, "outage", "quality.json")["skipped_evals"].clone();
+    for dataset in ["evaleval/EEE_datastore", "OpenEvals/leaderboard-data"] {
+        let why = skipped
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["reason"].as_str())
+            .find(|r| r.starts_with(dataset))
+            .unwrap_or_else(|| panic!("{dataset} is said to be left out: {skipped}"));
+        assert!(
+            why.contains("left out of this run") && why.contains("503"),
+            "{why}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_cut_short_is_set_aside_and_the_others_kept() {
+    let fake = start_fake(Duration::ZERO).await;
+    // The commit and the four indexes as they are, then one record cut after 50 bytes.
+    fake.inject(fakehf::Route::Datastore, fakehf::Fault::Headers(vec![]), 5);
+    fake.inject(fakehf::Route::Datastore, fakehf::Fault::Truncated(50), 1);
+    let cli = cli(&fake);
+    cli.run(&["run", "--limit", "100", "--run-id", "cut"])
+        .await
+        .assert_ok();
+    let skipped = json(&cli, "cut", "evals_skipped.json")["skipped"].clone();
+    let cut: Vec<&str> = skipped
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["reason"].as_str())
+        .filter(|r| r.contains("bytes where the index says"))
+        .collect();
+    assert_eq!(cut.len(), 1, "{cut:?}");
+    assert!(
+        cut[0].starts_with("record ") && cut[0].contains(": 50 bytes"),
+        "{cut:?}"
+    );
+    let evals = read_csv(&cli.out().join("runs/cut/evals.csv"));
+    assert!(evals.iter().any(|r| r["source"] == "every-eval-ever"));
+}

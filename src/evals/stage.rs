@@ -158,7 +158,7 @@ async fn collect_evals(
         skipped.extend(other.skipped);
         requests.insert(name.as_str().to_owned(), other.requests);
         resumed += other.resumed;
-        answered.push(other.checkpoints);
+        answered.extend(other.checkpoints);
     }
     let leaderboard = read_leaderboard(run).await?;
     let (rows, counts) = assemble(models, &answered, &leaderboard, &mut skipped)?;
@@ -186,7 +186,8 @@ async fn collect_evals(
 /// What one of the other score sources left: its checkpoints, the records it set
 /// aside before any model's answer, and the requests it made.
 struct OtherAnswers {
-    checkpoints: HashMap<String, Checkpoint<EvalAnswer>>,
+    /// `None` when the source was left out of the run (its commit unknown).
+    checkpoints: Option<HashMap<String, Checkpoint<EvalAnswer>>>,
     skipped: Vec<SkippedResult>,
     requests: u64,
     resumed: u64,
@@ -271,7 +272,7 @@ impl OtherSources<'_> {
         };
         let driven = drive(&source, self.run, Stage::Evals, self.models, self.cancel).await?;
         Ok(Some(OtherAnswers {
-            checkpoints: driven.checkpoints,
+            checkpoints: Some(driven.checkpoints),
             skipped,
             requests: self.http.stats().requests() - before,
             resumed: driven.resumed,
@@ -308,7 +309,7 @@ impl OtherSources<'_> {
         let source = OpenEvals { rows };
         let driven = drive(&source, self.run, Stage::Evals, self.models, self.cancel).await?;
         Ok(Some(OtherAnswers {
-            checkpoints: driven.checkpoints,
+            checkpoints: Some(driven.checkpoints),
             skipped,
             requests: self.http.stats().requests() - before,
             resumed: driven.resumed,
@@ -320,7 +321,7 @@ impl OtherAnswers {
     /// A source left out of the run: no answers, only the reason.
     fn left_out(skipped: Vec<SkippedResult>, requests: u64) -> Self {
         Self {
-            checkpoints: HashMap::new(),
+            checkpoints: None,
             skipped,
             requests,
             resumed: 0,

@@ -21,7 +21,7 @@ use crate::formats::{self};
 use crate::http::{HttpClient, HttpSettings};
 use crate::hub::{HubClient, HubSettings};
 use crate::lookup::Checkpoint;
-use crate::lookup::{drive, IdMatcher};
+use crate::lookup::{drive, IdMatcher, ScoreSource};
 use crate::records::{canonical_row, run_model_ids, LeaderboardRecord, MatchStatus};
 use crate::records::{
     evals_table, preferred, EvalResult, EvalRow, EvalSource, SkippedFile, SkippedResult,
@@ -241,42 +241,32 @@ impl OtherSources<'_> {
         if !settings.enabled {
             return Ok(None);
         }
-        let before = self.http.stats().requests();
-        let mut skipped = Vec::new();
-        let Some(pinned) = self
-            .pin(
-                every_eval_ever::PART,
-                &settings.dataset,
-                &settings.revision,
-                &mut skipped,
-            )
-            .await?
-        else {
-            return Ok(Some(OtherAnswers::left_out(
-                skipped,
-                self.http.stats().requests() - before,
-            )));
-        };
-        let matcher = IdMatcher::new(self.models);
-        let indexes = tokio::select! {
-            read = every_eval_ever::read_indexes(self.http, self.endpoint, &pinned, settings, &matcher) => read?,
-            _ = self.cancel.cancelled() => return Err(EvalsError::Interrupted),
-        };
-        skipped.extend(indexes.skipped.iter().cloned());
-        let source = EveryEvalEver {
-            indexes,
-            matcher,
-            pinned,
-            http: self.http.clone(),
-            endpoint: self.endpoint.clone(),
-        };
-        let driven = drive(&source, self.run, Stage::Evals, self.models, self.cancel).await?;
-        Ok(Some(OtherAnswers {
-            checkpoints: Some(driven.checkpoints),
-            skipped,
-            requests: self.http.stats().requests() - before,
-            resumed: driven.resumed,
-        }))
+        self.answer(
+            every_eval_ever::PART,
+            &settings.dataset,
+            &settings.revision,
+            |pinned, matcher| async move {
+                let indexes = every_eval_ever::read_indexes(
+                    self.http,
+                    self.endpoint,
+                    &pinned,
+                    settings,
+                    &matcher,
+                )
+                .await?;
+                let skipped = indexes.skipped.clone();
+                let source = EveryEvalEver {
+                    indexes,
+                    matcher,
+                    pinned,
+                    http: self.http.clone(),
+                    endpoint: self.endpoint.clone(),
+                };
+                Ok((source, skipped))
+            },
+        )
+        .await
+        .map(Some)
     }
 
     async fn open_evals(&self) -> Result<Option<OtherAnswers>, EvalsError> {
@@ -284,36 +274,56 @@ impl OtherSources<'_> {
         if !settings.enabled {
             return Ok(None);
         }
+        self.answer(
+            open_evals::PART,
+            &settings.dataset,
+            &settings.revision,
+            |pinned, matcher| async move {
+                let rows =
+                    open_evals::read_rows(self.http, self.endpoint, &pinned, settings, &matcher)
+                        .await?;
+                let skipped = rows.skipped.clone();
+                Ok((OpenEvals { rows }, skipped))
+            },
+        )
+        .await
+        .map(Some)
+    }
+
+    /// One source: pin its commit, `read` what it reads before any model's answer (the
+    /// source, and the records it set aside), then drive it over the run's models.
+    async fn answer<S, Read, Reading>(
+        &self,
+        part: &str,
+        dataset: &str,
+        revision: &str,
+        read: Read,
+    ) -> Result<OtherAnswers, EvalsError>
+    where
+        S: ScoreSource<Answer = EvalAnswer, Error = EvalsError>,
+        Read: FnOnce(Pinned, IdMatcher) -> Reading,
+        Reading: std::future::Future<Output = Result<(S, Vec<SkippedResult>), EvalsError>>,
+    {
         let before = self.http.stats().requests();
         let mut skipped = Vec::new();
-        let Some(pinned) = self
-            .pin(
-                open_evals::PART,
-                &settings.dataset,
-                &settings.revision,
-                &mut skipped,
-            )
-            .await?
-        else {
-            return Ok(Some(OtherAnswers::left_out(
+        let Some(pinned) = self.pin(part, dataset, revision, &mut skipped).await? else {
+            return Ok(OtherAnswers::left_out(
                 skipped,
                 self.http.stats().requests() - before,
-            )));
+            ));
         };
-        let matcher = IdMatcher::new(self.models);
-        let rows = tokio::select! {
-            read = open_evals::read_rows(self.http, self.endpoint, &pinned, settings, &matcher) => read?,
+        let (source, set_aside) = tokio::select! {
+            read = read(pinned, IdMatcher::new(self.models)) => read?,
             _ = self.cancel.cancelled() => return Err(EvalsError::Interrupted),
         };
-        skipped.extend(rows.skipped.iter().cloned());
-        let source = OpenEvals { rows };
+        skipped.extend(set_aside);
         let driven = drive(&source, self.run, Stage::Evals, self.models, self.cancel).await?;
-        Ok(Some(OtherAnswers {
+        Ok(OtherAnswers {
             checkpoints: Some(driven.checkpoints),
             skipped,
             requests: self.http.stats().requests() - before,
             resumed: driven.resumed,
-        }))
+        })
     }
 }
 

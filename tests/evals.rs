@@ -206,12 +206,17 @@ async fn a_kill_during_the_evals_stage_then_a_resume_gives_the_same_evals_csv() 
     cli.run(&args("whole")).await.assert_ok();
     let reference = std::fs::read(cli.out().join("runs/whole/evals.csv")).unwrap();
 
-    // One checkpoint at a time, so the stage is still going when it is killed.
-    let slow = cli.clone_env().env("HFHARVEST__OUTPUT__CONCURRENCY", "1");
+    // One checkpoint at a time, one answer per object (the list page's answers would
+    // otherwise be one object), so the stage is still going when it is killed.
+    let slow = cli
+        .clone_env()
+        .env("HFHARVEST__OUTPUT__CONCURRENCY", "1")
+        .env("HFHARVEST__OUTPUT__CHECKPOINT_BATCH", "1");
     let checkpoints = cli.out().join("runs/crash/checkpoints/evals");
     let mut child = {
         let mut cmd = cli.command(&args("crash"));
         cmd.env("HFHARVEST__OUTPUT__CONCURRENCY", "1")
+            .env("HFHARVEST__OUTPUT__CHECKPOINT_BATCH", "1")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
         cmd.spawn().unwrap()

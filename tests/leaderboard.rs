@@ -278,7 +278,11 @@ async fn the_app_inside_a_wrapping_page_is_searched_in_its_frame() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_killed_mid_way_resumes_to_the_same_csv() {
     let fake = start_fake(30).await;
-    let cli = Cli::new(&fake).leaderboard_on(&fake);
+    // One answer per checkpoint object (a browser batch is otherwise one), so there
+    // are points between objects to stop at.
+    let cli = Cli::new(&fake)
+        .leaderboard_on(&fake)
+        .env("HFHARVEST__OUTPUT__CHECKPOINT_BATCH", "1");
     let args = |run: &'static str| {
         vec![
             "run",
@@ -330,7 +334,9 @@ async fn a_run_killed_mid_way_resumes_to_the_same_csv() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_browser_killed_mid_run_is_replaced_and_the_run_finishes() {
     let fake = start_fake(20).await;
-    let cli = Cli::new(&fake).leaderboard_on(&fake);
+    let cli = Cli::new(&fake)
+        .leaderboard_on(&fake)
+        .env("HFHARVEST__OUTPUT__CHECKPOINT_BATCH", "1");
     let child = cli
         .command(&[
             "run",
@@ -602,7 +608,11 @@ fn processes_mentioning(needle: &str) -> Vec<u32> {
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_quits_every_browser_and_keeps_the_checkpoints() {
     let fake = start_fake(20).await;
-    let cli = Cli::new(&fake).leaderboard_on(&fake);
+    // One answer per checkpoint object (a browser batch is otherwise one), so there
+    // are points between objects to stop at.
+    let cli = Cli::new(&fake)
+        .leaderboard_on(&fake)
+        .env("HFHARVEST__OUTPUT__CHECKPOINT_BATCH", "1");
     // The job's temp folder, so its browser profiles (and browsers) can be told apart.
     let tmp = cli.workdir.path().join("tmp");
     std::fs::create_dir_all(&tmp).unwrap();

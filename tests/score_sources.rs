@@ -200,7 +200,10 @@ async fn a_kill_during_either_source_then_a_rerun_gives_the_same_outputs() {
     };
     let reference = read(&whole);
     for part in ["every-eval-ever", "open-evals"] {
-        let cli = cli(&fake).env("HFHARVEST__OUTPUT__CONCURRENCY", "1");
+        // One answer per object, so there are points between objects to kill at.
+        let cli = cli(&fake)
+            .env("HFHARVEST__OUTPUT__CONCURRENCY", "1")
+            .env("HFHARVEST__OUTPUT__CHECKPOINT_BATCH", "1");
         let checkpoints = cli.out().join("runs/night/checkpoints/evals").join(part);
         let mut child = {
             let mut cmd = cli.command(&args("night"));

@@ -97,6 +97,8 @@ struct Span {
     trace: String,
     parent: String,
     name: String,
+    /// The `models` attribute: how many answers a checkpoint batch holds.
+    models: u64,
 }
 
 /// The spans in rotel's detailed log, by span id.
@@ -117,6 +119,14 @@ fn spans(log: &str) -> HashMap<String, Span> {
                 trace: field("Trace ID"),
                 parent: field("Parent ID"),
                 name: field("Name "),
+                models: block
+                    .lines()
+                    .find(|l| l.contains("-> models:"))
+                    // `Int(12)`, or `Str(12)` where the exporter took the number
+                    // as text.
+                    .and_then(|l| l.split_once('('))
+                    .and_then(|(_, v)| v.trim_end_matches(')').trim().parse().ok())
+                    .unwrap_or(0),
             },
         );
     }
@@ -267,25 +277,28 @@ async fn spans_and_metrics_reach_a_real_collector_and_feed_the_dashboards() {
         assert_eq!(found.len(), 1, "one span for stage {stage}");
         assert_eq!(&found[0].1.parent, run_id, "stage {stage} under the run");
     }
-    // A span per model and source in each stage that answers model by model: the
-    // leaderboard in scores; the Hub, Every Eval Ever and OpenEvals in evals.
-    let models = named("model");
+    // Each stage that answers model by model checkpoints its answers in batches, a span
+    // each, holding every model once per source: the leaderboard in scores; the Hub,
+    // Every Eval Ever and OpenEvals in evals.
+    let batches = named("checkpoint batch");
     for (stage, sources) in [("stage scores", 1), ("stage evals", 3)] {
-        let under = models
+        let under: u64 = batches
             .iter()
             .filter(|(_, s)| parent_name(s) == Some(stage))
-            .count();
-        assert_eq!(
-            under,
-            12 * sources,
-            "a span per model and source under {stage}"
-        );
+            .map(|(_, s)| s.models)
+            .sum();
+        assert_eq!(under, 12 * sources, "every model's answer under {stage}");
     }
-    assert_eq!(models.len(), 48);
-    // model → store call (its checkpoint), and stage → HTTP request, one span per attempt.
+    assert_eq!(batches.iter().map(|(_, s)| s.models).sum::<u64>(), 48);
+    // A model whose answer took its own requests (Every Eval Ever's records) has its
+    // own span.
+    assert!(named("model")
+        .iter()
+        .all(|(_, s)| parent_name(s) == Some("stage evals")));
+    // batch → store call (its checkpoint), and stage → HTTP request, one span per attempt.
     assert!(named("store put")
         .iter()
-        .any(|(_, s)| parent_name(s) == Some("model")));
+        .any(|(_, s)| parent_name(s) == Some("checkpoint batch")));
     let requests = named("HTTP GET");
     assert!(requests
         .iter()
@@ -438,10 +451,14 @@ async fn traces_keep_the_jobs_spans_whatever_rust_log_says() {
     for stage in ["models", "scores", "evals", "prepare", "report", "publish"] {
         assert_eq!(count(&format!("stage {stage}")), 1, "stage {stage}");
     }
+    let answers: u64 = spans
+        .values()
+        .filter(|s| s.name == "checkpoint batch")
+        .map(|s| s.models)
+        .sum();
     assert_eq!(
-        count("model"),
-        48,
-        "a span per model in scores and per model and source in evals"
+        answers, 48,
+        "every model's answer in a checkpoint batch, in scores and per source in evals"
     );
     assert!(count("HTTP GET") >= 2, "the HTTP requests");
     // Bars are drawn from spans of their own, which are not part of the trace.

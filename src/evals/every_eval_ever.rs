@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
-use futures::{stream, TryStreamExt};
+use futures::{stream, StreamExt};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
@@ -441,6 +441,11 @@ fn newest_per_evaluation(mut records: Vec<Record>) -> Vec<EvalResult> {
     newest.into_values().collect()
 }
 
+/// The most fetched answers one checkpoint object holds: each is a model's records, so
+/// a group is one unit of work that completes together, and a night with thousands of
+/// matched models writes a few dozen objects, not one per model.
+const FETCHED_GROUP: usize = 100;
+
 #[async_trait]
 impl ScoreSource for EveryEvalEver {
     type Answer = EvalAnswer;
@@ -461,19 +466,37 @@ impl ScoreSource for EveryEvalEver {
         cancel: &CancellationToken,
     ) -> Result<SourceStats, EvalsError> {
         let before = self.http.stats().requests();
-        // Each model's records are fetched, then its answer written, `output.concurrency`
-        // models at a time.
-        let each = stream::iter(models.iter().map(Ok::<_, EvalsError>)).try_for_each_concurrent(
-            sink.concurrency(),
-            |model| {
-                let span = tracing::info_span!("model", model.id = %model);
-                async move {
-                    let answer = self.answer_model(model).await;
-                    Ok(sink.record(model, answer).await?)
-                }
-                .instrument(span)
-            },
-        );
+        // A model no index row names is answered at once, with the others like it, in
+        // batches. The others' records are fetched `output.concurrency` models at a
+        // time, and their answers written in groups of up to FETCHED_GROUP, in the
+        // order of `models`: a kill loses at most one group's fetches, and a rerun
+        // asks only for the models no written group holds.
+        let (unnamed, named): (Vec<&ModelId>, Vec<&ModelId>) = models.iter().partition(|m| {
+            self.indexes.failed.is_empty() && !self.indexes.by_model.contains_key(&m.normalized())
+        });
+        let group = FETCHED_GROUP.min(sink.checkpoint_batch());
+        let each = async {
+            let mut unnamed_answers = Vec::with_capacity(unnamed.len());
+            for model in unnamed {
+                unnamed_answers.push((model.clone(), self.answer_model(model).await));
+            }
+            sink.record_many(unnamed_answers).await?;
+            let mut fetched = stream::iter(named.into_iter().cloned())
+                .map(|model: ModelId| {
+                    let span = tracing::info_span!("model", model.id = %model);
+                    async move {
+                        let answer = self.answer_model(&model).await;
+                        (model, answer)
+                    }
+                    .instrument(span)
+                })
+                .buffered(sink.concurrency())
+                .chunks(group);
+            while let Some(answers) = fetched.next().await {
+                sink.record_many(answers).await?;
+            }
+            Ok::<_, EvalsError>(())
+        };
         tokio::select! {
             done = each => done?,
             _ = cancel.cancelled() => return Err(EvalsError::Interrupted),

@@ -1,8 +1,11 @@
-//! Per-model checkpoints, for every stage that answers model by model: each answer is
-//! its own object, `runs/<id>/checkpoints/<stage>/<encoded model id>.json`, written the
-//! moment it is known, so a crash loses nothing and a rerun skips what is done. A stage
-//! with several sources keeps each one's in its own folder below the stage's
-//! (`checkpoints/evals/every-eval-ever/`).
+//! Checkpoints, for every stage that answers model by model. An answer that comes on
+//! its own is its own object, `runs/<id>/checkpoints/<stage>/<encoded model id>.json`,
+//! written the moment it is known; answers that complete together (one response
+//! answered them all: the leaderboard's rows, a list page's results, a browser batch)
+//! go out as one object, `…/<stage>/+batch-<hash>.json`, of at most `output.checkpoint_batch` (1,000). So a
+//! crash loses nothing known, a rerun skips what is done, and a night of N models
+//! writes about N / 1,000 objects per source, not N. A stage with several sources keeps
+//! each one's in its own folder below the stage's (`checkpoints/evals/every-eval-ever/`).
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -16,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
 use crate::progress::Progress;
-use crate::run::{ModelId, SourceName, Stage};
+use crate::run::{ModelId, SourceName, Stage, BATCH_PREFIX};
 use crate::store::{RunStore, StoreError};
 
 /// A checkpoint object: a `.json` file directly in the stage's folder, not a temporary
@@ -43,6 +46,24 @@ pub struct Checkpoint<T> {
     pub source: SourceName,
     pub lookup: T,
     pub recorded_at: String,
+}
+
+/// Answers that completed together, as stored in one object.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Batch<T> {
+    checkpoints: Vec<Checkpoint<T>>,
+}
+
+/// Whether `newer` supersedes `older` for the same model: a rerun only asks again for
+/// what had no final answer, so the later answer is the one that counts. RFC 3339 times
+/// written by this tool compare as instants; an unreadable one loses.
+fn supersedes(newer: &str, older: &str) -> bool {
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
+    match (at(newer), at(older)) {
+        (Some(n), Some(o)) => n > o,
+        (Some(_), None) => true,
+        _ => false,
+    }
 }
 
 /// A stage's checkpoints in one run.
@@ -96,17 +117,30 @@ impl<T: Serialize + DeserializeOwned> Checkpoints<T> {
                 (key, body)
             })
             .buffer_unordered(self.run.concurrency());
-        let mut out = HashMap::new();
+        let mut out: HashMap<String, Checkpoint<T>> = HashMap::new();
+        let mut keep = |c: Checkpoint<T>| {
+            let id = c.model_id.normalized();
+            match out.get(&id) {
+                Some(old) if !supersedes(&c.recorded_at, &old.recorded_at) => {}
+                _ => {
+                    out.insert(id, c);
+                }
+            }
+        };
         while let Some((key, body)) = bodies.next().await {
             let Some(body) = body? else {
                 continue;
             };
-            match serde_json::from_slice::<Checkpoint<T>>(&body) {
-                Ok(c) => {
-                    out.insert(c.model_id.normalized(), c);
-                }
+            let is_batch = key[folder.len()..].starts_with(BATCH_PREFIX);
+            let parsed = if is_batch {
+                serde_json::from_slice::<Batch<T>>(&body).map(|b| b.checkpoints)
+            } else {
+                serde_json::from_slice::<Checkpoint<T>>(&body).map(|c| vec![c])
+            };
+            match parsed {
+                Ok(checkpoints) => checkpoints.into_iter().for_each(&mut keep),
                 Err(e) => {
-                    tracing::warn!(key = %key, error = %e, "unreadable checkpoint; the model will be answered again")
+                    tracing::warn!(key = %key, error = %e, "unreadable checkpoint; its models will be answered again")
                 }
             }
         }
@@ -141,6 +175,42 @@ impl<T: Serialize + DeserializeOwned> Checkpoints<T> {
             .add(1, &[KeyValue::new("stage", self.stage.as_str())]);
         Ok(checkpoint)
     }
+
+    /// Write answers that completed together as one object (at most `output.checkpoint_batch`), and
+    /// return them as stored.
+    pub async fn write_batch(
+        &self,
+        answers: Vec<(ModelId, T)>,
+        source: SourceName,
+    ) -> Result<Vec<Checkpoint<T>>, StoreError> {
+        let recorded_at = chrono::Utc::now().to_rfc3339();
+        let key = self.run.layout().batch_checkpoint_of(
+            self.stage,
+            self.part,
+            answers.iter().map(|(model, _)| model),
+        );
+        let batch = Batch {
+            checkpoints: answers
+                .into_iter()
+                .map(|(model_id, lookup)| Checkpoint {
+                    model_id,
+                    source,
+                    lookup,
+                    recorded_at: recorded_at.clone(),
+                })
+                .collect(),
+        };
+        let body =
+            serde_json::to_vec(&batch).map_err(|e| StoreError::io("encoding", key.clone(), e))?;
+        self.run
+            .store()
+            .put(&key, Bytes::from(body), crate::store::PutMode::Overwrite)
+            .await?;
+        crate::telemetry::metrics()
+            .checkpoints_written
+            .add(1, &[KeyValue::new("stage", self.stage.as_str())]);
+        Ok(batch.checkpoints)
+    }
 }
 
 /// Where a source hands each answer the moment it is known: it is checkpointed,
@@ -164,46 +234,77 @@ impl<A: Answer> CheckpointSink<A> {
         }
     }
 
+    /// Record one answer that came on its own: its own object, written now.
     pub async fn record(&self, model: &ModelId, answer: A) -> Result<(), StoreError> {
         let outcome = answer.outcome();
         let checkpoint = self.checkpoints.write(model, self.source, answer).await?;
+        self.count(std::iter::once(outcome));
         self.written
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(model.normalized(), checkpoint);
-        crate::telemetry::metrics().models_processed.add(
-            1,
-            &[
-                KeyValue::new("stage", self.checkpoints.stage().as_str()),
-                KeyValue::new("outcome", outcome),
-            ],
-        );
-        self.progress.inc(1);
         Ok(())
     }
 
-    /// Record many answers known at once (a source that read every row in one go):
-    /// written `concurrency` at a time, each still its own object, so a crash part-way
-    /// keeps exactly the ones written.
+    /// Record answers that completed together (one response answered them all): one
+    /// object per [`BATCH_MAX`] of them, written `concurrency` at a time, so a crash
+    /// part-way keeps exactly the objects written and a rerun asks for the rest.
     pub async fn record_many(
         &self,
         answers: impl IntoIterator<Item = (ModelId, A)>,
     ) -> Result<(), StoreError> {
-        stream::iter(answers.into_iter().map(Ok::<_, StoreError>))
-            .try_for_each_concurrent(
-                self.checkpoints.run.concurrency(),
-                |(model, answer)| async move {
-                    let span = tracing::info_span!("model", model.id = %model);
-                    self.record(&model, answer).instrument(span).await
-                },
-            )
+        let most = self.checkpoints.run.checkpoint_batch();
+        let mut batches: Vec<Vec<(ModelId, A)>> = Vec::new();
+        for answer in answers {
+            match batches.last_mut() {
+                Some(batch) if batch.len() < most => batch.push(answer),
+                _ => batches.push(vec![answer]),
+            }
+        }
+        stream::iter(batches.into_iter().map(Ok::<_, StoreError>))
+            .try_for_each_concurrent(self.checkpoints.run.concurrency(), |batch| {
+                let span = tracing::info_span!("checkpoint batch", models = batch.len() as u64);
+                async move {
+                    let written = self.checkpoints.write_batch(batch, self.source).await?;
+                    self.count(written.iter().map(|c| c.lookup.outcome()));
+                    let mut map = self.written.lock().unwrap_or_else(|p| p.into_inner());
+                    for checkpoint in written {
+                        map.insert(checkpoint.model_id.normalized(), checkpoint);
+                    }
+                    Ok(())
+                }
+                .instrument(span)
+            })
             .await
+    }
+
+    /// Count answers written, per outcome, in the metrics and the progress.
+    fn count(&self, outcomes: impl Iterator<Item = &'static str>) {
+        let mut by_outcome: std::collections::BTreeMap<&'static str, u64> = Default::default();
+        for outcome in outcomes {
+            *by_outcome.entry(outcome).or_default() += 1;
+        }
+        for (outcome, n) in by_outcome {
+            crate::telemetry::metrics().models_processed.add(
+                n,
+                &[
+                    KeyValue::new("stage", self.checkpoints.stage().as_str()),
+                    KeyValue::new("outcome", outcome),
+                ],
+            );
+            self.progress.inc(n);
+        }
     }
 
     /// How many answers the run writes at once (`output.concurrency`), for a source
     /// that fetches and records model by model.
     pub fn concurrency(&self) -> usize {
         self.checkpoints.run.concurrency()
+    }
+
+    /// The most answers one checkpoint object holds (`output.checkpoint_batch`).
+    pub fn checkpoint_batch(&self) -> usize {
+        self.checkpoints.run.checkpoint_batch()
     }
 
     /// The stage's progress, for a source to say more than the count (its sessions,
@@ -216,5 +317,83 @@ impl<A: Answer> CheckpointSink<A> {
     pub fn into_written(self) -> HashMap<String, Checkpoint<A>> {
         self.progress.finish();
         self.written.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::{RunId, RunLayout};
+    use crate::store::local::LocalStore;
+    use crate::store::{PutMode, Store};
+
+    fn id(s: &str) -> ModelId {
+        ModelId::parse(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn batches_and_single_objects_load_together_and_the_later_answer_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(LocalStore::open(dir.path()).unwrap());
+        let run = RunStore::new(store.clone(), RunLayout::new(RunId::parse("r").unwrap()));
+        let checkpoints = Checkpoints::<String>::new(run.clone(), Stage::Scores);
+        let first = checkpoints
+            .write_batch(
+                vec![(id("a/one"), "found".into()), (id("b/two"), "error".into())],
+                SourceName::Datasets,
+            )
+            .await
+            .unwrap();
+        assert_eq!(first.len(), 2);
+        // The rerun answers the error again, on its own, later.
+        let again = Checkpoint {
+            model_id: id("B/Two"),
+            source: SourceName::Datasets,
+            lookup: "found again".to_string(),
+            recorded_at: "2999-01-01T00:00:00+00:00".into(),
+        };
+        store
+            .put(
+                &run.layout()
+                    .checkpoint_of(Stage::Scores, None, &id("B/Two")),
+                Bytes::from(serde_json::to_vec(&again).unwrap()),
+                PutMode::Overwrite,
+            )
+            .await
+            .unwrap();
+        // A damaged batch costs only its own models.
+        let damaged =
+            run.layout()
+                .batch_checkpoint_of(Stage::Scores, None, [&id("c/three")].into_iter());
+        store
+            .put(
+                &damaged,
+                Bytes::from_static(b"{\"checkpoints\": [{"),
+                crate::store::PutMode::Overwrite,
+            )
+            .await
+            .unwrap();
+        let loaded = checkpoints.load().await.unwrap();
+        assert_eq!(loaded.len(), 2, "{loaded:?}");
+        assert_eq!(loaded["a/one"].lookup, "found");
+        assert_eq!(loaded["b/two"].lookup, "found again");
+        let files = std::fs::read_dir(dir.path().join("runs/r/checkpoints/scores"))
+            .unwrap()
+            .count();
+        assert_eq!(files, 3, "one batch object, one model's, one damaged batch");
+    }
+
+    #[test]
+    fn a_later_time_supersedes_and_an_unreadable_one_never_does() {
+        assert!(supersedes(
+            "2026-12-03T12:00:00.5+00:00",
+            "2026-12-03T12:00:00.45+00:00"
+        ));
+        assert!(!supersedes(
+            "2026-12-03T12:00:00+00:00",
+            "2026-12-03T12:00:00+00:00"
+        ));
+        assert!(!supersedes("garbage", "2026-12-03T12:00:00+00:00"));
+        assert!(supersedes("2026-12-03T12:00:00+00:00", "garbage"));
     }
 }

@@ -30,7 +30,8 @@ impl RunContext {
             .map_err(Error::Preflight)?;
         Ok(Self {
             run: RunStore::new(store, RunLayout::new(run_id))
-                .with_concurrency(settings.output.concurrency),
+                .with_concurrency(settings.output.concurrency)
+                .with_checkpoint_batch(settings.output.checkpoint_batch),
             hf_token: crate::hub::token_from_env(),
             settings,
             cancel,

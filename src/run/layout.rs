@@ -93,7 +93,36 @@ impl RunLayout {
             encode_model_key(model)
         )
     }
+
+    /// The object holding a batch of answers that completed together (one response
+    /// answered them all): `+batch-<hash of their ids>.json`. A model's own name never
+    /// starts with `+` (the encoder writes it as `%2B`), so the two cannot collide.
+    pub fn batch_checkpoint_of<'a>(
+        &self,
+        stage: Stage,
+        part: Option<&str>,
+        models: impl IntoIterator<Item = &'a ModelId>,
+    ) -> String {
+        let mut hasher = Sha256::new();
+        for model in models {
+            hasher.update(model.normalized().as_bytes());
+            hasher.update(b"\n");
+        }
+        let hash: String = hasher
+            .finalize()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!(
+            "{}{BATCH_PREFIX}{hash}.json",
+            self.checkpoints_of(stage, part)
+        )
+    }
 }
+
+/// How a batch checkpoint's file name starts.
+pub const BATCH_PREFIX: &str = "+batch-";
 
 /// Bytes kept as they are in a checkpoint key; everything else is percent-encoded, so
 /// `/`, `%`, unicode and leading dots cannot escape the folder or collide.
@@ -130,10 +159,10 @@ pub fn encode_model_key(model: &ModelId) -> String {
 }
 
 /// The model id a checkpoint key names, when the name is not shortened; `None` for a
-/// shortened name or a key that is not one of ours.
+/// shortened name, a batch or a key that is not one of ours.
 pub fn decode_model_key(key: &str) -> Option<ModelId> {
     let file = key.rsplit('/').next()?.strip_suffix(".json")?;
-    if file.contains(HASHED) {
+    if file.contains(HASHED) || file.starts_with(BATCH_PREFIX) {
         return None;
     }
     let id = percent_decode_str(file).decode_utf8().ok()?;

@@ -14,7 +14,9 @@ mod stage;
 
 pub use history::{snapshot_date, HistoryTable, IndexedRun, RunIndex, HISTORY_PREFIX, RUNS_INDEX};
 pub use ids::{InvalidModelId, InvalidRunId, ModelId, RunId};
-pub use layout::{artifact, decode_model_key, encode_model_key, RunLayout, RUNS_PREFIX};
+pub use layout::{
+    artifact, decode_model_key, encode_model_key, RunLayout, BATCH_PREFIX, RUNS_PREFIX,
+};
 pub use manifest::{LatestPointer, Manifest, RunStatus, StageSummary};
 pub use quarantine::{
     Check, Checked, Problem, QuarantineLog, Quarantined, RecordFault, RecordKind,

@@ -215,6 +215,9 @@ pub struct OutputSettings {
     pub lock_ttl_secs: f64,
     /// Objects read or written at once when a stage has many (checkpoints).
     pub concurrency: usize,
+    /// The most answers one checkpoint object holds when many complete together (one
+    /// response answered them all); 1 writes every answer as its own object.
+    pub checkpoint_batch: usize,
     /// Delete run folders whose snapshot is this many nights or more before the newest
     /// run's, once a run is published; unset keeps every run. The history is never
     /// trimmed.
@@ -228,6 +231,7 @@ impl Default for OutputSettings {
             run_id: None,
             lock_ttl_secs: 600.0,
             concurrency: run_store::DEFAULT_CONCURRENCY,
+            checkpoint_batch: run_store::DEFAULT_CHECKPOINT_BATCH,
             keep_runs_days: None,
         }
     }
@@ -241,6 +245,12 @@ impl OutputSettings {
         if let Some(run_id) = &self.run_id {
             RunId::parse(run_id)
                 .map_err(|e| InvalidSetting::new("output.run_id", e.to_string()))?;
+        }
+        if !(1..=100_000).contains(&self.checkpoint_batch) {
+            return InvalidSetting::err(
+                "output.checkpoint_batch",
+                format!("is {}; it must be 1 to 100000", self.checkpoint_batch),
+            );
         }
         if self.keep_runs_days == Some(0) {
             return InvalidSetting::err(

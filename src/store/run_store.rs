@@ -15,10 +15,15 @@ pub struct RunStore {
     store: Arc<dyn Store>,
     layout: RunLayout,
     concurrency: usize,
+    checkpoint_batch: usize,
 }
 
 /// Requests in flight at once when a stage reads or writes many small objects.
 pub const DEFAULT_CONCURRENCY: usize = 32;
+
+/// The most answers one checkpoint object holds: a Hub list page's worth, so an object
+/// stays about a megabyte and a night writes N / 1,000 of them per source.
+pub const DEFAULT_CHECKPOINT_BATCH: usize = 1000;
 
 impl RunStore {
     pub fn new(store: Arc<dyn Store>, layout: RunLayout) -> Self {
@@ -26,6 +31,7 @@ impl RunStore {
             store,
             layout,
             concurrency: DEFAULT_CONCURRENCY,
+            checkpoint_batch: DEFAULT_CHECKPOINT_BATCH,
         }
     }
 
@@ -37,6 +43,16 @@ impl RunStore {
 
     pub fn concurrency(&self) -> usize {
         self.concurrency
+    }
+
+    /// The most answers one checkpoint object holds (`output.checkpoint_batch`).
+    pub fn with_checkpoint_batch(mut self, answers: usize) -> Self {
+        self.checkpoint_batch = answers.max(1);
+        self
+    }
+
+    pub fn checkpoint_batch(&self) -> usize {
+        self.checkpoint_batch
     }
 
     /// The whole store, for keys outside this run (other runs, `latest.json`).

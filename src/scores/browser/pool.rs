@@ -188,10 +188,8 @@ impl Worker<'_> {
                     .collect();
             }
         };
-        for (model, lookup) in answers {
-            let span = tracing::info_span!("model", model.id = %model);
-            self.sink.record(&model, lookup).instrument(span).await?;
-        }
+        // The batch's answers came from one page's table: one checkpoint object.
+        self.sink.record_many(answers).await?;
         Ok(())
     }
 

@@ -59,7 +59,11 @@ fn files_under(dir: &Path) -> u64 {
 // The children are reaped by `wait4` (the job) and `wait` (the fake).
 #[allow(clippy::zombie_processes)]
 fn night(n: u64) -> Night {
-    let fake_bin = env!("CARGO_BIN_EXE_hfharvest").replace("/hfharvest", "/fakehf");
+    // Beside the job's binary (the target folder's own name may say hfharvest too).
+    let fake_bin = std::path::Path::new(env!("CARGO_BIN_EXE_hfharvest"))
+        .with_file_name("fakehf")
+        .display()
+        .to_string();
     let mut fake = Command::new(&fake_bin)
         .args([
             "--models",

@@ -126,7 +126,11 @@ fn main() {
 // The hfharvest child is reaped by `wait4`, which also gives its peak RSS.
 #[allow(clippy::zombie_processes)]
 fn peak_rss(n: u64) {
-    let fake_bin = env!("CARGO_BIN_EXE_hfharvest").replace("/hfharvest", "/fakehf");
+    // Beside the job's binary (the target folder's own name may say hfharvest too).
+    let fake_bin = std::path::Path::new(env!("CARGO_BIN_EXE_hfharvest"))
+        .with_file_name("fakehf")
+        .display()
+        .to_string();
     let mut fake = Command::new(&fake_bin)
         .args(["--models", &n.to_string(), "--no-odd-models"])
         .stdout(Stdio::piped())

@@ -481,3 +481,85 @@ async fn the_longest_ids_are_checkpointed_in_s3_and_on_disk() {
         .await;
     rerun.assert_ok();
 }
+
+/// The soak: a night into s3s-fs killed (kill -9) 20 times, each time once it has
+/// written at least one checkpoint object more than before, through every source of
+/// both score stages, then resumed: its files are those of an uninterrupted night, and
+/// every checkpoint object that was ever written is whole.
+#[tokio::test(flavor = "multi_thread")]
+async fn twenty_kills_into_s3_lose_nothing() {
+    let fake = FakeHf::start(FakeConfig {
+        models: 1500,
+        ..FakeConfig::default()
+    })
+    .await
+    .unwrap();
+    let s3 = S3Server::start().await;
+    // Small batches written one at a time, so a night has hundreds of objects and a
+    // kill lands between them, in whichever source is running.
+    let cli = cli_for(&fake, &s3)
+        .env("HFHARVEST__OUTPUT__CHECKPOINT_BATCH", "10")
+        .env("HFHARVEST__OUTPUT__CONCURRENCY", "1");
+    let args = |prefix: &'static str| {
+        vec![
+            "run",
+            "--limit",
+            "1500",
+            "--run-id",
+            "soak",
+            "--leaderboard-source",
+            "datasets",
+            "--out",
+            prefix,
+        ]
+    };
+    cli.run(&args("s3://harvest/whole")).await.assert_ok();
+    let reference = s3.dir("whole/runs/soak");
+    let run = s3.dir("soaked/runs/soak");
+    let checkpoints = run.join("checkpoints");
+    let written = || files_under(&checkpoints).len();
+    let mut folders = std::collections::BTreeSet::new();
+    for kill in 1..=20 {
+        let before = written();
+        let mut child = cli
+            .command(&args("s3://harvest/soaked"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for(
+            &format!("a checkpoint object more than {before} before kill {kill}"),
+            Duration::from_secs(120),
+            || written() > before,
+        )
+        .await;
+        kill_job_tree(&mut child).await;
+        assert!(
+            !run.join("dataset.csv").exists(),
+            "kill {kill} came before the end ({} objects)",
+            written()
+        );
+        for file in files_under(&checkpoints) {
+            if file.extension().is_some_and(|x| x == "json") {
+                serde_json::from_str::<serde_json::Value>(&read(file.clone()))
+                    .unwrap_or_else(|e| panic!("{} after kill {kill}: {e}", file.display()));
+            }
+            if let Some(folder) = file.parent() {
+                folders.insert(folder.strip_prefix(&checkpoints).unwrap().to_path_buf());
+            }
+        }
+    }
+    cli.run(&args("s3://harvest/soaked")).await.assert_ok();
+    for file in ["models.csv", "leaderboard.csv", "evals.csv", "dataset.csv"] {
+        assert!(
+            read(run.join(file)) == read(reference.join(file)),
+            "{file} after 20 kills"
+        );
+    }
+    let objects = written();
+    assert!(
+        objects < 1500,
+        "batches, not an object per model and source: {objects}"
+    );
+    eprintln!("20 kills across {folders:?}; {objects} checkpoint objects in the end");
+}

@@ -88,6 +88,75 @@ pub fn pareto_frontier(rows: &[DatasetRow]) -> Vec<FrontierPoint> {
     points
 }
 
+/// Pixels a side of the cells a scatter chart's points are pooled in: a cell's models
+/// of one license family are one mark, named by its most downloaded model, so a chart
+/// over every model stays a bounded size at any N (at most a few thousand marks). A
+/// mark's colour is its family's class (`f0`…`f3`, in the page's style).
+const CELL: i32 = 5;
+
+/// The models a scatter chart marks, pooled by cell and license family, in the order
+/// given (most downloaded first): for each mark, its pixel, its family and its
+/// hover text.
+#[derive(Default)]
+struct Marks {
+    cells: HashMap<(i32, i32, LicenseFamily), usize>,
+    marks: Vec<((i32, i32), LicenseFamily, String, u64)>,
+}
+
+impl Marks {
+    fn add(&mut self, at: (i32, i32), family: LicenseFamily, name: impl FnOnce() -> String) {
+        let key = (at.0 / CELL, at.1 / CELL, family);
+        match self.cells.get(&key) {
+            Some(&i) => self.marks[i].3 += 1,
+            None => {
+                self.cells.insert(key, self.marks.len());
+                self.marks.push((at, family, name(), 0));
+            }
+        }
+    }
+
+    /// The marks as SVG circles, each with its model's name as a tooltip (`<title>`).
+    fn svg(&self) -> String {
+        let mut out = String::from(r#"<g class="points">"#);
+        for ((x, y), family, name, more) in &self.marks {
+            let class = LicenseFamily::ALL
+                .iter()
+                .position(|f| f == family)
+                .unwrap_or(3);
+            let more = match more {
+                0 => String::new(),
+                n => format!(" (+{n} here)"),
+            };
+            let _ = std::fmt::Write::write_fmt(
+                &mut out,
+                format_args!(
+                    r#"<circle class="pt f{class}" cx="{x}" cy="{y}" r="3"><title>{}{}</title></circle>"#,
+                    super::escape(name),
+                    more
+                ),
+            );
+        }
+        out.push_str("</g>");
+        out
+    }
+}
+
+/// Put the marks into a chart's SVG, above what plotters drew.
+fn with_marks(mut svg: String, marks: &Marks) -> String {
+    match svg.rfind("</svg>") {
+        Some(end) => svg.insert_str(end, &marks.svg()),
+        None => svg.push_str(&marks.svg()),
+    }
+    svg
+}
+
+/// Rows most downloaded first, so a cell's mark is named by its most downloaded model.
+fn by_downloads(rows: &[DatasetRow]) -> Vec<&DatasetRow> {
+    let mut sorted: Vec<&DatasetRow> = rows.iter().collect();
+    sorted.sort_by_key(|r| r.rank);
+    sorted
+}
+
 fn short_name(id: &str) -> &str {
     id.rsplit('/').next().unwrap_or(id)
 }
@@ -104,10 +173,19 @@ pub fn score_vs_parameters(
     rows: &[DatasetRow],
     frontier: &[FrontierPoint],
 ) -> Result<String, ReportError> {
-    let points: Vec<(f64, f64, LicenseFamily)> = rows
+    let ranked = by_downloads(rows);
+    let points: Vec<(f64, f64, LicenseFamily, &str)> = ranked
         .iter()
-        .filter_map(|r| Some((r.parameters_b?, r.average?, r.license_family)))
+        .filter_map(|r| {
+            Some((
+                r.parameters_b?,
+                r.average?,
+                r.license_family,
+                r.model_id.as_str(),
+            ))
+        })
         .collect();
+    let mut marks = Marks::default();
     let (lo, hi) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
         (lo.min(p.0), hi.max(p.0))
     });
@@ -117,7 +195,7 @@ pub fn score_vs_parameters(
         (lo / 1.5, hi * 1.5)
     };
     let y_hi = points.iter().map(|p| p.1).fold(10.0_f64, f64::max) * 1.1;
-    svg("score-params", (680, 440), |root| {
+    let drawn = svg("score-params", (680, 440), |root| {
         let mut chart = ChartBuilder::on(&root)
             .caption("Average score vs parameters (log scale)", (FONT, 18))
             .margin(12)
@@ -135,15 +213,15 @@ pub fn score_vs_parameters(
                     .to_owned()
             })
             .draw()?;
+        for p in &points {
+            marks.add(chart.backend_coord(&(p.0, p.1)), p.2, || {
+                format!("{} ({}B, average {:.2})", p.3, p.0, p.1)
+            });
+        }
         for family in LicenseFamily::ALL {
             let color = family_color(family);
             chart
-                .draw_series(
-                    points
-                        .iter()
-                        .filter(|p| p.2 == family)
-                        .map(|p| Circle::new((p.0, p.1), 3, color.mix(0.55).filled())),
-                )?
+                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
                 .label(family.label())
                 .legend(move |(x, y)| Circle::new((x + 6, y), 4, color.filled()));
         }
@@ -172,19 +250,29 @@ pub fn score_vs_parameters(
             .draw()?;
         root.present()?;
         Ok(())
-    })
+    })?;
+    Ok(with_marks(drawn, &marks))
 }
 
 pub fn downloads_vs_score(rows: &[DatasetRow]) -> Result<String, ReportError> {
-    let points: Vec<(f64, f64, LicenseFamily)> = rows
+    let ranked = by_downloads(rows);
+    let points: Vec<(f64, f64, LicenseFamily, &str)> = ranked
         .iter()
-        .filter_map(|r| Some((r.average?, r.downloads? as f64, r.license_family)))
-        .map(|(a, d, f)| (a, d.max(1.0), f))
+        .filter_map(|r| {
+            Some((
+                r.average?,
+                r.downloads? as f64,
+                r.license_family,
+                r.model_id.as_str(),
+            ))
+        })
+        .map(|(a, d, f, id)| (a, d.max(1.0), f, id))
         .collect();
+    let mut marks = Marks::default();
     let x_hi = points.iter().map(|p| p.0).fold(10.0_f64, f64::max) * 1.1;
     let y_hi = points.iter().map(|p| p.1).fold(10.0_f64, f64::max) * 2.0;
     let y_lo = (points.iter().map(|p| p.1).fold(f64::MAX, f64::min) / 2.0).clamp(1.0, y_hi / 10.0);
-    svg("downloads-score", (680, 440), |root| {
+    let drawn = svg("downloads-score", (680, 440), |root| {
         let mut chart = ChartBuilder::on(&root)
             .caption("Downloads (30 days) vs average score", (FONT, 18))
             .margin(12)
@@ -197,15 +285,15 @@ pub fn downloads_vs_score(rows: &[DatasetRow]) -> Result<String, ReportError> {
             .y_desc("Downloads, last 30 days (log)")
             .y_label_formatter(&|v| human(*v))
             .draw()?;
+        for p in &points {
+            marks.add(chart.backend_coord(&(p.0, p.1)), p.2, || {
+                format!("{} (average {:.2}, {} downloads)", p.3, p.0, human(p.1))
+            });
+        }
         for family in LicenseFamily::ALL {
             let color = family_color(family);
             chart
-                .draw_series(
-                    points
-                        .iter()
-                        .filter(|p| p.2 == family)
-                        .map(|p| Circle::new((p.0, p.1), 3, color.mix(0.55).filled())),
-                )?
+                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
                 .label(family.label())
                 .legend(move |(x, y)| Circle::new((x + 6, y), 4, color.filled()));
         }
@@ -217,7 +305,8 @@ pub fn downloads_vs_score(rows: &[DatasetRow]) -> Result<String, ReportError> {
             .draw()?;
         root.present()?;
         Ok(())
-    })
+    })?;
+    Ok(with_marks(drawn, &marks))
 }
 
 /// `12.3k`, `4.5M`: compact numbers for axes and labels.

@@ -1,5 +1,6 @@
-//! The report page: one self-contained HTML file (inline CSS, inline SVG, a small inline
-//! script for table sorting; nothing is fetched). Every value from the data is escaped.
+//! The report page: one self-contained HTML file (inline CSS, inline SVG, the models'
+//! data compressed inline, a small inline script that draws their table; nothing is
+//! fetched). Every value from the data is escaped, or set as text by the script.
 
 use std::fmt::Write;
 
@@ -63,59 +64,172 @@ th{background:#eef2f7;position:sticky;top:0;cursor:pointer;user-select:none}
 th[aria-sort=ascending]::after{content:" \25B2"}
 th[aria-sort=descending]::after{content:" \25BC"}
 .table-wrap{max-height:640px;overflow:auto}
+.controls{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin-bottom:8px;font-size:13px}
+.controls input[type=search]{min-width:260px}
+#table-status{color:#57606a}
+figure svg .pt{fill-opacity:.55}
+figure svg .f0{fill:#1f77b4}figure svg .f1{fill:#2ca02c}figure svg .f2{fill:#d62728}figure svg .f3{fill:#7f7f7f}
 ol.frontier{margin:6px 0 0;columns:2;font-size:13px}
 "#;
 
-/// Sorts the summary table by the clicked column. Numeric columns sort by `data-v`;
-/// empty cells go last in either direction.
+/// Draws the table of every model from the embedded data (`#models-data`, gzip and
+/// base64, read with the browser's own `DecompressionStream`): a search over ids,
+/// filters, sorting by any column (numbers by value, empty cells last either way) and
+/// pages of 100 rows. Each id links to its Hub page. When the rows are drawn the table
+/// carries `data-ready`.
 const SCRIPT: &str = r#"
 (function () {
   "use strict";
+  var holder = document.getElementById("models-data");
   var table = document.getElementById("summary");
-  if (!table) { return; }
-  var headers = table.tHead.rows[0].cells;
-  function key(row, i, numeric) {
-    var cell = row.cells[i];
-    if (numeric) {
-      var v = cell.getAttribute("data-v");
-      return v === null || v === "" ? null : parseFloat(v);
+  var status = document.getElementById("table-status");
+  if (!holder || !table) { return; }
+  var PAGE = 100;
+  function bytes(text) {
+    var bin = atob(text.trim()), out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) { out[i] = bin.charCodeAt(i); }
+    return out;
+  }
+  function fail(e) { status.textContent = "The table could not be read: " + e; }
+  try {
+    var stream = new Blob([bytes(holder.textContent)]).stream()
+      .pipeThrough(new DecompressionStream("gzip"));
+    new Response(stream).text().then(function (t) { start(JSON.parse(t)); }).catch(fail);
+  } catch (e) { fail(e); }
+
+  function undiff(a) {
+    var out = new Array(a.length), last = 0;
+    for (var i = 0; i < a.length; i++) {
+      if (a[i] === null) { out[i] = null; } else { last += a[i]; out[i] = last; }
     }
-    var t = cell.textContent.trim().toLowerCase();
-    return t === "" ? null : t;
+    return out;
   }
-  function sortBy(i) {
-    var th = headers[i];
-    var ascending = th.getAttribute("aria-sort") !== "ascending";
-    for (var h = 0; h < headers.length; h++) { headers[h].removeAttribute("aria-sort"); }
-    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-    var numeric = th.getAttribute("data-type") === "num";
-    var body = table.tBodies[0];
-    var rows = Array.prototype.slice.call(body.rows);
-    var keyed = rows.map(function (r, n) { return { r: r, k: key(r, i, numeric), n: n }; });
-    keyed.sort(function (a, b) {
-      if (a.k === null || b.k === null) {
-        return (a.k === null) - (b.k === null) || a.n - b.n;
-      }
-      var c = a.k < b.k ? -1 : a.k > b.k ? 1 : 0;
-      return (ascending ? c : -c) || a.n - b.n;
+  function start(d) {
+    var n = d.n;
+    d.rank = undiff(d.rank_diff);
+    d.downloads = undiff(d.downloads_diff);
+    function source(i) {
+      var kind = d.source_kind.labels[d.source_kind.codes[i]], base = d.base[i];
+      if (base === null) { return kind; }
+      return kind + ":" + (typeof base === "number" ? d.id[base] : base);
+    }
+    function plain(a) { return function (i) { return a[i]; }; }
+    function coded(c) {
+      return function (i) { var l = c.labels[c.codes[i]]; return l === "" ? null : l; };
+    }
+    function org(i) { var id = d.id[i], k = id.indexOf("/"); return k < 0 ? null : id.slice(0, k); }
+    var cols = [
+      { v: plain(d.rank), dp: 0 }, { v: plain(d.id), link: true }, { v: org },
+      { v: plain(d.params), dp: 2 }, { v: coded(d.size) },
+      { v: coded(d.family), title: coded(d.license) }, { v: coded(d.relation) },
+      { v: coded(d.join) }, { v: source }, { v: plain(d.average), dp: 2 }
+    ];
+    d.benchmarks.forEach(function (b) { cols.push({ v: plain(b), dp: 1 }); });
+    [d.downloads, d.likes, d.d1, d.d7, d.d30, d.age].forEach(function (a) {
+      cols.push({ v: plain(a), dp: 0 });
     });
-    var frag = document.createDocumentFragment();
-    keyed.forEach(function (e) { frag.appendChild(e.r); });
-    body.appendChild(frag);
+    var headers = table.tHead.rows[0].cells;
+    var body = table.tBodies[0];
+    var search = document.getElementById("model-search");
+    var filters = [
+      [document.getElementById("filter-family"), d.family],
+      [document.getElementById("filter-source"), d.source_kind],
+      [document.getElementById("filter-size"), d.size]
+    ];
+    filters.forEach(function (f) {
+      f[1].labels.forEach(function (label, code) {
+        if (label === "") { return; }
+        var o = document.createElement("option");
+        o.value = String(code); o.textContent = label; f[0].appendChild(o);
+      });
+    });
+    var scored = document.getElementById("filter-scored");
+    var sorted = [];
+    for (var i = 0; i < n; i++) { sorted.push(i); }
+    sorted.sort(function (a, b) { return d.rank[a] - d.rank[b]; });
+    var shown = sorted, page = 0;
+
+    function applyFilters() {
+      var q = search.value.trim().toLowerCase();
+      var wanted = filters.map(function (f) { return f[0].value === "" ? -1 : +f[0].value; });
+      shown = sorted.filter(function (i) {
+        if (q && d.id[i].toLowerCase().indexOf(q) < 0) { return false; }
+        for (var k = 0; k < filters.length; k++) {
+          if (wanted[k] >= 0 && filters[k][1].codes[i] !== wanted[k]) { return false; }
+        }
+        return !scored.checked || d.average[i] !== null;
+      });
+      page = 0;
+      draw();
+    }
+    function sortBy(c) {
+      var th = headers[c];
+      var ascending = th.getAttribute("aria-sort") !== "ascending";
+      for (var h = 0; h < headers.length; h++) { headers[h].removeAttribute("aria-sort"); }
+      th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+      var get = cols[c].v, numeric = th.getAttribute("data-type") === "num";
+      var keys = new Array(n);
+      for (var i = 0; i < n; i++) {
+        var v = get(i);
+        keys[i] = v === null || v === undefined ? null : numeric ? v : String(v).toLowerCase();
+      }
+      sorted.sort(function (a, b) {
+        var x = keys[a], y = keys[b];
+        if (x === null || y === null) {
+          return (x === null) - (y === null) || d.rank[a] - d.rank[b];
+        }
+        var o = x < y ? -1 : x > y ? 1 : 0;
+        return (ascending ? o : -o) || d.rank[a] - d.rank[b];
+      });
+      applyFilters();
+    }
+    function draw() {
+      var pages = Math.max(1, Math.ceil(shown.length / PAGE));
+      page = Math.min(page, pages - 1);
+      var frag = document.createDocumentFragment();
+      shown.slice(page * PAGE, (page + 1) * PAGE).forEach(function (i) {
+        var tr = document.createElement("tr");
+        cols.forEach(function (c) {
+          var td = document.createElement("td"), v = c.v(i);
+          if (c.dp !== undefined) {
+            td.className = "n";
+            td.setAttribute("data-v", v === null ? "" : String(v));
+            td.textContent = v === null ? "" : v.toFixed(c.dp);
+          } else if (c.link) {
+            var a = document.createElement("a");
+            a.href = "https://huggingface.co/" + encodeURI(v);
+            a.textContent = v;
+            td.appendChild(a);
+          } else {
+            td.textContent = v === null ? "" : v;
+            if (c.title) { td.title = c.title(i) || ""; }
+          }
+          tr.appendChild(td);
+        });
+        frag.appendChild(tr);
+      });
+      body.textContent = "";
+      body.appendChild(frag);
+      status.textContent = shown.length === 0 ? "No model matches." :
+        "Models " + (page * PAGE + 1) + "–" + Math.min(shown.length, (page + 1) * PAGE) +
+        " of " + shown.length + (shown.length < n ? " (of " + n + ")" : "");
+      document.getElementById("page-prev").disabled = page === 0;
+      document.getElementById("page-next").disabled = page >= pages - 1;
+      table.setAttribute("data-ready", "1");
+    }
+    Array.prototype.forEach.call(headers, function (th, c) {
+      th.addEventListener("click", function () { sortBy(c); });
+      th.setAttribute("title", "Sort by " + th.textContent);
+    });
+    search.addEventListener("input", applyFilters);
+    filters.forEach(function (f) { f[0].addEventListener("change", applyFilters); });
+    scored.addEventListener("change", applyFilters);
+    document.getElementById("page-prev").addEventListener("click", function () { page--; draw(); });
+    document.getElementById("page-next").addEventListener("click", function () { page++; draw(); });
+    draw();
   }
-  Array.prototype.forEach.call(headers, function (th, i) {
-    th.addEventListener("click", function () { sortBy(i); });
-    th.setAttribute("title", "Sort by " + th.textContent);
-  });
 })();
 "#;
-
-fn num(v: Option<f64>, decimals: usize) -> (String, String) {
-    match v {
-        Some(x) => (format!("{x}"), format!("{x:.decimals$}")),
-        None => (String::new(), String::new()),
-    }
-}
 
 fn fact(out: &mut String, label: &str, value: impl std::fmt::Display) {
     let _ = write!(
@@ -130,7 +244,8 @@ fn figure(out: &mut String, id: &str, svg: &str) {
     let _ = write!(out, r#"<figure id="chart-{id}">{svg}</figure>"#);
 }
 
-fn summary_table(out: &mut String, rows: &[DatasetRow]) {
+/// The table's columns, as the page shows them: (label, numeric).
+fn table_columns() -> Vec<(&'static str, bool)> {
     let mut columns: Vec<(&str, bool)> = vec![
         ("Rank", true),
         ("Model", false),
@@ -152,6 +267,152 @@ fn summary_table(out: &mut String, rows: &[DatasetRow]) {
         ("Δ 30 nights", true),
         ("Age (days)", true),
     ]);
+    columns
+}
+
+/// A column of labels, as codes into its own list of distinct labels.
+#[derive(Default)]
+struct Coded {
+    labels: Vec<String>,
+    index: std::collections::HashMap<String, usize>,
+    codes: Vec<usize>,
+}
+
+impl Coded {
+    fn push(&mut self, label: &str) {
+        let next = self.labels.len();
+        let code = *self.index.entry(label.to_owned()).or_insert(next);
+        if code == next {
+            self.labels.push(label.to_owned());
+        }
+        self.codes.push(code);
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({ "labels": self.labels, "codes": self.codes })
+    }
+}
+
+/// A number with at most `decimals` decimals, as short as JSON allows (`null` when
+/// unknown), so the embedded table stays small.
+fn short_number(v: Option<f64>, decimals: usize) -> serde_json::Value {
+    match v.filter(|x| x.is_finite()) {
+        None => serde_json::Value::Null,
+        Some(x) => {
+            let text = format!("{x:.decimals$}");
+            let text = if text.contains('.') {
+                text.trim_end_matches('0').trim_end_matches('.')
+            } else {
+                &text
+            };
+            serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
+        }
+    }
+}
+
+/// Every model of the run, column by column, gzip-compressed and base64-encoded into
+/// the page: the script draws the table from it (search, filters, sorting, pages), so
+/// the page stays a few bytes a model at any N. Rows are in rank order, so the rank is
+/// implied and the downloads go as differences; a score inherited from a base model
+/// names it by its row when the base is in the run.
+fn models_data(rows: &[DatasetRow]) -> Result<String, ReportError> {
+    use base64::Engine as _;
+    use std::io::Write as _;
+    let mut order: Vec<&DatasetRow> = rows.iter().collect();
+    order.sort_by(|a, b| a.rank.cmp(&b.rank).then(a.model_id.cmp(&b.model_id)));
+    let row_of: std::collections::HashMap<String, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.model_id.trim().to_lowercase(), i))
+        .collect();
+    let mut coded: [Coded; 6] = Default::default();
+    let mut bases: Vec<serde_json::Value> = Vec::with_capacity(order.len());
+    let mut downloads: Vec<serde_json::Value> = Vec::with_capacity(order.len());
+    let mut last_downloads = 0i128;
+    for r in &order {
+        coded[0].push(r.size_class.map(|s| s.label()).unwrap_or(""));
+        coded[1].push(r.license_family.label());
+        coded[2].push(&r.license);
+        coded[3].push(r.relation.label());
+        coded[4].push(r.join_status.label());
+        // The kind of source (`inherited`), and the base's row (or its id).
+        let base = match &r.score_source {
+            crate::records::dataset::ScoreProvenance::Inherited(base) => {
+                match row_of.get(&base.trim().to_lowercase()) {
+                    Some(&row) => serde_json::json!(row),
+                    None => serde_json::json!(base),
+                }
+            }
+            _ => serde_json::Value::Null,
+        };
+        bases.push(base);
+        let source = r.score_source.to_string();
+        coded[5].push(source.split(':').next().unwrap_or(""));
+        // Downloads as the difference from the row before (`null` when unknown).
+        downloads.push(match r.downloads {
+            Some(d) => {
+                let delta = i128::from(d) - last_downloads;
+                last_downloads = i128::from(d);
+                serde_json::json!(delta as i64)
+            }
+            None => serde_json::Value::Null,
+        });
+    }
+    let column = |f: &dyn Fn(&DatasetRow) -> Option<f64>, decimals: usize| -> serde_json::Value {
+        order.iter().map(|r| short_number(f(r), decimals)).collect()
+    };
+    let count = |v: Option<u64>| v.map(|n| n as f64);
+    let signed = |v: Option<i64>| v.map(|n| n as f64);
+    let benchmarks: Vec<serde_json::Value> = BENCHMARKS
+        .iter()
+        .map(|(name, _)| column(&|r| r.benchmark(name), 1))
+        .collect();
+    let data = serde_json::json!({
+        "n": order.len(),
+        "id": order.iter().map(|r| r.model_id.as_str()).collect::<Vec<_>>(),
+        "rank_diff": order
+            .iter()
+            .scan(0i64, |last, r| {
+                let diff = r.rank as i64 - *last;
+                *last = r.rank as i64;
+                Some(diff)
+            })
+            .collect::<Vec<_>>(),
+        "params": column(&|r| r.parameters_b, 2),
+        "size": coded[0].json(),
+        "family": coded[1].json(),
+        "license": coded[2].json(),
+        "relation": coded[3].json(),
+        "join": coded[4].json(),
+        "source_kind": coded[5].json(),
+        "base": bases,
+        "average": column(&|r| r.average, 2),
+        "benchmarks": benchmarks,
+        "downloads_diff": downloads,
+        "likes": column(&|r| count(r.likes), 0),
+        "d1": column(&|r| signed(r.downloads_delta_1d), 0),
+        "d7": column(&|r| signed(r.downloads_delta_7d), 0),
+        "d30": column(&|r| signed(r.downloads_delta_30d), 0),
+        "age": column(&|r| signed(r.age_days), 0),
+    });
+    let failed = |e: std::io::Error| ReportError::Render {
+        chart: "models table".into(),
+        message: e.to_string(),
+    };
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    serde_json::to_writer(&mut gz, &data).map_err(|e| failed(e.into()))?;
+    gz.flush().map_err(failed)?;
+    let packed = gz.finish().map_err(failed)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(packed))
+}
+
+/// The table of every model: its header and controls here, its rows drawn by the
+/// script from the embedded data.
+fn summary_table(out: &mut String, rows: &[DatasetRow]) -> Result<(), ReportError> {
+    let columns = table_columns();
+    out.push_str(
+        r#"<div class="controls"><input id="model-search" type="search" placeholder="Search model ids" aria-label="Search model ids"> <select id="filter-family" aria-label="License"><option value="">Any license</option></select> <select id="filter-source" aria-label="Scores"><option value="">Any scores</option></select> <select id="filter-size" aria-label="Size"><option value="">Any size</option></select> <label><input id="filter-scored" type="checkbox"> with an average score</label> <span id="table-status">Reading the table…</span> <button id="page-prev" type="button">&larr; previous</button> <button id="page-next" type="button">next &rarr;</button></div>"#,
+    );
     out.push_str(r#"<div class="table-wrap"><table id="summary"><thead><tr>"#);
     for (label, numeric) in &columns {
         let kind = if *numeric { "num" } else { "text" };
@@ -161,43 +422,14 @@ fn summary_table(out: &mut String, rows: &[DatasetRow]) {
             escape(label)
         );
     }
-    out.push_str("</tr></thead><tbody>");
-    for r in rows {
-        out.push_str("<tr>");
-        let numeric = |out: &mut String, v: Option<f64>, decimals: usize| {
-            let (raw, shown) = num(v, decimals);
-            let _ = write!(out, r#"<td class="n" data-v="{raw}">{shown}</td>"#);
-        };
-        let text = |out: &mut String, s: &str| {
-            let _ = write!(out, "<td>{}</td>", escape(s));
-        };
-        numeric(out, Some(r.rank as f64), 0);
-        text(out, &r.model_id);
-        text(out, &r.org);
-        numeric(out, r.parameters_b, 2);
-        text(out, r.size_class.map(|s| s.label()).unwrap_or(""));
-        let _ = write!(
-            out,
-            r#"<td title="{}">{}</td>"#,
-            escape(&r.license),
-            escape(r.license_family.label())
-        );
-        text(out, r.relation.label());
-        text(out, r.join_status.label());
-        text(out, &r.score_source.to_string());
-        numeric(out, r.average, 2);
-        for (column, _) in BENCHMARKS {
-            numeric(out, r.benchmark(column), 1);
-        }
-        numeric(out, r.downloads.map(|d| d as f64), 0);
-        numeric(out, r.likes.map(|d| d as f64), 0);
-        numeric(out, r.downloads_delta_1d.map(|d| d as f64), 0);
-        numeric(out, r.downloads_delta_7d.map(|d| d as f64), 0);
-        numeric(out, r.downloads_delta_30d.map(|d| d as f64), 0);
-        numeric(out, r.age_days.map(|d| d as f64), 0);
-        out.push_str("</tr>");
-    }
-    out.push_str("</tbody></table></div>");
+    out.push_str("</tr></thead><tbody></tbody></table></div>");
+    let _ = write!(
+        out,
+        r#"<script type="application/octet-stream" id="models-data" data-encoding="gzip+base64" data-models="{}">{}</script>"#,
+        rows.len(),
+        models_data(rows)?
+    );
+    Ok(())
 }
 
 fn frontier_list(out: &mut String, frontier: &[FrontierPoint]) {
@@ -390,7 +622,7 @@ pub fn render(
     meta: &ReportMeta,
 ) -> Result<String, ReportError> {
     let frontier = charts::pareto_frontier(rows);
-    let mut out = String::with_capacity(400_000 + rows.len() * 900);
+    let mut out = String::with_capacity(400_000 + rows.len() * 24);
     let title = format!("hfharvest report: run {}", meta.run_id);
     let run_date = chrono::DateTime::parse_from_rfc3339(&meta.run_date)
         .map(|t| t.to_utc().format("%Y-%m-%d %H:%M UTC").to_string())
@@ -407,8 +639,8 @@ pub fn render(
     sources_section(&mut out, quality);
     parameters_section(&mut out, quality, meta);
     charts_section(&mut out, rows, &frontier, meta)?;
-    out.push_str(r#"<section id="models"><h2>Models</h2><p>Click a column header to sort.</p>"#);
-    summary_table(&mut out, rows);
+    out.push_str(r#"<section id="models"><h2>Models</h2><p>Every model of the run: search its id, filter, click a column header to sort; each id links to its Hub page.</p>"#);
+    summary_table(&mut out, rows)?;
     out.push_str("</section>");
     let _ = write!(out, "</main><script>{SCRIPT}</script></body></html>");
     Ok(out)

@@ -483,8 +483,8 @@ async fn the_longest_ids_are_checkpointed_in_s3_and_on_disk() {
 }
 
 /// The soak: a night into s3s-fs killed (kill -9) 20 times, each time once it has
-/// written at least one checkpoint object more than before, through every source of
-/// both score stages, then resumed: its files are those of an uninterrupted night, and
+/// written 25 checkpoint objects more than before (of about 600: 150 per source), so
+/// the kills land in every source of both score stages, then resumed: its files are those of an uninterrupted night, and
 /// every checkpoint object that was ever written is whole.
 #[tokio::test(flavor = "multi_thread")]
 async fn twenty_kills_into_s3_lose_nothing() {
@@ -528,9 +528,9 @@ async fn twenty_kills_into_s3_lose_nothing() {
             .spawn()
             .unwrap();
         wait_for(
-            &format!("a checkpoint object more than {before} before kill {kill}"),
+            &format!("25 checkpoint objects more than {before} before kill {kill}"),
             Duration::from_secs(120),
-            || written() > before,
+            || written() >= before + 25,
         )
         .await;
         kill_job_tree(&mut child).await;
@@ -549,6 +549,17 @@ async fn twenty_kills_into_s3_lose_nothing() {
             }
         }
     }
+    let sources: Vec<String> = folders.iter().map(|f| f.display().to_string()).collect();
+    assert_eq!(
+        sources,
+        [
+            "evals",
+            "evals/every-eval-ever",
+            "evals/open-evals",
+            "scores"
+        ],
+        "the kills came in every source"
+    );
     cli.run(&args("s3://harvest/soaked")).await.assert_ok();
     for file in ["models.csv", "leaderboard.csv", "evals.csv", "dataset.csv"] {
         assert!(

@@ -261,6 +261,16 @@ impl<A: Answer> CheckpointSink<A> {
                 _ => batches.push(vec![answer]),
             }
         }
+        if most == 1 {
+            // One object per answer, named by its model, as a source that answers one
+            // by one writes them.
+            return stream::iter(batches.into_iter().flatten().map(Ok::<_, StoreError>))
+                .try_for_each_concurrent(
+                    self.checkpoints.run.concurrency(),
+                    |(model, answer)| async move { self.record(&model, answer).await },
+                )
+                .await;
+        }
         stream::iter(batches.into_iter().map(Ok::<_, StoreError>))
             .try_for_each_concurrent(self.checkpoints.run.concurrency(), |batch| {
                 let span = tracing::info_span!("checkpoint batch", models = batch.len() as u64);

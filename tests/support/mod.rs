@@ -373,3 +373,29 @@ impl Drop for SeleniumServer {
         let _ = self.child.wait();
     }
 }
+
+/// The model ids of a report's table, read from its embedded data (`#models-data`:
+/// gzip then base64), in rank order.
+pub fn report_model_ids(html: &str) -> Vec<String> {
+    use base64::Engine as _;
+    use std::io::Read as _;
+    let start = html
+        .find(r#"id="models-data""#)
+        .and_then(|at| html[at..].find('>').map(|gt| at + gt + 1))
+        .expect("the report embeds its models");
+    let end = start + html[start..].find("</script>").expect("the data ends");
+    let packed = base64::engine::general_purpose::STANDARD
+        .decode(html[start..end].trim())
+        .expect("base64");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&packed[..])
+        .read_to_string(&mut text)
+        .expect("gzip");
+    let data: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    data["id"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .map(|id| id.as_str().expect("an id").to_owned())
+        .collect()
+}

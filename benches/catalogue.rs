@@ -13,6 +13,8 @@
 //!
 //! `CATALOGUE_BENCH_SIZES=10000,100000` limits the sizes.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -59,28 +61,12 @@ fn files_under(dir: &Path) -> u64 {
 // The children are reaped by `wait4` (the job) and `wait` (the fake).
 #[allow(clippy::zombie_processes)]
 fn night(n: u64) -> Night {
-    // Beside the job's binary (the target folder's own name may say hfharvest too).
-    let fake_bin = std::path::Path::new(env!("CARGO_BIN_EXE_hfharvest"))
-        .with_file_name("fakehf")
-        .display()
-        .to_string();
-    let mut fake = Command::new(&fake_bin)
-        .args([
-            "--models",
-            &n.to_string(),
-            "--latency-ms",
-            &LATENCY_MS.to_string(),
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{fake_bin}: {e} (cargo build --release -p fakehf)"));
-    let mut url = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(fake.stdout.take().unwrap()),
-        &mut url,
-    )
-    .unwrap();
-    let url = url.trim().to_owned();
+    let (mut fake, url) = support::start_fake(&[
+        "--models".into(),
+        n.to_string(),
+        "--latency-ms".into(),
+        LATENCY_MS.to_string(),
+    ]);
     let out = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_hfharvest"))
@@ -99,7 +85,7 @@ fn night(n: u64) -> Night {
         .stdout(Stdio::null())
         .spawn()
         .expect("hfharvest");
-    let (exit, max_rss_kib) = wait_with_rusage(child.id() as libc::pid_t);
+    let (exit, max_rss_kib) = support::wait_with_rusage(child.id() as libc::pid_t);
     let seconds = started.elapsed().as_secs_f64();
     let _ = fake.kill();
     let _ = fake.wait();
@@ -137,15 +123,6 @@ fn night(n: u64) -> Night {
             .collect(),
         exit,
     }
-}
-
-fn wait_with_rusage(pid: libc::pid_t) -> (i32, i64) {
-    let mut status = 0;
-    // SAFETY: rusage is plain data, and wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(rc, pid, "wait4");
-    (libc::WEXITSTATUS(status), usage.ru_maxrss)
 }
 
 fn main() {

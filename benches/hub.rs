@@ -9,7 +9,9 @@
 //! `HUB_BENCH_SIZES=1000` limits the sizes; `HUB_BENCH_ORIGINAL_MAX=1000` skips the
 //! slow original pattern above that size; `HUB_BENCH_RSS_MODELS` sets the RSS run's N.
 
-use std::process::{Command, Stdio};
+mod support;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use fakehf::{FakeConfig, FakeHf};
@@ -126,22 +128,8 @@ fn main() {
 // The hfharvest child is reaped by `wait4`, which also gives its peak RSS.
 #[allow(clippy::zombie_processes)]
 fn peak_rss(n: u64) {
-    // Beside the job's binary (the target folder's own name may say hfharvest too).
-    let fake_bin = std::path::Path::new(env!("CARGO_BIN_EXE_hfharvest"))
-        .with_file_name("fakehf")
-        .display()
-        .to_string();
-    let mut fake = Command::new(&fake_bin)
-        .args(["--models", &n.to_string(), "--no-odd-models"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{fake_bin}: {e} (cargo build --release -p fakehf)"));
-    let mut url = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(fake.stdout.take().unwrap()),
-        &mut url,
-    )
-    .unwrap();
+    let (mut fake, url) =
+        support::start_fake(&["--models".into(), n.to_string(), "--no-odd-models".into()]);
     let out = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_hfharvest"))
@@ -154,12 +142,12 @@ fn peak_rss(n: u64) {
             "--out",
         ])
         .arg(out.path())
-        .env("HF_ENDPOINT", url.trim())
+        .env("HF_ENDPOINT", &url)
         .env("RUST_LOG", "warn")
         .env_remove("HF_TOKEN")
         .spawn()
         .expect("hfharvest");
-    let (status, max_rss_kib) = wait_with_rusage(child.id() as libc::pid_t);
+    let (status, max_rss_kib) = support::wait_with_rusage(child.id() as libc::pid_t);
     let _ = fake.kill();
     let _ = fake.wait();
     let csv = std::fs::read_to_string(out.path().join("runs/rss/models.csv")).unwrap_or_default();
@@ -169,13 +157,4 @@ fn peak_rss(n: u64) {
         csv.lines().count().saturating_sub(1),
         started.elapsed().as_secs_f64()
     );
-}
-
-fn wait_with_rusage(pid: libc::pid_t) -> (i32, i64) {
-    let mut status = 0;
-    // SAFETY: rusage is plain data, and wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(rc, pid, "wait4");
-    (libc::WEXITSTATUS(status), usage.ru_maxrss)
 }

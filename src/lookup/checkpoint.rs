@@ -164,15 +164,7 @@ impl<T: Serialize + DeserializeOwned> Checkpoints<T> {
             .run
             .layout()
             .checkpoint_of(self.stage, self.part, model);
-        let body = serde_json::to_vec(&checkpoint)
-            .map_err(|e| StoreError::io("encoding", key.clone(), e))?;
-        self.run
-            .store()
-            .put(&key, Bytes::from(body), crate::store::PutMode::Overwrite)
-            .await?;
-        crate::telemetry::metrics()
-            .checkpoints_written
-            .add(1, &[KeyValue::new("stage", self.stage.as_str())]);
+        self.put(&key, &checkpoint).await?;
         Ok(checkpoint)
     }
 
@@ -200,16 +192,22 @@ impl<T: Serialize + DeserializeOwned> Checkpoints<T> {
                 })
                 .collect(),
         };
-        let body =
-            serde_json::to_vec(&batch).map_err(|e| StoreError::io("encoding", key.clone(), e))?;
+        self.put(&key, &batch).await?;
+        Ok(batch.checkpoints)
+    }
+
+    /// Write one checkpoint object whole, and count it.
+    async fn put(&self, key: &str, object: &impl Serialize) -> Result<(), StoreError> {
+        let body = serde_json::to_vec(object)
+            .map_err(|e| StoreError::io("encoding", key.to_owned(), e))?;
         self.run
             .store()
-            .put(&key, Bytes::from(body), crate::store::PutMode::Overwrite)
+            .put(key, Bytes::from(body), crate::store::PutMode::Overwrite)
             .await?;
         crate::telemetry::metrics()
             .checkpoints_written
             .add(1, &[KeyValue::new("stage", self.stage.as_str())]);
-        Ok(batch.checkpoints)
+        Ok(())
     }
 }
 

@@ -296,17 +296,16 @@ impl Coded {
 /// A number with at most `decimals` decimals, as short as JSON allows (`null` when
 /// unknown), so the embedded table stays small.
 fn short_number(v: Option<f64>, decimals: usize) -> serde_json::Value {
-    match v.filter(|x| x.is_finite()) {
+    let scale = 10f64.powi(decimals as i32);
+    match v
+        .map(|x| (x * scale).round() / scale)
+        .filter(|x| x.is_finite())
+    {
         None => serde_json::Value::Null,
-        Some(x) => {
-            let text = format!("{x:.decimals$}");
-            let text = if text.contains('.') {
-                text.trim_end_matches('0').trim_end_matches('.')
-            } else {
-                &text
-            };
-            serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
-        }
+        // A whole number is written without a fraction (`12`, not `12.0`).
+        Some(x) if x.fract() == 0.0 && x.abs() < 9e15 => serde_json::json!(x as i64),
+        // The shortest text that reads back as the rounded value (`23.76`).
+        Some(x) => serde_json::json!(x),
     }
 }
 

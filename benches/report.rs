@@ -230,7 +230,7 @@ async fn main() {
             .unwrap();
         prepare_s.push(t.elapsed().as_secs_f64());
         assert_eq!(
-            prepared.rows.len() + prepared.dropped as usize,
+            prepared.rows as usize + prepared.dropped as usize,
             models.len()
         );
         dropped = prepared.dropped;

@@ -351,34 +351,46 @@ fn models_from_args(args: &[String]) -> Result<Vec<ModelId>, Error> {
             out.push(ModelId::parse(arg).map_err(|e| Error::usage("--models", e.to_string()))?);
             continue;
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::usage(format!("reading models from {arg}"), e.to_string()))?;
+        let reading = || format!("reading models from {arg}");
         if arg.ends_with(".csv") {
+            // Read row by row (a models.csv of the whole catalogue is hundreds of MB).
             // Ids named on the command line are all wanted: a bad row is an error here.
-            let records =
-                crate::formats::csv::read_rows::<crate::records::ModelRecord>(text.as_bytes(), arg)
-                    .strict()
-                    .map_err(|e| {
-                        Error::usage(format!("reading models from {arg}"), e.to_string())
-                    })?;
-            for r in records {
-                out.push(ModelId::parse(&r.model_id).map_err(|e| {
-                    Error::usage(format!("reading models from {arg}"), e.to_string())
-                })?);
+            let file =
+                std::fs::File::open(path).map_err(|e| Error::usage(reading(), e.to_string()))?;
+            let mut invalid = None;
+            let bad = crate::formats::csv::each_row(
+                std::io::BufReader::new(file),
+                |r: crate::records::ModelRecord, _| match ModelId::parse(&r.model_id) {
+                    Ok(id) => out.push(id),
+                    Err(e) => {
+                        invalid.get_or_insert(e);
+                    }
+                },
+            );
+            if let Some(first) = bad.first() {
+                return Err(Error::usage(
+                    reading(),
+                    format!("{arg} row {}: {}", first.line, first.message),
+                ));
             }
-        } else {
-            for (i, line) in text.lines().enumerate() {
-                let line = line.trim();
-                if line.is_empty() || line.starts_with('#') {
-                    continue;
-                }
-                out.push(ModelId::parse(line).map_err(|e| {
-                    Error::usage(
-                        format!("reading models from {arg} line {}", i + 1),
-                        e.to_string(),
-                    )
-                })?);
+            if let Some(e) = invalid {
+                return Err(Error::usage(reading(), e.to_string()));
             }
+            continue;
+        }
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::usage(reading(), e.to_string()))?;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            out.push(ModelId::parse(line).map_err(|e| {
+                Error::usage(
+                    format!("reading models from {arg} line {}", i + 1),
+                    e.to_string(),
+                )
+            })?);
         }
     }
     Ok(out)

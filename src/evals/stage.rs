@@ -136,12 +136,14 @@ async fn collect_evals(
         max_model_requests: settings.max_model_requests,
     };
     let driven = drive(&source, run, Stage::Evals, models, cancel).await?;
+    // The models' raw Hub JSON is not needed once the Hub has answered.
+    drop(source);
     let mut requests = BTreeMap::from([(
         SourceName::Hub.as_str().to_owned(),
         board_requests + driven.stats.requests,
     )]);
     let mut resumed = driven.resumed;
-    let mut answered = vec![driven.checkpoints];
+    let mut answered = vec![Answered::of(models, driven.checkpoints)?];
     let others = OtherSources {
         run,
         models,
@@ -158,7 +160,9 @@ async fn collect_evals(
         skipped.extend(other.skipped);
         requests.insert(name.as_str().to_owned(), other.requests);
         resumed += other.resumed;
-        answered.extend(other.checkpoints);
+        if let Some(checkpoints) = other.checkpoints {
+            answered.push(Answered::of(models, checkpoints)?);
+        }
     }
     let leaderboard = read_leaderboard(run).await?;
     let (rows, counts) = assemble(models, &answered, &leaderboard, &mut skipped)?;
@@ -339,45 +343,84 @@ impl OtherAnswers {
     }
 }
 
-/// Each model's `evalResults` and `model-index`, from the models stage's raw JSON.
+/// Each model's `evalResults` and `model-index`, from the models stage's raw JSON, read
+/// line by line (the whole catalogue's JSON is hundreds of MB).
 async fn read_inputs(run: &RunStore) -> Result<HashMap<String, Inputs>, EvalsError> {
-    let body = run
-        .get(MODELS_JSONL)
+    let file = run
+        .open(MODELS_JSONL)
         .await?
         .ok_or_else(|| EvalsError::MissingInput {
             run_id: run.run_id().to_string(),
             file: MODELS_JSONL,
         })?;
-    let mut inputs = HashMap::new();
-    for (i, line) in body.split(|b| *b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match serde_json::from_slice::<Value>(line) {
-            Ok(item) => {
-                if let Some(id) = item["id"].as_str() {
-                    inputs.insert(id.to_lowercase(), Inputs::from_item(&item));
+    let key = run.key(MODELS_JSONL);
+    let location = run.location(MODELS_JSONL);
+    let read = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut reader = std::io::BufReader::new(file);
+        let mut inputs = HashMap::new();
+        let mut line = Vec::new();
+        let mut number = 0u64;
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line)? == 0 {
+                return Ok(inputs);
+            }
+            number += 1;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match serde_json::from_slice::<Value>(&line) {
+                Ok(item) => {
+                    if let Some(id) = item["id"].as_str() {
+                        inputs.insert(id.to_lowercase(), Inputs::from_item(&item));
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(key = %key, line = number, error = %e, "an unreadable line; its model's Hub results are asked for on their own")
                 }
             }
-            Err(e) => {
-                tracing::warn!(key = %run.key(MODELS_JSONL), line = i + 1, error = %e, "an unreadable line; its model's Hub results are asked for on their own")
-            }
         }
-    }
-    Ok(inputs)
+    })
+    .await
+    .map_err(|e| crate::store::StoreError::io("read", location.clone(), e))?;
+    Ok(read.map_err(|e: std::io::Error| crate::store::StoreError::io("read", location, e))?)
 }
 
+/// The leaderboard's rows with scores (`found`), read row by row: the others, one for
+/// every model the leaderboard lacks, are not kept.
 async fn read_leaderboard(run: &RunStore) -> Result<Vec<LeaderboardRecord>, EvalsError> {
-    Ok(match run.get(LEADERBOARD_CSV).await? {
+    let Some(file) = run.open(LEADERBOARD_CSV).await? else {
+        return Ok(Vec::new());
+    };
+    let location = run.location(LEADERBOARD_CSV);
+    let key = run.key(LEADERBOARD_CSV);
+    let read = tokio::task::spawn_blocking(move || {
+        let mut found = Vec::new();
+        let mut rows = 0u64;
         // A row that does not read is left out here; `prepare` sets it aside when it
         // reads the same file.
-        Some(body) => {
-            formats::csv::read_rows(&body, &run.key(LEADERBOARD_CSV))
-                .usable()?
-                .rows
+        let bad = formats::csv::each_row(
+            std::io::BufReader::new(file),
+            |row: LeaderboardRecord, _| {
+                rows += 1;
+                if row.status == Some(MatchStatus::Found) {
+                    found.push(row);
+                }
+            },
+        );
+        match bad.first() {
+            Some(first) if rows == 0 => Err(formats::csv::CsvReadError {
+                key,
+                row: first.line,
+                message: first.message.clone(),
+            }),
+            _ => Ok(found),
         }
-        None => Vec::new(),
     })
+    .await
+    .map_err(|e| crate::store::StoreError::io("read", location, e))?;
+    Ok(read?)
 }
 
 /// The leaderboard v2's scores of a model's canonical row, as results.
@@ -427,13 +470,47 @@ fn leaderboard_results(rows: &[&LeaderboardRecord]) -> Vec<EvalResult> {
 
 type Assembled = (Vec<EvalRow>, BTreeMap<String, u64>);
 
+/// One source's answers, kept where they say something. At the whole catalogue most
+/// models are ones a source does not have, so an answer `not_found` with nothing set
+/// aside is not kept: a model of the run without an entry was answered so.
+struct Answered {
+    by_model: HashMap<String, EvalAnswer>,
+}
+
+impl Answered {
+    /// The answers of a source's checkpoints; every model of the run must have one.
+    fn of(
+        models: &[ModelId],
+        checkpoints: HashMap<String, Checkpoint<EvalAnswer>>,
+    ) -> Result<Self, EvalsError> {
+        if let Some(model) = models
+            .iter()
+            .find(|m| !checkpoints.contains_key(&m.normalized()))
+        {
+            return Err(EvalsError::MissingCheckpoint {
+                model: model.clone(),
+            });
+        }
+        let by_model = checkpoints
+            .into_iter()
+            .filter(|(_, c)| !says_nothing(&c.lookup))
+            .map(|(key, c)| (key, c.lookup))
+            .collect();
+        Ok(Self { by_model })
+    }
+
+    fn get(&self, key: &str) -> Option<&EvalAnswer> {
+        self.by_model.get(key)
+    }
+}
+
 /// The rows of `evals.csv`: for each model in order, its leaderboard v2 scores, then one
 /// value per benchmark, task and source (the preferred one: verified, then newest),
 /// from each source's checkpoints (the Hub's first). A model is counted `found` when
 /// any source found a result, else `error` when any failed, else `not_found`.
 fn assemble(
     models: &[ModelId],
-    answered: &[HashMap<String, Checkpoint<EvalAnswer>>],
+    answered: &[Answered],
     leaderboard: &[LeaderboardRecord],
     skipped: &mut Vec<SkippedResult>,
 ) -> Result<Assembled, EvalsError> {
@@ -454,17 +531,16 @@ fn assemble(
         if !seen.insert(model.normalized()) {
             continue;
         }
-        let answers = answered
+        let not_found = EvalAnswer {
+            status: EvalStatus::NotFound,
+            results: Vec::new(),
+            skipped: Vec::new(),
+            detail: String::new(),
+        };
+        let answers: Vec<&EvalAnswer> = answered
             .iter()
-            .map(|checkpoints| {
-                checkpoints
-                    .get(&model.normalized())
-                    .map(|c| &c.lookup)
-                    .ok_or_else(|| EvalsError::MissingCheckpoint {
-                        model: model.clone(),
-                    })
-            })
-            .collect::<Result<Vec<&EvalAnswer>, EvalsError>>()?;
+            .map(|a| a.get(&model.normalized()).unwrap_or(&not_found))
+            .collect();
         *counts
             .entry(combined_outcome(&answers).to_owned())
             .or_insert(0) += 1;
@@ -491,6 +567,11 @@ fn assemble(
         rows.extend(results.iter().map(|r| EvalRow::of(model, r)));
     }
     Ok((rows, counts))
+}
+
+/// A source did not have the model, and set nothing of it aside.
+fn says_nothing(answer: &EvalAnswer) -> bool {
+    answer.status == EvalStatus::NotFound && answer.results.is_empty() && answer.skipped.is_empty()
 }
 
 /// One word for a model's answers from every source.

@@ -73,46 +73,11 @@ pub fn write_with_extra<T: Serialize>(
     extra: &[String],
     cells: impl Fn(&T) -> Vec<String>,
 ) -> Result<Vec<u8>, csv::Error> {
-    let mut out = writer(Vec::with_capacity(rows.len() * 400));
-    if extra.is_empty() {
-        for row in rows {
-            out.serialize(row)?;
-        }
-        return out.into_inner().map_err(|e| e.into_error().into());
+    let mut out = RowWriter::new(Vec::with_capacity(rows.len() * 400), extra);
+    for row in rows {
+        out.write(row, &cells(row))?;
     }
-    // Each row through serde on its own, then the extra cells appended to its record.
-    let record_of = |row: &T, headers: bool| -> Result<Vec<csv::ByteRecord>, csv::Error> {
-        let mut one = csv::WriterBuilder::new()
-            .has_headers(headers)
-            .from_writer(Vec::new());
-        one.serialize(row)?;
-        let bytes = one
-            .into_inner()
-            .map_err(|e| csv::Error::from(e.into_error()))?;
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_reader(bytes.as_slice());
-        reader.byte_records().collect()
-    };
-    for (i, row) in rows.iter().enumerate() {
-        let records = record_of(row, i == 0)?;
-        let mut records = records.into_iter();
-        if i == 0 {
-            if let Some(mut header) = records.next() {
-                for name in extra {
-                    header.push_field(name.as_bytes());
-                }
-                out.write_byte_record(&header)?;
-            }
-        }
-        for mut record in records {
-            for cell in cells(row) {
-                record.push_field(neutralize(&cell).as_bytes());
-            }
-            out.write_byte_record(&record)?;
-        }
-    }
-    out.into_inner().map_err(|e| e.into_error().into())
+    out.finish()
 }
 
 /// A CSV of ours that does not read back: which file, which row, what is wrong.
@@ -175,32 +140,54 @@ impl<T> ReadBack<T> {
 /// Read every row of one of our CSVs. A row that does not read is set aside in
 /// [`ReadBack::bad`] with its line, and the others are read on.
 pub fn read_rows<T: DeserializeOwned>(body: &[u8], key: &str) -> ReadBack<T> {
-    let mut reader = csv::Reader::from_reader(body);
-    let mut out = ReadBack {
+    let mut rows = Vec::new();
+    let mut lines = Vec::new();
+    let bad = each_row(body, |row, line| {
+        rows.push(row);
+        lines.push(line);
+    });
+    ReadBack {
         key: key.to_owned(),
-        rows: Vec::new(),
-        lines: Vec::new(),
-        bad: Vec::new(),
-    };
+        rows,
+        lines,
+        bad,
+    }
+}
+
+/// Read one of our CSVs row by row from `input` (a file, however large), handing each
+/// row that reads to `each` with its line, so memory holds one row at a time. The rows
+/// that do not read come back, with their lines.
+pub fn each_row<T: DeserializeOwned>(
+    input: impl std::io::Read,
+    mut each: impl FnMut(T, u64),
+) -> Vec<BadRow> {
+    let window = std::rc::Rc::new(std::cell::RefCell::new(Window::default()));
+    let mut reader = csv::Reader::from_reader(Tee {
+        inner: input,
+        window: window.clone(),
+    });
+    let mut bad = Vec::new();
     let headers = match reader.byte_headers() {
         Ok(headers) => headers.clone(),
         Err(e) => {
-            out.bad.push(BadRow {
+            bad.push(BadRow {
                 line: 1,
                 model_id: None,
                 message: format!("header: {e}"),
             });
-            return out;
+            return bad;
         }
     };
     let id_column = headers.iter().position(|h| h == b"model_id");
-    let mut lines = LineCounter::new(body);
-    for record in reader.byte_records() {
-        let record = match record {
-            Ok(record) => record,
+    let line_at = |byte: u64| window.borrow_mut().line_at(byte);
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
-                out.bad.push(BadRow {
+                let line = e.position().map_or(0, |p| line_at(p.byte()));
+                bad.push(BadRow {
                     line,
                     model_id: None,
                     message: e.to_string(),
@@ -214,14 +201,11 @@ pub fn read_rows<T: DeserializeOwned>(body: &[u8], key: &str) -> ReadBack<T> {
                 }
                 continue;
             }
-        };
-        let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
+        }
+        let line = record.position().map_or(0, |p| line_at(p.byte()));
         match record.deserialize(Some(&headers)) {
-            Ok(row) => {
-                out.rows.push(row);
-                out.lines.push(line);
-            }
-            Err(e) => out.bad.push(BadRow {
+            Ok(row) => each(row, line),
+            Err(e) => bad.push(BadRow {
                 line,
                 model_id: id_column
                     .and_then(|i| record.get(i))
@@ -230,43 +214,112 @@ pub fn read_rows<T: DeserializeOwned>(body: &[u8], key: &str) -> ReadBack<T> {
             }),
         }
     }
-    out
+    bad
+}
+
+/// The reader `csv` reads from, keeping in [`Window`] the bytes it has read that the
+/// line count has not reached yet.
+struct Tee<R> {
+    inner: R,
+    window: std::rc::Rc<std::cell::RefCell<Window>>,
+}
+
+impl<R: std::io::Read> std::io::Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.window.borrow_mut().bytes.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
 }
 
 /// The line a record starts on, from its byte offset. `csv` puts a record's start at
 /// the end of the line before (on the `\n` of a CRLF), so line ends there are skipped.
-/// Offsets only grow, so the count goes on from the last one.
-struct LineCounter<'a> {
-    body: &'a [u8],
-    at: usize,
-    line: u64,
+/// Offsets only grow, so the count goes on from the last one, and the bytes before it
+/// are let go: the window holds about one read buffer, whatever the file's size.
+#[derive(Default)]
+struct Window {
+    /// The bytes read from offset `at` on.
+    bytes: Vec<u8>,
+    at: u64,
+    /// The line at `at`, less one (0 before the first line is counted).
+    newlines: u64,
 }
 
-impl<'a> LineCounter<'a> {
-    fn new(body: &'a [u8]) -> Self {
+impl Window {
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let end = self.at + self.bytes.len() as u64;
+        let mut start = byte.clamp(self.at, end);
+        let at = |w: &Self, offset: u64| w.bytes[(offset - w.at) as usize];
+        while start < end && matches!(at(self, start), b'\r' | b'\n') {
+            start += 1;
+        }
+        let upto = (start - self.at) as usize;
+        self.newlines += self.bytes[..upto].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.bytes.drain(..upto);
+        self.at = start;
+        self.newlines + 1
+    }
+}
+
+/// A CSV writer for rows with `extra` columns after the struct's own (the Hub's
+/// benchmark columns of `dataset.csv`): one row at a time, into any writer.
+pub struct RowWriter<W: std::io::Write> {
+    out: csv::Writer<W>,
+    extra: Vec<String>,
+    rows: u64,
+}
+
+impl<W: std::io::Write> RowWriter<W> {
+    pub fn new(out: W, extra: &[String]) -> Self {
         Self {
-            body,
-            at: 0,
-            line: 1,
+            out: writer(out),
+            extra: extra.to_vec(),
+            rows: 0,
         }
     }
 
-    fn line_at(&mut self, byte: u64) -> u64 {
-        let mut start = usize::try_from(byte)
-            .unwrap_or(usize::MAX)
-            .min(self.body.len());
-        while start < self.body.len() && matches!(self.body[start], b'\r' | b'\n') {
-            start += 1;
+    /// Write a row and its extra cells (text, neutralised like any text cell). The
+    /// header comes with the first row, as `csv` writes it.
+    pub fn write<T: Serialize>(&mut self, row: &T, cells: &[String]) -> Result<(), csv::Error> {
+        let first = self.rows == 0;
+        self.rows += 1;
+        if self.extra.is_empty() {
+            return self.out.serialize(row);
         }
-        if start > self.at {
-            let newlines = self.body[self.at..start]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            self.line += newlines as u64;
-            self.at = start;
+        // The row through serde on its own, then the extra cells appended to its record.
+        let mut one = csv::WriterBuilder::new()
+            .has_headers(first)
+            .from_writer(Vec::new());
+        one.serialize(row)?;
+        let bytes = one
+            .into_inner()
+            .map_err(|e| csv::Error::from(e.into_error()))?;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(bytes.as_slice());
+        let mut records = reader.byte_records();
+        if first {
+            if let Some(header) = records.next() {
+                let mut header = header?;
+                for name in &self.extra {
+                    header.push_field(name.as_bytes());
+                }
+                self.out.write_byte_record(&header)?;
+            }
         }
-        self.line
+        for record in records {
+            let mut record = record?;
+            for cell in cells {
+                record.push_field(neutralize(cell).as_bytes());
+            }
+            self.out.write_byte_record(&record)?;
+        }
+        Ok(())
+    }
+
+    /// The underlying writer, flushed.
+    pub fn finish(self) -> Result<W, csv::Error> {
+        self.out.into_inner().map_err(|e| e.into_error().into())
     }
 }
 

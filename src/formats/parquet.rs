@@ -209,24 +209,85 @@ impl<R> Table<R> {
         rows: &[R],
         metadata: &[(&str, &str)],
     ) -> Result<Vec<u8>, ParquetError> {
-        let batch = self.batch(rows).map_err(|e| ParquetError::new(file, e))?;
-        let zstd = ZstdLevel::try_new(3).map_err(|e| ParquetError::new(file, e))?;
-        let metadata = metadata
-            .iter()
-            .map(|(k, v)| KeyValue::new((*k).to_owned(), (*v).to_owned()))
-            .collect::<Vec<_>>();
-        let properties = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(zstd))
-            .set_key_value_metadata((!metadata.is_empty()).then_some(metadata))
-            .build();
-        let mut out = Vec::with_capacity(64 * 1024);
-        let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), Some(properties))
+        let mut writer = self.writer(file, Vec::with_capacity(64 * 1024), metadata);
+        writer.write(rows)?;
+        writer.finish()
+    }
+
+    /// A Parquet file written a slice of rows at a time, each slice its own row group,
+    /// so a file of any length is written holding one slice.
+    pub fn writer<'t, W: std::io::Write + Send>(
+        &'t self,
+        file: &str,
+        out: W,
+        metadata: &[(&str, &str)],
+    ) -> TableWriter<'t, R, W> {
+        TableWriter {
+            table: self,
+            file: file.to_owned(),
+            metadata: metadata
+                .iter()
+                .map(|(k, v)| KeyValue::new((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            out: Some(out),
+            writer: None,
+        }
+    }
+}
+
+/// A Parquet file being written: see [`Table::writer`].
+pub struct TableWriter<'t, R, W: std::io::Write + Send> {
+    table: &'t Table<R>,
+    file: String,
+    metadata: Vec<KeyValue>,
+    /// The output until the first rows come, which give the schema.
+    out: Option<W>,
+    writer: Option<ArrowWriter<W>>,
+}
+
+impl<R, W: std::io::Write + Send> TableWriter<'_, R, W> {
+    /// The rows as the next row group.
+    pub fn write(&mut self, rows: &[R]) -> Result<(), ParquetError> {
+        let file = self.file.as_str();
+        let batch = self
+            .table
+            .batch(rows)
             .map_err(|e| ParquetError::new(file, e))?;
+        if self.writer.is_none() {
+            let zstd = ZstdLevel::try_new(3).map_err(|e| ParquetError::new(file, e))?;
+            let metadata = std::mem::take(&mut self.metadata);
+            let properties = WriterProperties::builder()
+                .set_compression(Compression::ZSTD(zstd))
+                .set_key_value_metadata((!metadata.is_empty()).then_some(metadata))
+                .build();
+            let Some(out) = self.out.take() else {
+                return Err(ParquetError::new(file, "written after it was finished"));
+            };
+            self.writer = Some(
+                ArrowWriter::try_new(out, batch.schema(), Some(properties))
+                    .map_err(|e| ParquetError::new(file, e))?,
+            );
+        }
+        let Some(writer) = self.writer.as_mut() else {
+            return Err(ParquetError::new(file, "no writer"));
+        };
         writer
             .write(&batch)
             .map_err(|e| ParquetError::new(file, e))?;
-        writer.close().map_err(|e| ParquetError::new(file, e))?;
-        Ok(out)
+        writer.flush().map_err(|e| ParquetError::new(file, e))
+    }
+
+    /// The file's footer written: the output back. A file with no rows still has its
+    /// columns.
+    pub fn finish(mut self) -> Result<W, ParquetError> {
+        if self.writer.is_none() {
+            self.write(&[])?;
+        }
+        let file = self.file;
+        let writer = self
+            .writer
+            .ok_or_else(|| ParquetError::new(&file, "no writer"))?;
+        writer.into_inner().map_err(|e| ParquetError::new(&file, e))
     }
 }
 

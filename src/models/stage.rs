@@ -13,7 +13,7 @@ use crate::http::{redact, HttpSettings};
 use crate::hub::{HubClient, HubSettings};
 use crate::lookup::within_ratio;
 use crate::progress::Progress;
-use crate::records::{read_models_csv, ModelRecord};
+use crate::records::{each_models_row, ModelRecord};
 use crate::run::artifact::{MODELS_CSV, MODELS_JSONL, QUARANTINE_JSON};
 use crate::run::{ModelId, Quarantined, Secret, Stage};
 use crate::stage::{PipelineStage, StageCx, StageReport};
@@ -82,15 +82,11 @@ impl ModelsStage {
             _ = cx.cancel.cancelled() => return Err(ModelsError::Interrupted),
         };
         let Harvest {
-            records,
+            models,
             resumed,
             stats,
             quarantined,
         } = outcome;
-        let models = records
-            .iter()
-            .filter_map(|r| ModelId::parse(&r.model_id).ok())
-            .collect();
         let outcome = ModelsOutcome {
             models,
             resumed,
@@ -139,7 +135,8 @@ impl PipelineStage for ModelsStage {
 }
 
 struct Harvest {
-    records: Vec<ModelRecord>,
+    /// The run's models, in rank order: their ids only, the rows being in `models.csv`.
+    models: Vec<ModelId>,
     resumed: bool,
     stats: HarvestStats,
     /// Records of this stage in `quarantine.json`.
@@ -153,13 +150,13 @@ async fn harvest_or_resume(
 ) -> Result<Harvest, ModelsError> {
     let run = &cx.run;
     let started = Instant::now();
-    if let Some(existing) = run.get(MODELS_CSV).await? {
-        return resume(cx, &existing).await;
+    if let Some(existing) = run.open(MODELS_CSV).await? {
+        return resume(cx, existing).await;
     }
     let client = client()?;
     let mut staged = Staged::open()?;
     let progress = Progress::new(Stage::Models.as_str(), settings.limit);
-    let mut records = Vec::new();
+    let mut models = Vec::new();
     let mut quarantined: Vec<Quarantined> = Vec::new();
     let mut fixtures: Vec<Quarantined> = Vec::new();
     let too_many = |quarantined: u64, models: u64| ModelsError::TooManyInvalid {
@@ -172,7 +169,7 @@ async fn harvest_or_resume(
     let harvested = harvest(&client, settings.limit, |harvested| match harvested {
         Harvested::Model(record, raw) => {
             staged.write(&record, &raw)?;
-            records.push(*record);
+            models.extend(ModelId::parse(&record.model_id).ok());
             progress.inc(1);
             Ok(())
         }
@@ -184,7 +181,7 @@ async fn harvest_or_resume(
             if within_ratio(bad, settings.limit, settings.max_invalid_ratio) {
                 Ok(())
             } else {
-                Err(too_many(bad, records.len() as u64))
+                Err(too_many(bad, models.len() as u64))
             }
         }
         Harvested::Fixture(record) => {
@@ -210,7 +207,7 @@ async fn harvest_or_resume(
     staged.publish(run).await?;
     log_done(&client, &stats, bad, settings.limit, started);
     Ok(Harvest {
-        records,
+        models,
         resumed: false,
         stats,
         quarantined: bad,
@@ -300,14 +297,32 @@ fn log_done(client: &HubClient, stats: &HarvestStats, bad: u64, limit: u64, star
     }
 }
 
-/// This run's `models.csv` from an earlier attempt, read back and reused.
-async fn resume(cx: &StageCx, existing: &[u8]) -> Result<Harvest, ModelsError> {
+/// This run's `models.csv` from an earlier attempt, read back row by row and reused.
+async fn resume(cx: &StageCx, existing: std::fs::File) -> Result<Harvest, ModelsError> {
     let run = &cx.run;
-    let read = read_models_csv(existing, &run.key(MODELS_CSV), Stage::Models)?;
-    let quarantined = cx.set_aside(read.quarantined, false).await?;
-    tracing::info!(models = read.rows.len(), key = %run.key(MODELS_CSV), "models stage already done for this run; reusing it");
+    let key = run.key(MODELS_CSV);
+    let read = {
+        let key = key.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut models = Vec::new();
+            each_models_row(
+                std::io::BufReader::new(existing),
+                &key,
+                Stage::Models,
+                |row| {
+                    models.extend(ModelId::parse(&row.model_id).ok());
+                },
+            )
+            .map(|quarantined| (models, quarantined))
+        })
+        .await
+    };
+    let (models, set_aside) =
+        read.map_err(|e| crate::store::StoreError::io("read", run.location(MODELS_CSV), e))??;
+    let quarantined = cx.set_aside(set_aside, false).await?;
+    tracing::info!(models = models.len(), key = %key, "models stage already done for this run; reusing it");
     Ok(Harvest {
-        records: read.rows,
+        models,
         resumed: true,
         stats: HarvestStats::default(),
         quarantined,

@@ -99,21 +99,46 @@ pub fn score_coverage<'a>(
     models: impl IntoIterator<Item = (&'a str, bool)>,
     evals: &[EvalRow],
 ) -> ScoreCoverage {
-    let mut sources: HashMap<String, HashSet<EvalSource>> = HashMap::new();
-    let mut verified: HashSet<String> = HashSet::new();
-    for row in evals {
-        sources
-            .entry(row.model_id.to_lowercase())
-            .or_default()
-            .insert(row.source);
-        if row.verified {
-            verified.insert(row.model_id.to_lowercase());
+    let mut counter = ScoreCounter::new(evals);
+    for (model_id, leaderboard) in models {
+        counter.count(model_id, leaderboard);
+    }
+    counter.coverage
+}
+
+/// [`score_coverage`] counted one model at a time, as the join makes its rows.
+pub struct ScoreCounter {
+    sources: HashMap<String, HashSet<EvalSource>>,
+    verified: HashSet<String>,
+    pub coverage: ScoreCoverage,
+}
+
+impl ScoreCounter {
+    pub fn new(evals: &[EvalRow]) -> Self {
+        let mut sources: HashMap<String, HashSet<EvalSource>> = HashMap::new();
+        let mut verified: HashSet<String> = HashSet::new();
+        for row in evals {
+            sources
+                .entry(row.model_id.to_lowercase())
+                .or_default()
+                .insert(row.source);
+            if row.verified {
+                verified.insert(row.model_id.to_lowercase());
+            }
+        }
+        Self {
+            sources,
+            verified,
+            coverage: ScoreCoverage::default(),
         }
     }
-    let mut c = ScoreCoverage::default();
-    for (model_id, leaderboard) in models {
+
+    /// A model of the dataset, and whether it has a leaderboard score.
+    pub fn count(&mut self, model_id: &str, leaderboard: bool) {
+        let key = model_id.to_lowercase();
+        let c = &mut self.coverage;
         c.models += 1;
-        let of = sources.get(&model_id.to_lowercase());
+        let of = self.sources.get(&key);
         let has = |s: EvalSource| of.is_some_and(|set| set.contains(&s));
         let hub = has(EvalSource::HubEvalResults) || has(EvalSource::ModelCard);
         let other = has(EvalSource::EveryEvalEver) || has(EvalSource::OpenEvals);
@@ -125,7 +150,7 @@ pub fn score_coverage<'a>(
         c.open_evals += u64::from(has(EvalSource::OpenEvals));
         c.leaderboard_or_hub += u64::from(leaderboard || hub);
         c.any += u64::from(leaderboard || hub || other);
-        c.verified += u64::from(leaderboard || verified.contains(&model_id.to_lowercase()));
+        c.verified += u64::from(leaderboard || self.verified.contains(&key));
         match (leaderboard, hub) {
             (true, true) => c.both += 1,
             (true, false) => c.leaderboard_only += 1,
@@ -133,7 +158,6 @@ pub fn score_coverage<'a>(
             (false, false) => c.none += u64::from(!other),
         }
     }
-    c
 }
 
 #[cfg(test)]

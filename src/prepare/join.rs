@@ -40,45 +40,45 @@ pub struct Prepared {
     pub quality: QualityReport,
 }
 
-/// A model's leaderboard rows, grouped by normalised id.
-struct LeaderboardIndex<'a> {
-    found: HashMap<String, Vec<&'a LeaderboardRecord>>,
+/// A model's leaderboard rows, grouped by normalised id: the rows with scores kept
+/// whole, the others only as their status, so the index grows with the leaderboard's
+/// models, not with every model the run asked about.
+#[derive(Default)]
+struct LeaderboardIndex {
+    found: HashMap<String, Vec<LeaderboardRecord>>,
     /// The status of the model's non-`found` row (`not_found`, `mismatch`, `error`).
     other: HashMap<String, MatchStatus>,
+    seen_evals: HashSet<(String, String)>,
+    rows: u64,
 }
 
-impl<'a> LeaderboardIndex<'a> {
-    fn build(rows: &'a [LeaderboardRecord], fixed: &mut Vec<QualityIssue>) -> Self {
-        let mut found: HashMap<String, Vec<&LeaderboardRecord>> = HashMap::new();
-        let mut other = HashMap::new();
-        let mut seen_evals = HashSet::new();
-        for row in rows {
-            let key = row.model_id.trim().to_lowercase();
-            match row.status {
-                Some(MatchStatus::Found) => {
-                    if !row.eval_name.is_empty()
-                        && !seen_evals.insert((key.clone(), row.eval_name.clone()))
-                    {
-                        fixed.push(issue(
-                            &row.model_id,
-                            "eval_name",
-                            "duplicate_leaderboard_row",
-                            format!(
-                                "leaderboard row {} appears more than once; the first is used",
-                                row.eval_name
-                            ),
-                        ));
-                        continue;
-                    }
-                    found.entry(key).or_default().push(row);
+impl LeaderboardIndex {
+    fn add(&mut self, row: LeaderboardRecord, fixed: &mut Vec<QualityIssue>) {
+        self.rows += 1;
+        let key = row.model_id.trim().to_lowercase();
+        match row.status {
+            Some(MatchStatus::Found) => {
+                if !row.eval_name.is_empty()
+                    && !self.seen_evals.insert((key.clone(), row.eval_name.clone()))
+                {
+                    fixed.push(issue(
+                        &row.model_id,
+                        "eval_name",
+                        "duplicate_leaderboard_row",
+                        format!(
+                            "leaderboard row {} appears more than once; the first is used",
+                            row.eval_name
+                        ),
+                    ));
+                    return;
                 }
-                Some(status) => {
-                    other.entry(key).or_insert(status);
-                }
-                None => {}
+                self.found.entry(key).or_default().push(row);
             }
+            Some(status) => {
+                self.other.entry(key).or_insert(status);
+            }
+            None => {}
         }
-        Self { found, other }
     }
 
     fn status(&self, key: &str) -> JoinStatus {
@@ -161,33 +161,82 @@ fn parameters_b(
 }
 
 /// Join the inputs. Never fails: every problem becomes a dropped row or a fixed value
-/// in the quality report.
+/// in the quality report. The stage itself joins row by row with a [`Joiner`].
 pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
-    let mut dropped = Vec::new();
-    let mut fixed = Vec::new();
-    let mut flagged = Vec::new();
-    let no_rows: &[LeaderboardRecord] = &[];
-    let leaderboard = LeaderboardIndex::build(inputs.leaderboard.unwrap_or(no_rows), &mut fixed);
-    let mut seen: HashMap<String, String> = HashMap::new();
-    let mut rows = Vec::with_capacity(inputs.models.len());
-    let mut coverage = Coverage::default();
+    let mut joiner = Joiner::new(inputs.run_id, inputs.previous, inputs.as_of);
+    for row in inputs.leaderboard.unwrap_or(&[]) {
+        joiner.add_leaderboard_row(row.clone());
+    }
+    let rows = inputs
+        .models
+        .iter()
+        .filter_map(|model| joiner.join(model))
+        .collect();
+    Prepared {
+        rows,
+        quality: joiner.finish(inputs.quarantined.to_vec()),
+    }
+}
 
-    for model in inputs.models {
+/// The join, one model at a time: the leaderboard's rows go in first
+/// ([`Joiner::add_leaderboard_row`]), then each model in rank order
+/// ([`Joiner::join`]), and [`Joiner::finish`] gives the quality report. What it keeps
+/// between models is the leaderboard's index and the ids seen, never the rows it made.
+pub struct Joiner<'a> {
+    run_id: &'a str,
+    previous: &'a Baselines,
+    as_of: DateTime<Utc>,
+    leaderboard: LeaderboardIndex,
+    /// The first of each normalised id, for the duplicates after it.
+    seen: HashMap<String, String>,
+    models_in: u64,
+    rows_out: u64,
+    coverage: Coverage,
+    dropped: Vec<QualityIssue>,
+    fixed: Vec<QualityIssue>,
+    flagged: Vec<QualityIssue>,
+}
+
+impl<'a> Joiner<'a> {
+    pub fn new(run_id: &'a str, previous: &'a Baselines, as_of: DateTime<Utc>) -> Self {
+        Self {
+            run_id,
+            previous,
+            as_of,
+            leaderboard: LeaderboardIndex::default(),
+            seen: HashMap::new(),
+            models_in: 0,
+            rows_out: 0,
+            coverage: Coverage::default(),
+            dropped: Vec::new(),
+            fixed: Vec::new(),
+            flagged: Vec::new(),
+        }
+    }
+
+    /// A row of `leaderboard.csv`, before any model is joined.
+    pub fn add_leaderboard_row(&mut self, row: LeaderboardRecord) {
+        self.leaderboard.add(row, &mut self.fixed);
+    }
+
+    /// A model's dataset row; `None` when it is dropped (an invalid or repeated id).
+    pub fn join(&mut self, model: &ModelRecord) -> Option<DatasetRow> {
+        self.models_in += 1;
         let id = match ModelId::parse(&model.model_id) {
             Ok(id) => id,
             Err(e) => {
-                dropped.push(issue(
+                self.dropped.push(issue(
                     &model.model_id,
                     "model_id",
                     "invalid_id",
                     e.to_string(),
                 ));
-                continue;
+                return None;
             }
         };
         let key = id.normalized();
-        if let Some(first) = seen.get(&key) {
-            dropped.push(issue(
+        if let Some(first) = self.seen.get(&key) {
+            self.dropped.push(issue(
                 id.as_str(),
                 "model_id",
                 "duplicate_id",
@@ -196,47 +245,58 @@ pub fn prepare<'a>(inputs: &PrepareInputs<'a>) -> Prepared {
                     model.rank
                 ),
             ));
-            continue;
+            return None;
         }
-        seen.insert(key.clone(), format!("{} at rank {}", id, model.rank));
-
-        let row = join_model(inputs, &leaderboard, model, &id, &mut fixed);
+        self.seen
+            .insert(key, format!("{} at rank {}", id, model.rank));
+        let row = join_model(
+            self.previous,
+            self.as_of,
+            &self.leaderboard,
+            model,
+            &id,
+            &mut self.fixed,
+        );
         if let Some(doubt) = size_disagrees_with_name(&row) {
-            flagged.push(doubt);
+            self.flagged.push(doubt);
         }
-        coverage.count(&row);
-        rows.push(row);
+        self.coverage.count(&row);
+        self.rows_out += 1;
+        Some(row)
     }
 
-    let quality = QualityReport {
-        run_id: inputs.run_id.to_owned(),
-        as_of: inputs.as_of.to_rfc3339(),
-        models_in: inputs.models.len() as u64,
-        leaderboard_rows_in: inputs.leaderboard.map(|l| l.len() as u64).unwrap_or(0),
-        rows_out: rows.len() as u64,
-        previous_run: inputs.previous.day.as_ref().map(|p| p.run_id.clone()),
-        previous_run_7d: inputs.previous.week.as_ref().map(|p| p.run_id.clone()),
-        previous_run_30d: inputs.previous.month.as_ref().map(|p| p.run_id.clone()),
-        coverage,
-        dropped,
-        fixed,
-        flagged,
-        quarantined: inputs.quarantined.to_vec(),
-        canonical_row_rule: CANONICAL_ROW_RULE.into(),
-        license_mapping: LICENSE_MAPPING.into(),
-        score_coverage: Default::default(),
-        hub_benchmark_columns: Vec::new(),
-        eval_choice_rule: crate::records::dataset::EVAL_CHOICE_RULE.into(),
-        skipped_evals: Vec::new(),
-    };
-    Prepared { rows, quality }
+    /// The quality report, with the records set aside before the join.
+    pub fn finish(self, quarantined: Vec<Quarantined>) -> QualityReport {
+        QualityReport {
+            run_id: self.run_id.to_owned(),
+            as_of: self.as_of.to_rfc3339(),
+            models_in: self.models_in,
+            leaderboard_rows_in: self.leaderboard.rows,
+            rows_out: self.rows_out,
+            previous_run: self.previous.day.as_ref().map(|p| p.run_id.clone()),
+            previous_run_7d: self.previous.week.as_ref().map(|p| p.run_id.clone()),
+            previous_run_30d: self.previous.month.as_ref().map(|p| p.run_id.clone()),
+            coverage: self.coverage,
+            dropped: self.dropped,
+            fixed: self.fixed,
+            flagged: self.flagged,
+            quarantined,
+            canonical_row_rule: CANONICAL_ROW_RULE.into(),
+            license_mapping: LICENSE_MAPPING.into(),
+            score_coverage: Default::default(),
+            hub_benchmark_columns: Vec::new(),
+            eval_choice_rule: crate::records::dataset::EVAL_CHOICE_RULE.into(),
+            skipped_evals: Vec::new(),
+        }
+    }
 }
 
 /// One model's row of the dataset: its relation and base, its canonical scores (its
 /// own, or a quantisation's base model's), its parameters, licence and deltas.
 fn join_model(
-    inputs: &PrepareInputs<'_>,
-    leaderboard: &LeaderboardIndex<'_>,
+    previous: &Baselines,
+    as_of: DateTime<Utc>,
+    leaderboard: &LeaderboardIndex,
     model: &ModelRecord,
     id: &ModelId,
     fixed: &mut Vec<QualityIssue>,
@@ -260,7 +320,7 @@ fn join_model(
     } else {
         model.license.clone()
     };
-    let deltas = Deltas::of(model, &key, inputs.previous);
+    let deltas = Deltas::of(model, &key, previous);
 
     let mut row = DatasetRow {
         rank: model.rank,
@@ -279,7 +339,7 @@ fn join_model(
         modality: rules::modality(&model.pipeline_tag, &model.model_type),
         base_model: base.unwrap_or_default(),
         created_at: model.created_at.clone(),
-        age_days: rules::age_days(&model.created_at, inputs.as_of),
+        age_days: rules::age_days(&model.created_at, as_of),
         downloads: model.downloads,
         downloads_all_time: model.downloads_all_time,
         downloads_per_day: rules::downloads_per_day(model.downloads),
@@ -310,7 +370,7 @@ fn join_model(
 /// quantisation without one, its base model's (the same weights); with how many rows
 /// there were to choose from.
 fn scored_row<'a>(
-    leaderboard: &LeaderboardIndex<'a>,
+    leaderboard: &'a LeaderboardIndex,
     key: &str,
     relation: Relation,
     base: Option<&str>,

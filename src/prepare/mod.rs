@@ -19,14 +19,12 @@ pub use join::{prepare, PrepareInputs, Prepared};
 
 use crate::formats::csv::CsvReadError;
 use crate::records::dataset::Coverage;
-use crate::records::dataset::{HubColumn, HubScore, ScoreCoverage};
+use crate::records::dataset::{HubScore, ScoreCoverage};
 use crate::records::history::{baselines, Baselines};
-use crate::records::read_models_csv;
+use crate::records::DatasetRow;
 use crate::records::{
-    dataset_table, read_evals_csv, with_hub_columns, write_dataset_csv, EvalRow, LeaderboardRecord,
-    ModelRecord, SkippedFile,
+    dataset_table, read_evals_csv, with_hub_columns, EvalRow, LeaderboardRecord, SkippedFile,
 };
-use crate::records::{read_leaderboard_csv, DatasetRow};
 use crate::run::artifact::{
     DATASET_CSV, DATASET_PARQUET, EVALS_CSV, EVALS_SKIPPED_JSON, LEADERBOARD_CSV, MANIFEST_JSON,
     MODELS_CSV, QUALITY_JSON,
@@ -64,7 +62,10 @@ pub enum PrepareError {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrepareOutcome {
-    pub rows: Vec<DatasetRow>,
+    /// Rows of `dataset.csv`.
+    pub rows: u64,
+    /// The top models' rows by rank, as many as the data dashboard's gauges show.
+    pub top: Vec<DatasetRow>,
     pub dropped: u64,
     pub fixed: u64,
     /// Records set aside before the join (`quality.json`'s `quarantined`).
@@ -80,7 +81,7 @@ impl PrepareOutcome {
     /// The manifest's outcomes for this stage.
     pub fn outcomes(&self) -> std::collections::BTreeMap<String, u64> {
         [
-            ("rows".to_owned(), self.rows.len() as u64),
+            ("rows".to_owned(), self.rows),
             ("dropped".to_owned(), self.dropped),
             ("fixed".to_owned(), self.fixed),
             ("quarantined".to_owned(), self.quarantined),
@@ -124,22 +125,20 @@ impl PrepareStage {
     /// The stage's work, with the rows it wrote.
     pub async fn prepare(&self, cx: &StageCx) -> Result<PrepareOutcome, PrepareError> {
         let outcome = tokio::select! {
-            outcome = prepare_run(&cx.run, self.hub_columns) => outcome?,
+            outcome = prepare_run(&cx.run, self.hub_columns, self.top_models) => outcome?,
             _ = cx.cancel.cancelled() => return Err(PrepareError::Interrupted),
         };
-        record_top_models(&outcome.rows, self.top_models);
+        record_top_models(&outcome.top);
         record_score_coverage(&outcome.score_coverage);
         Ok(outcome)
     }
 }
 
 /// The `hfharvest.model.*` gauges for the data dashboard: downloads and scores of the
-/// run's top `top` models by downloads rank.
-fn record_top_models(rows: &[DatasetRow], top: usize) {
-    let mut ranked: Vec<&DatasetRow> = rows.iter().collect();
-    ranked.sort_by_key(|r| r.rank);
+/// run's top models by downloads rank.
+fn record_top_models(top: &[DatasetRow]) {
     let metrics = crate::telemetry::metrics();
-    for row in ranked.into_iter().take(top) {
+    for row in top {
         let model = KeyValue::new("model_id", row.model_id.clone());
         if let Some(downloads) = row.downloads {
             metrics
@@ -165,56 +164,6 @@ fn record_score_coverage(coverage: &ScoreCoverage) {
             .models_scored
             .record(n, &[KeyValue::new("source", source)]);
     }
-}
-
-/// What the stage reads of a run: its CSVs, read back, and what every stage (this one
-/// included, reading back) set aside.
-struct Inputs {
-    models: Vec<ModelRecord>,
-    leaderboard: Option<Vec<LeaderboardRecord>>,
-    evals: Vec<EvalRow>,
-    quarantined: Vec<Quarantined>,
-}
-
-async fn read_inputs(run: &RunStore) -> Result<Inputs, PrepareError> {
-    let models_body = run
-        .get(MODELS_CSV)
-        .await?
-        .ok_or_else(|| PrepareError::MissingInput {
-            run_id: run.run_id().to_string(),
-            file: MODELS_CSV,
-            store: run.describe(),
-        })?;
-    let models = read_models_csv(&models_body, &run.key(MODELS_CSV), Stage::Prepare)?;
-    // What the earlier stages set aside, then what this one sets aside reading back.
-    let mut quarantined = run.quarantine().await?.records;
-    quarantined.extend(models.quarantined);
-    let leaderboard = match run.get(LEADERBOARD_CSV).await? {
-        Some(body) => {
-            let read = read_leaderboard_csv(&body, &run.key(LEADERBOARD_CSV), Stage::Prepare)?;
-            quarantined.extend(read.quarantined);
-            Some(read.rows)
-        }
-        None => {
-            tracing::warn!(key = %run.key(LEADERBOARD_CSV), "no leaderboard.csv in this run; the dataset has no scores");
-            None
-        }
-    };
-    // The Hub's evaluation results, when the run has them (a `run` with evals on).
-    let evals = match run.get(EVALS_CSV).await? {
-        Some(body) => {
-            let read = read_evals_csv(&body, &run.key(EVALS_CSV), Stage::Prepare)?;
-            quarantined.extend(read.quarantined);
-            read.rows
-        }
-        None => Vec::new(),
-    };
-    Ok(Inputs {
-        models: models.rows,
-        leaderboard,
-        evals,
-        quarantined,
-    })
 }
 
 /// The time every time-based column counts from (the run's snapshot, never now, so the
@@ -247,89 +196,255 @@ async fn as_of_and_baselines(
     Ok((as_of, previous))
 }
 
-/// The run's most common Hub benchmarks as columns of each row, their coverage, and
-/// the evaluation results the evals stage skipped, into the quality report.
-async fn add_hub_columns(
-    run: &RunStore,
-    prepared: &mut Prepared,
-    evals: &[EvalRow],
-    wanted: usize,
-) -> Result<Vec<HubColumn>, PrepareError> {
-    let (hub_columns, mut hub_scores) = hub_columns::hub_columns(evals, wanted);
-    for row in &mut prepared.rows {
-        row.hub = hub_scores
-            .remove(&row.model_id.to_lowercase())
-            .unwrap_or_else(|| vec![HubScore::default(); hub_columns.len()]);
-    }
-    prepared.quality.score_coverage = hub_columns::score_coverage(
-        prepared
-            .rows
-            .iter()
-            .map(|r| (r.model_id.as_str(), r.average.is_some())),
-        evals,
-    );
-    prepared.quality.hub_benchmark_columns = hub_columns.clone();
-    if let Some(body) = run.get(EVALS_SKIPPED_JSON).await? {
-        match serde_json::from_slice::<SkippedFile>(&body) {
-            Ok(file) => prepared.quality.skipped_evals = file.skipped,
-            Err(e) => {
-                tracing::warn!(key = %run.key(EVALS_SKIPPED_JSON), error = %e, "unreadable; quality.json lists no skipped evaluation results")
-            }
+/// The evaluation results of the run (as many as its sources hold, not one per model),
+/// and what reading them back set aside.
+async fn read_evals(run: &RunStore) -> Result<(Vec<EvalRow>, Vec<Quarantined>), PrepareError> {
+    Ok(match run.get(EVALS_CSV).await? {
+        Some(body) => {
+            let read = read_evals_csv(&body, &run.key(EVALS_CSV), Stage::Prepare)?;
+            (read.rows, read.quarantined)
         }
-    }
-    Ok(hub_columns)
+        // The Hub's evaluation results, when the run has them (a `run` with evals on).
+        None => (Vec::new(), Vec::new()),
+    })
 }
 
-/// `quality.json`, `dataset.parquet`, then `dataset.csv`, the file that says the stage
-/// is done.
-async fn write_outputs(
-    run: &RunStore,
-    prepared: &Prepared,
-    hub_columns: &[HubColumn],
-) -> Result<(), PrepareError> {
-    let csv = write_dataset_csv(&prepared.rows, hub_columns).map_err(|e| PrepareError::Write {
+/// The evaluation results the evals stage skipped, for the quality report.
+async fn skipped_evals(run: &RunStore) -> Result<Vec<crate::records::SkippedResult>, StoreError> {
+    let Some(body) = run.get(EVALS_SKIPPED_JSON).await? else {
+        return Ok(Vec::new());
+    };
+    Ok(match serde_json::from_slice::<SkippedFile>(&body) {
+        Ok(file) => file.skipped,
+        Err(e) => {
+            tracing::warn!(key = %run.key(EVALS_SKIPPED_JSON), error = %e, "unreadable; quality.json lists no skipped evaluation results");
+            Vec::new()
+        }
+    })
+}
+
+/// What the join reads, its large inputs as files read row by row.
+struct JoinInputs {
+    run_id: String,
+    models: std::fs::File,
+    models_key: String,
+    leaderboard: Option<std::fs::File>,
+    leaderboard_key: String,
+    evals: Vec<EvalRow>,
+    previous: Baselines,
+    as_of: chrono::DateTime<chrono::Utc>,
+    hub_columns: usize,
+    top: usize,
+    /// Where `dataset.csv` and `dataset.parquet` are written before they are put.
+    staging: std::path::PathBuf,
+}
+
+/// What the join wrote into the staging folder, and its report.
+struct Joined {
+    quality: crate::records::QualityReport,
+    models_set_aside: Vec<Quarantined>,
+    leaderboard_set_aside: Vec<Quarantined>,
+    top: Vec<DatasetRow>,
+}
+
+/// How many rows go into each of `dataset.parquet`'s row groups: what the join holds.
+const ROW_GROUP: usize = 20_000;
+
+/// The join, row by row: `leaderboard.csv` into the join's index, then each row of
+/// `models.csv` joined, given its Hub columns, counted and written to `dataset.csv`
+/// and `dataset.parquet` in the staging folder at once. Memory holds the leaderboard's
+/// index, the evaluation results, the previous runs' counts and one row group.
+fn join_into_files(inputs: JoinInputs) -> Result<Joined, PrepareError> {
+    use std::io::{BufReader, BufWriter};
+    let JoinInputs {
+        run_id,
+        models,
+        models_key,
+        leaderboard,
+        leaderboard_key,
+        evals,
+        previous,
+        as_of,
+        hub_columns: wanted,
+        top,
+        staging,
+    } = inputs;
+    let mut joiner = join::Joiner::new(&run_id, &previous, as_of);
+    let leaderboard_set_aside = match leaderboard {
+        Some(file) => crate::records::each_checked_row(
+            BufReader::new(file),
+            &leaderboard_key,
+            Stage::Prepare,
+            |r: &LeaderboardRecord| &r.model_id,
+            |row| joiner.add_leaderboard_row(row),
+        )?,
+        None => Vec::new(),
+    };
+    let (hub_columns, mut hub_scores) = hub_columns::hub_columns(&evals, wanted);
+    let mut counter = hub_columns::ScoreCounter::new(&evals);
+    drop(evals);
+    let create = |name: &'static str| {
+        std::fs::File::create(staging.join(name))
+            .map(BufWriter::new)
+            .map_err(|e| PrepareError::Write {
+                file: name,
+                source: e.into(),
+            })
+    };
+    let mut csv = crate::formats::csv::RowWriter::new(
+        create(DATASET_CSV)?,
+        &crate::records::dataset::dataset_csv_extra(&hub_columns),
+    );
+    let table = with_hub_columns(dataset_table(), &hub_columns);
+    let mut parquet = table.writer(DATASET_PARQUET, create(DATASET_PARQUET)?, &[]);
+    let parquet_error = |e: crate::formats::parquet::ParquetError| PrepareError::Write {
+        file: DATASET_PARQUET,
+        source: e.message.into(),
+    };
+    let csv_error = |e: csv::Error| PrepareError::Write {
         file: DATASET_CSV,
         source: e.into(),
-    })?;
-    let parquet = with_hub_columns(dataset_table(), hub_columns)
-        .write(DATASET_PARQUET, &prepared.rows, &[])
-        .map_err(|e| PrepareError::Write {
-            file: DATASET_PARQUET,
-            source: e.message.into(),
-        })?;
-    let quality =
-        serde_json::to_vec_pretty(&prepared.quality).map_err(|e| PrepareError::Write {
-            file: QUALITY_JSON,
-            source: e.into(),
-        })?;
-    run.put(QUALITY_JSON, quality.into()).await?;
-    run.put(DATASET_PARQUET, parquet.into()).await?;
-    run.put(DATASET_CSV, csv.into()).await?;
-    Ok(())
+    };
+    let mut group: Vec<DatasetRow> = Vec::with_capacity(ROW_GROUP);
+    let mut top_rows: Vec<DatasetRow> = Vec::new();
+    // The first write that failed; the rows after it are not written.
+    let mut failed: Option<PrepareError> = None;
+    let models_set_aside = crate::records::each_models_row(
+        BufReader::new(models),
+        &models_key,
+        Stage::Prepare,
+        |model| {
+            let Some(mut row) = joiner.join(&model) else {
+                return;
+            };
+            if failed.is_some() {
+                return;
+            }
+            row.hub = hub_scores
+                .remove(&row.model_id.to_lowercase())
+                .unwrap_or_else(|| vec![HubScore::default(); hub_columns.len()]);
+            counter.count(&row.model_id, row.average.is_some());
+            if let Err(e) = csv.write(
+                &row,
+                &crate::records::dataset::dataset_csv_cells(&row, hub_columns.len()),
+            ) {
+                failed = Some(csv_error(e));
+                return;
+            }
+            keep_top(&mut top_rows, &row, top);
+            group.push(row);
+            if group.len() == ROW_GROUP {
+                if let Err(e) = parquet.write(&group) {
+                    failed = Some(parquet_error(e));
+                }
+                group.clear();
+            }
+        },
+    )?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if !group.is_empty() {
+        parquet.write(&group).map_err(parquet_error)?;
+    }
+    let flush = |file: &'static str, out: BufWriter<std::fs::File>| {
+        out.into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|f| f.sync_all())
+            .map_err(|e| PrepareError::Write {
+                file,
+                source: e.into(),
+            })
+    };
+    flush(DATASET_PARQUET, parquet.finish().map_err(parquet_error)?)?;
+    flush(DATASET_CSV, csv.finish().map_err(csv_error)?)?;
+    let mut quality = joiner.finish(Vec::new());
+    quality.score_coverage = counter.coverage;
+    quality.hub_benchmark_columns = hub_columns;
+    Ok(Joined {
+        quality,
+        models_set_aside,
+        leaderboard_set_aside,
+        top: top_rows,
+    })
 }
 
-/// Run the stage over a run in the store.
+/// Keep `row` among the `top` rows of lowest rank seen so far, in rank order.
+fn keep_top(top_rows: &mut Vec<DatasetRow>, row: &DatasetRow, top: usize) {
+    if top == 0 || (top_rows.len() == top && top_rows.last().is_some_and(|l| l.rank <= row.rank)) {
+        return;
+    }
+    let at = top_rows.partition_point(|r| r.rank <= row.rank);
+    top_rows.insert(at, row.clone());
+    top_rows.truncate(top);
+}
+
+/// Run the stage over a run in the store: `quality.json`, `dataset.parquet`, then
+/// `dataset.csv`, the file that says the stage is done.
 async fn prepare_run(
     run: &RunStore,
-    hub_columns_wanted: usize,
+    hub_columns: usize,
+    top: usize,
 ) -> Result<PrepareOutcome, PrepareError> {
     let started = Instant::now();
-    let inputs = read_inputs(run).await?;
+    let models = run
+        .open(MODELS_CSV)
+        .await?
+        .ok_or_else(|| PrepareError::MissingInput {
+            run_id: run.run_id().to_string(),
+            file: MODELS_CSV,
+            store: run.describe(),
+        })?;
+    let leaderboard = run.open(LEADERBOARD_CSV).await?;
+    if leaderboard.is_none() {
+        tracing::warn!(key = %run.key(LEADERBOARD_CSV), "no leaderboard.csv in this run; the dataset has no scores");
+    }
+    // What the earlier stages set aside, then what this one sets aside reading back.
+    let earlier = run.quarantine().await?.records;
+    let (evals, evals_set_aside) = read_evals(run).await?;
+    let skipped = skipped_evals(run).await?;
     let (as_of, previous) = as_of_and_baselines(run).await?;
-    let mut prepared = prepare(&PrepareInputs {
-        run_id: run.run_id().as_str(),
-        models: &inputs.models,
-        quarantined: &inputs.quarantined,
-        leaderboard: inputs.leaderboard.as_deref(),
-        previous: &previous,
+    let staging = tempfile::tempdir().map_err(|e| PrepareError::Write {
+        file: DATASET_CSV,
+        source: format!("a staging folder: {e}").into(),
+    })?;
+    let inputs = JoinInputs {
+        run_id: run.run_id().to_string(),
+        models,
+        models_key: run.key(MODELS_CSV),
+        leaderboard,
+        leaderboard_key: run.key(LEADERBOARD_CSV),
+        evals,
+        previous,
         as_of,
-    });
-    let hub_columns =
-        add_hub_columns(run, &mut prepared, &inputs.evals, hub_columns_wanted).await?;
-    write_outputs(run, &prepared, &hub_columns).await?;
-    let q = prepared.quality;
+        hub_columns,
+        top,
+        staging: staging.path().to_owned(),
+    };
+    let joined = tokio::task::spawn_blocking(move || join_into_files(inputs))
+        .await
+        .map_err(|e| PrepareError::Write {
+            file: DATASET_CSV,
+            source: e.into(),
+        })??;
+    let mut q = joined.quality;
+    q.quarantined = earlier;
+    q.quarantined.extend(joined.models_set_aside);
+    q.quarantined.extend(joined.leaderboard_set_aside);
+    q.quarantined.extend(evals_set_aside);
+    q.skipped_evals = skipped;
+    let quality = serde_json::to_vec_pretty(&q).map_err(|e| PrepareError::Write {
+        file: QUALITY_JSON,
+        source: e.into(),
+    })?;
+    run.put(QUALITY_JSON, quality.into()).await?;
+    run.put_file(DATASET_PARQUET, &staging.path().join(DATASET_PARQUET))
+        .await?;
+    run.put_file(DATASET_CSV, &staging.path().join(DATASET_CSV))
+        .await?;
     let outcome = PrepareOutcome {
-        rows: prepared.rows,
+        rows: q.rows_out,
+        top: joined.top,
         dropped: q.dropped.len() as u64,
         fixed: q.fixed.len() as u64,
         quarantined: q.quarantined.len() as u64,
@@ -339,7 +454,7 @@ async fn prepare_run(
         seconds: started.elapsed().as_secs_f64(),
     };
     tracing::info!(
-        rows = outcome.rows.len(),
+        rows = outcome.rows,
         dropped = outcome.dropped,
         fixed = outcome.fixed,
         quarantined = outcome.quarantined,

@@ -427,7 +427,7 @@ mod tests {
             canonical_row(&[&twin, &bf16]).unwrap().eval_name,
             twin.eval_name
         );
-        assert!(canonical_row(&[]).is_none());
+        assert!(canonical_row::<&LeaderboardRecord>(&[]).is_none());
     }
 
     #[test]

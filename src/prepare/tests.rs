@@ -3,7 +3,7 @@
 use super::*;
 use crate::records::dataset::{JoinStatus, LicenseFamily, Relation};
 use crate::records::history::{Baselines, PreviousRun};
-use crate::records::{read_dataset_csv, write_dataset_csv};
+use crate::records::{read_dataset_csv, read_leaderboard_csv, read_models_csv, write_dataset_csv};
 use crate::records::{LeaderboardRecord, MatchStatus, ModelRecord, ParametersSource};
 use crate::run::{Check, Stage};
 

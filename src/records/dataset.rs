@@ -316,24 +316,33 @@ pub struct QualityReport {
 
 /// `dataset.csv`: the fixed columns, then for each Hub column its value and source.
 pub fn write_dataset_csv(rows: &[DatasetRow], hub: &[HubColumn]) -> Result<Vec<u8>, ::csv::Error> {
-    let extra: Vec<String> = hub
-        .iter()
-        .flat_map(|c| [c.column.clone(), format!("{}_source", c.column)])
-        .collect();
-    formats::csv::write_with_extra(rows, &extra, |row: &DatasetRow| {
-        (0..hub.len())
-            .flat_map(|i| {
-                let score = row.hub.get(i);
-                [
-                    score
-                        .and_then(|s| s.value)
-                        .map(|v| v.to_string())
-                        .unwrap_or_default(),
-                    score.map(|s| s.source.clone()).unwrap_or_default(),
-                ]
-            })
-            .collect()
+    formats::csv::write_with_extra(rows, &dataset_csv_extra(hub), |row| {
+        dataset_csv_cells(row, hub.len())
     })
+}
+
+/// The names of `dataset.csv`'s columns after the fixed ones: each Hub column's value
+/// and source.
+pub fn dataset_csv_extra(hub: &[HubColumn]) -> Vec<String> {
+    hub.iter()
+        .flat_map(|c| [c.column.clone(), format!("{}_source", c.column)])
+        .collect()
+}
+
+/// A row's cells for [`dataset_csv_extra`]'s columns, of `columns` Hub columns.
+pub fn dataset_csv_cells(row: &DatasetRow, columns: usize) -> Vec<String> {
+    (0..columns)
+        .flat_map(|i| {
+            let score = row.hub.get(i);
+            [
+                score
+                    .and_then(|s| s.value)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
+                score.map(|s| s.source.clone()).unwrap_or_default(),
+            ]
+        })
+        .collect()
 }
 
 /// Parse a `dataset.csv` body for `stage`: a row that does not read, or whose model id

@@ -6,11 +6,11 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::check_read_back;
+use super::{check_read_back, each_checked_row};
 use crate::formats::{self, csv::CsvReadError};
 use crate::run::artifact::MODELS_CSV;
 use crate::run::ModelId;
-use crate::run::{Checked, Stage};
+use crate::run::{Checked, Quarantined, Stage};
 use crate::store::{RunStore, StoreError};
 
 /// Where a parameter count came from: `models.csv`'s `parameters_source` (safetensors,
@@ -161,21 +161,38 @@ pub fn sizes_from_name(model_id: &str) -> Vec<u64> {
     sizes
 }
 
+/// `models.csv` read row by row from `input` for `stage`, each row that reads handed to
+/// `each` in rank order, so a stage never holds the whole catalogue's rows; the rows set
+/// aside come back, as [`read_models_csv`] sets them aside.
+pub fn each_models_row(
+    input: impl std::io::Read,
+    key: &str,
+    stage: Stage,
+    each: impl FnMut(ModelRecord),
+) -> Result<Vec<Quarantined>, CsvReadError> {
+    each_checked_row(input, key, stage, |r: &ModelRecord| &r.model_id, each)
+}
+
 /// The ids of the run's models, in `models.csv`'s order, for a stage that works on
 /// them; `None` when the models stage has not written `models.csv`. Its rows that do
-/// not read back are the models stage's to set aside, and it has.
+/// not read back are the models stage's to set aside, and it has. The file is read row
+/// by row, keeping only the ids.
 pub async fn run_model_ids<E>(run: &RunStore, stage: Stage) -> Result<Option<Vec<ModelId>>, E>
 where
     E: From<StoreError> + From<CsvReadError>,
 {
-    let Some(body) = run.get(MODELS_CSV).await? else {
+    let Some(file) = run.open(MODELS_CSV).await? else {
         return Ok(None);
     };
-    Ok(Some(
-        read_models_csv(&body, &run.key(MODELS_CSV), stage)?
-            .rows
-            .iter()
-            .filter_map(|r| ModelId::parse(&r.model_id).ok())
-            .collect(),
-    ))
+    let key = run.key(MODELS_CSV);
+    let ids = tokio::task::spawn_blocking(move || {
+        let mut ids = Vec::new();
+        each_models_row(std::io::BufReader::new(file), &key, stage, |row| {
+            ids.extend(ModelId::parse(&row.model_id).ok());
+        })
+        .map(|_| ids)
+    })
+    .await
+    .map_err(|e| StoreError::io("read", run.location(MODELS_CSV), e))??;
+    Ok(Some(ids))
 }

@@ -134,8 +134,10 @@ fn precision_rank(precision: &str) -> u8 {
 /// 5. then the smallest `eval_name`, so the choice never depends on row order.
 ///
 /// The highest score is deliberately not a criterion: that would cherry-pick.
-pub fn canonical_row<'a>(rows: &[&'a LeaderboardRecord]) -> Option<&'a LeaderboardRecord> {
-    rows.iter().copied().min_by(|a, b| {
+pub fn canonical_row<R: std::borrow::Borrow<LeaderboardRecord>>(
+    rows: &[R],
+) -> Option<&LeaderboardRecord> {
+    rows.iter().map(R::borrow).min_by(|a, b| {
         let key = |r: &LeaderboardRecord| {
             (
                 !r.weight_type.eq_ignore_ascii_case("original"),

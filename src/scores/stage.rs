@@ -16,7 +16,7 @@ use crate::http::HttpSettings;
 use crate::lookup::Checkpoint;
 use crate::lookup::ScoreSource;
 use crate::lookup::{drive, errors_over};
-use crate::records::{read_models_csv, run_model_ids};
+use crate::records::run_model_ids;
 use crate::records::{LeaderboardRecord, MatchStatus};
 use crate::run::artifact::{LEADERBOARD_CSV, MODELS_CSV};
 use crate::run::{ModelId, Stage};
@@ -176,14 +176,9 @@ async fn run_models(
     asked: &[ModelId],
     checkpoints: &HashMap<String, Checkpoint<Lookup>>,
 ) -> Result<Vec<ModelId>, ScoresError> {
-    let mut order: Vec<ModelId> = match run.get(MODELS_CSV).await? {
-        Some(body) => read_models_csv(&body, &run.key(MODELS_CSV), Stage::Scores)?
-            .rows
-            .iter()
-            .filter_map(|r| ModelId::parse(&r.model_id).ok())
-            .collect(),
-        None => Vec::new(),
-    };
+    let mut order: Vec<ModelId> = run_model_ids::<ScoresError>(run, Stage::Scores)
+        .await?
+        .unwrap_or_default();
     let mut seen: HashSet<String> = order.iter().map(ModelId::normalized).collect();
     for model in asked {
         if seen.insert(model.normalized()) {

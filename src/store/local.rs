@@ -55,6 +55,14 @@ impl LocalStore {
 /// notebook pod with another uid on the same volume). The umask is the operator's
 /// choice, so a private run sets `umask 077`.
 fn temp_beside(path: &Path, body: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
+    temp_beside_with(path, |temp| temp.write_all(body))
+}
+
+/// A temporary file beside `path`, filled by `fill` and synced.
+fn temp_beside_with(
+    path: &Path,
+    fill: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = path
@@ -67,7 +75,7 @@ fn temp_beside(path: &Path, body: &[u8]) -> std::io::Result<tempfile::NamedTempF
     #[cfg(unix)]
     builder.permissions(output_mode());
     let mut temp = builder.tempfile_in(dir)?;
-    temp.write_all(body)?;
+    fill(temp.as_file_mut())?;
     temp.as_file().sync_all()?;
     Ok(temp)
 }
@@ -179,10 +187,31 @@ impl Store for LocalStore {
     async fn put_file(&self, key: &str, source: &Path) -> Result<(), StoreError> {
         let path = self.path(key)?;
         let source = source.to_path_buf();
+        // Copied through a small buffer, not read whole: a CSV can be hundreds of MB.
         blocking("write", path.display().to_string(), move || {
-            let body = std::fs::read(&source)?;
-            write_atomically(&path, &body)
+            let mut from = File::open(&source)?;
+            temp_beside_with(&path, |temp| std::io::copy(&mut from, temp).map(drop))?
+                .persist(&path)
+                .map_err(|e| e.error)?;
+            sync_parent(&path)
         })
+        .await
+    }
+
+    async fn get_into(&self, key: &str, file: &mut File) -> Result<bool, StoreError> {
+        let path = self.path(key)?;
+        let mut into = file
+            .try_clone()
+            .map_err(|e| StoreError::io("read", path.display().to_string(), e))?;
+        blocking(
+            "read",
+            path.display().to_string(),
+            move || match File::open(&path) {
+                Ok(mut from) => std::io::copy(&mut from, &mut into).map(|_| true),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+                Err(e) => Err(e),
+            },
+        )
         .await
     }
 

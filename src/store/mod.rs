@@ -128,6 +128,16 @@ pub trait Store: Send + Sync + Debug {
     /// any old one atomically.
     async fn put_file(&self, key: &str, path: &Path) -> Result<(), StoreError>;
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError>;
+    /// An object written into `file` as it comes, not held in memory (a CSV of the
+    /// whole catalogue, read row by row after); false when there is no such object.
+    async fn get_into(&self, key: &str, file: &mut std::fs::File) -> Result<bool, StoreError> {
+        let Some(body) = self.get(key).await? else {
+            return Ok(false);
+        };
+        std::io::Write::write_all(file, &body)
+            .map_err(|e| StoreError::io("read", format!("{key} into a staging file"), e))?;
+        Ok(true)
+    }
     /// An object with its version tag (the S3 ETag), for a conditional write after.
     async fn get_versioned(&self, key: &str) -> Result<Option<(Bytes, Version)>, StoreError>;
     /// Delete an object if `mode` allows.

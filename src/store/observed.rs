@@ -69,6 +69,12 @@ impl Store for Observed {
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
         self.inner.get(key).instrument(store_span("get", key)).await
     }
+    async fn get_into(&self, key: &str, file: &mut std::fs::File) -> Result<bool, StoreError> {
+        self.inner
+            .get_into(key, file)
+            .instrument(store_span("get", key))
+            .await
+    }
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         self.inner
             .list(prefix)

@@ -87,6 +87,24 @@ impl RunStore {
         self.store.get(&self.key(name)).await
     }
 
+    /// A file of the run in an unnamed local file, read from its start, for reading
+    /// row by row: a CSV of the whole catalogue is never held whole in memory.
+    pub async fn open(&self, name: &str) -> Result<Option<std::fs::File>, StoreError> {
+        let staging = |e| {
+            StoreError::io(
+                "read",
+                format!("{} into a staging file", self.location(name)),
+                e,
+            )
+        };
+        let mut file = tempfile::tempfile().map_err(staging)?;
+        if !self.store.get_into(&self.key(name), &mut file).await? {
+            return Ok(None);
+        }
+        std::io::Seek::rewind(&mut file).map_err(staging)?;
+        Ok(Some(file))
+    }
+
     pub async fn put(&self, name: &str, body: Bytes) -> Result<(), StoreError> {
         self.store
             .put(&self.key(name), body, PutMode::Overwrite)

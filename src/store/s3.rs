@@ -223,8 +223,11 @@ impl S3Store {
         Ok(level)
     }
 
-    /// An object and its ETag; `None` when there is no such key.
-    async fn get_object(&self, key: &str) -> Result<Option<(Bytes, Version)>, StoreError> {
+    /// An object's response, its body still to come; `None` when there is no such key.
+    async fn object(
+        &self,
+        key: &str,
+    ) -> Result<Option<aws_sdk_s3::operation::get_object::GetObjectOutput>, StoreError> {
         let got = self
             .client
             .get_object()
@@ -232,25 +235,38 @@ impl S3Store {
             .key(self.object_key(key))
             .send()
             .await;
-        let output = match got {
-            Ok(output) => output,
-            Err(SdkError::ServiceError(e)) if e.err().is_no_such_key() => return Ok(None),
+        match got {
+            Ok(output) => Ok(Some(output)),
+            Err(SdkError::ServiceError(e)) if e.err().is_no_such_key() => Ok(None),
             Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => {
                 if e.err().code() == Some("NoSuchBucket") {
                     return Err(self.error("reading", key, SdkError::ServiceError(e)));
                 }
-                return Ok(None);
+                Ok(None)
             }
-            Err(e) => return Err(self.error("reading", key, e)),
+            Err(e) => Err(self.error("reading", key, e)),
+        }
+    }
+
+    fn body_error(&self, key: &str, e: impl Into<super::Cause>) -> StoreError {
+        StoreError::io(
+            "reading",
+            format!("s3://{}/{}", self.bucket, self.object_key(key)),
+            e,
+        )
+    }
+
+    /// An object and its ETag; `None` when there is no such key.
+    async fn get_object(&self, key: &str) -> Result<Option<(Bytes, Version)>, StoreError> {
+        let Some(output) = self.object(key).await? else {
+            return Ok(None);
         };
         let version = Version(output.e_tag().unwrap_or_default().to_owned());
-        let body = output.body.collect().await.map_err(|e| {
-            StoreError::io(
-                "reading",
-                format!("s3://{}/{}", self.bucket, self.object_key(key)),
-                e,
-            )
-        })?;
+        let body = output
+            .body
+            .collect()
+            .await
+            .map_err(|e| self.body_error(key, e))?;
         Ok(Some((body.into_bytes(), version)))
     }
 
@@ -421,6 +437,23 @@ impl Store for S3Store {
 
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
         Ok(self.get_object(key).await?.map(|(body, _)| body))
+    }
+
+    /// The body chunk by chunk into the file, as it comes.
+    async fn get_into(&self, key: &str, file: &mut std::fs::File) -> Result<bool, StoreError> {
+        let Some(mut output) = self.object(key).await? else {
+            return Ok(false);
+        };
+        while let Some(chunk) = output
+            .body
+            .try_next()
+            .await
+            .map_err(|e| self.body_error(key, e))?
+        {
+            std::io::Write::write_all(file, &chunk)
+                .map_err(|e| StoreError::io("read", format!("{key} into a staging file"), e))?;
+        }
+        Ok(true)
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {

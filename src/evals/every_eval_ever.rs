@@ -476,11 +476,14 @@ impl ScoreSource for EveryEvalEver {
         });
         let group = FETCHED_GROUP.min(sink.checkpoint_batch());
         let each = async {
-            let mut unnamed_answers = Vec::with_capacity(unnamed.len());
-            for model in unnamed {
-                unnamed_answers.push((model.clone(), self.answer_model(model).await));
+            // A batch at a time, so the answers held are one batch's.
+            for batch in unnamed.chunks(sink.checkpoint_batch().max(1)) {
+                let mut answers = Vec::with_capacity(batch.len());
+                for model in batch {
+                    answers.push(((*model).clone(), self.answer_model(model).await));
+                }
+                sink.record_many(answers).await?;
             }
-            sink.record_many(unnamed_answers).await?;
             let mut fetched = stream::iter(named.into_iter().cloned())
                 .map(|model: ModelId| {
                     let span = tracing::info_span!("model", model.id = %model);

@@ -17,7 +17,7 @@ use super::datastore::Pinned;
 use super::{EvalAnswer, EvalStatus, EvalsError, OpenEvalsSettings};
 use crate::formats::parquet::parquet_rows;
 use crate::http::HttpClient;
-use crate::lookup::{CheckpointSink, IdMatch, IdMatcher, ScoreSource, SourceStats};
+use crate::lookup::{Answers, CheckpointSink, IdMatch, IdMatcher, ScoreSource, SourceStats};
 use crate::records::{EvalResult, EvalSource, Scaled, SkippedResult};
 use crate::run::{ModelId, SourceName};
 
@@ -170,7 +170,7 @@ impl ScoreSource for OpenEvals {
         sink: &CheckpointSink<EvalAnswer>,
         cancel: &CancellationToken,
     ) -> Result<SourceStats, EvalsError> {
-        let answers = models.iter().map(|model| {
+        let answers: Answers<'_, EvalAnswer> = Box::new(models.iter().map(|model: &ModelId| {
             let answer = match (
                 &self.rows.failed,
                 self.rows.by_model.get(&model.normalized()),
@@ -195,9 +195,9 @@ impl ScoreSource for OpenEvals {
                 },
             };
             (model.clone(), answer)
-        });
+        }));
         tokio::select! {
-            written = sink.record_many(answers.collect::<Vec<_>>()) => written?,
+            written = sink.record_many(answers) => written?,
             _ = cancel.cancelled() => return Err(EvalsError::Interrupted),
         }
         Ok(SourceStats::default())

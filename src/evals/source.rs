@@ -14,30 +14,39 @@ use super::results::{from_eval_results_item, from_leaderboard_entry, from_model_
 use super::{EvalAnswer, EvalStatus, EvalsError, EvalsSettings};
 use crate::http::{HttpClient, HttpError};
 use crate::hub::HubClient;
-use crate::lookup::CheckpointSink;
+use crate::lookup::{Answers, CheckpointSink};
 use crate::lookup::{ScoreSource, SourceStats};
 use crate::records::{EvalResult, SkippedResult};
 use crate::run::{ModelId, SourceName};
 
-/// What the models stage kept of a model: its raw `evalResults` and `model-index`.
+/// What the models stage kept of a model: its raw `evalResults` and `model-index`, as
+/// JSON text (a few bytes for most models; a parsed tree is many times its text, and the
+/// stage holds one for every model of the catalogue), parsed when the model is answered.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Inputs {
     /// `None` when the list item came without the property (not the same as `[]`).
-    pub eval_results: Option<Value>,
-    pub model_index: Option<Value>,
+    pub eval_results: Option<Box<str>>,
+    pub model_index: Option<Box<str>>,
 }
 
 impl Inputs {
     pub fn from_item(item: &Value) -> Self {
+        let text = |v: &Value| v.to_string().into_boxed_str();
         let model_index = item
             .get("cardData")
             .and_then(|c| c.get("model-index"))
             .or_else(|| item.get("model-index"))
-            .cloned();
+            .map(text);
         Self {
-            eval_results: item.get("evalResults").cloned(),
+            eval_results: item.get("evalResults").map(text),
             model_index,
         }
+    }
+
+    /// The JSON text back as a value; it was written by `serde_json`, so it reads.
+    fn parsed(text: &Option<Box<str>>) -> Option<Value> {
+        text.as_deref()
+            .map(|t| serde_json::from_str(t).unwrap_or(Value::Null))
     }
 }
 
@@ -203,7 +212,7 @@ impl HubEvals {
             source: source.to_owned(),
             reason,
         };
-        match &inputs.eval_results {
+        match &Inputs::parsed(&inputs.eval_results) {
             Some(Value::Array(items)) => {
                 for item in items {
                     match from_eval_results_item(id, &self.endpoint, item) {
@@ -231,7 +240,7 @@ impl HubEvals {
                 results.push(r.clone());
             }
         }
-        if let Some(index) = &inputs.model_index {
+        if let Some(index) = &Inputs::parsed(&inputs.model_index) {
             for parsed in from_model_index(id, &self.endpoint, index) {
                 match parsed {
                     Ok(r) => results.push(r),
@@ -295,25 +304,22 @@ impl ScoreSource for HubEvals {
             return Err(EvalsError::Interrupted);
         }
         let empty = Inputs::default();
-        let answers: Vec<(ModelId, EvalAnswer)> = models
-            .iter()
-            .map(|model| {
-                let answer = match fetched.remove(&model.normalized()) {
-                    Some(Ok(item)) => self.answer_for(model, &Inputs::from_item(&item)),
-                    Some(Err(e)) => EvalAnswer {
-                        status: EvalStatus::Error,
-                        results: Vec::new(),
-                        skipped: Vec::new(),
-                        detail: e.to_string(),
-                    },
-                    None => self.answer_for(
-                        model,
-                        self.inputs.get(&model.normalized()).unwrap_or(&empty),
-                    ),
-                };
-                (model.clone(), answer)
-            })
-            .collect();
+        let answers: Answers<'_, EvalAnswer> = Box::new(models.iter().map(|model: &ModelId| {
+            let answer = match fetched.remove(&model.normalized()) {
+                Some(Ok(item)) => self.answer_for(model, &Inputs::from_item(&item)),
+                Some(Err(e)) => EvalAnswer {
+                    status: EvalStatus::Error,
+                    results: Vec::new(),
+                    skipped: Vec::new(),
+                    detail: e.to_string(),
+                },
+                None => self.answer_for(
+                    model,
+                    self.inputs.get(&model.normalized()).unwrap_or(&empty),
+                ),
+            };
+            (model.clone(), answer)
+        }));
         tokio::select! {
             written = sink.record_many(answers) => written?,
             _ = cancel.cancelled() => return Err(EvalsError::Interrupted),

@@ -38,6 +38,10 @@ pub trait Answer: Serialize + DeserializeOwned + Send + Sync + 'static {
     fn is_final(&self) -> bool;
 }
 
+/// Answers handed to [`CheckpointSink::record_many`] as they are made, boxed so that a
+/// source's `async_trait` future can hold the iterator.
+pub type Answers<'a, A> = Box<dyn Iterator<Item = (ModelId, A)> + Send + 'a>;
+
 /// One model's answer, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint<T> {
@@ -247,29 +251,30 @@ impl<A: Answer> CheckpointSink<A> {
     /// Record answers that completed together (one response answered them all): one
     /// object per [`BATCH_MAX`] of them, written `concurrency` at a time, so a crash
     /// part-way keeps exactly the objects written and a rerun asks for the rest.
-    pub async fn record_many(
-        &self,
-        answers: impl IntoIterator<Item = (ModelId, A)>,
-    ) -> Result<(), StoreError> {
-        let most = self.checkpoints.run.checkpoint_batch();
-        let mut batches: Vec<Vec<(ModelId, A)>> = Vec::new();
-        for answer in answers {
-            match batches.last_mut() {
-                Some(batch) if batch.len() < most => batch.push(answer),
-                _ => batches.push(vec![answer]),
-            }
-        }
+    pub async fn record_many<I>(&self, answers: I) -> Result<(), StoreError>
+    where
+        I: IntoIterator<Item = (ModelId, A)>,
+        I::IntoIter: Send,
+    {
+        let most = self.checkpoints.run.checkpoint_batch().max(1);
+        // Taken one batch at a time as the writes go, so only the batches in flight
+        // are held, not every answer of the catalogue at once.
+        let mut answers = answers.into_iter();
+        let batches = std::iter::from_fn(move || {
+            let batch: Vec<(ModelId, A)> = answers.by_ref().take(most).collect();
+            (!batch.is_empty()).then_some(batch)
+        });
         if most == 1 {
             // One object per answer, named by its model, as a source that answers one
             // by one writes them.
-            return stream::iter(batches.into_iter().flatten().map(Ok::<_, StoreError>))
+            return stream::iter(batches.flatten().map(Ok::<_, StoreError>))
                 .try_for_each_concurrent(
                     self.checkpoints.run.concurrency(),
                     |(model, answer)| async move { self.record(&model, answer).await },
                 )
                 .await;
         }
-        stream::iter(batches.into_iter().map(Ok::<_, StoreError>))
+        stream::iter(batches.map(Ok::<_, StoreError>))
             .try_for_each_concurrent(self.checkpoints.run.concurrency(), |batch| {
                 let span = tracing::info_span!("checkpoint batch", models = batch.len() as u64);
                 async move {

@@ -235,13 +235,24 @@ async fn read_page(
     // A cursor that leads back to a page already read would loop for ever.
     listing.next =
         next_link(&fetched.headers, &fetched.url).filter(|next| !listing.visited.contains(next));
+    prefetch(
+        client,
+        listings,
+        at,
+        limit,
+        stats,
+        client.settings().page_size,
+    );
+    let listing = &mut listings[at];
     let page_url = redact(&fetched.url);
     let items = list_items(fetched.json()?).map_err(|fault| ModelsError::BadListing {
         url: page_url.clone(),
         reason: fault.to_string(),
     })?;
     if items.is_empty() {
+        // An empty page ends the listing, whatever its cursor says.
         listing.next = None;
+        listing.in_flight = None;
     }
     let checked: Vec<CheckedItem> = items
         .into_iter()
@@ -275,20 +286,40 @@ async fn read_page(
         ms = started.elapsed().as_millis() as u64,
         "list page"
     );
-    // The only listing left certainly needs its next page: ask for it now, so it comes
-    // while this one is ranked and written.
+    // The page may have had fewer items than a full one: ask again now it is known.
+    prefetch(client, listings, at, limit, stats, 0);
+    Ok(())
+}
+
+/// When the only listing left certainly needs its next page, ask for it now, so it
+/// comes while this one is parsed, ranked and written: certainly, because even if
+/// every model waiting, and `coming` more, were taken, the run would want more.
+fn prefetch(
+    client: &HubClient,
+    listings: &mut [Listing],
+    at: usize,
+    limit: u64,
+    stats: &HarvestStats,
+    coming: u64,
+) {
     let waiting: usize = listings.iter().map(|l| l.waiting.len()).sum();
     let live = listings
         .iter()
-        .filter(|l| l.next.is_some() || !l.waiting.is_empty())
+        .filter(|l| l.next.is_some() || !l.waiting.is_empty() || l.in_flight.is_some())
         .count();
     let listing = &mut listings[at];
-    if live == 1 && stats.models + (waiting as u64) < limit {
+    if live == 1
+        && listing.in_flight.is_none()
+        && stats
+            .models
+            .saturating_add(waiting as u64)
+            .saturating_add(coming)
+            < limit
+    {
         if let Some(url) = listing.next.take() {
             listing.in_flight = Some(client.fetch_in_background(url));
         }
     }
-    Ok(())
 }
 
 /// An item that is not a model: counted, logged and handed to the sink.

@@ -16,7 +16,7 @@ use super::{DatasetsApi, LeaderboardSettings, ScoresError};
 use crate::formats;
 use crate::http::{redact, HttpClient, HttpError, HttpSettings};
 use crate::lookup::within_ratio;
-use crate::lookup::CheckpointSink;
+use crate::lookup::{Answers, CheckpointSink};
 use crate::lookup::{ScoreSource, SourceStats};
 use crate::progress::Progress;
 use crate::run::{ModelId, Quarantined, SourceName, Stage};
@@ -123,8 +123,8 @@ impl ScoreSource for DatasetsSource {
         };
         sink.progress().set_message("");
         // Every answer is known at once: they are checkpointed concurrently.
-        let answers: Vec<(ModelId, Lookup)> =
-            models.iter().map(|m| (m.clone(), rows.lookup(m))).collect();
+        let answers: Answers<'_, Lookup> =
+            Box::new(models.iter().map(|m: &ModelId| (m.clone(), rows.lookup(m))));
         tokio::select! {
             written = sink.record_many(answers) => written?,
             _ = cancel.cancelled() => return Err(ScoresError::Interrupted),

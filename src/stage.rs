@@ -103,3 +103,14 @@ pub trait PipelineStage: Send + Sync {
 
     async fn run(&self, cx: &StageCx) -> Result<StageReport, Self::Error>;
 }
+
+/// Give back to the system what a finished stage (or part of one) freed, so the next
+/// one's peak does not stack on the last one's: glibc keeps freed memory in its
+/// per-thread arenas until `malloc_trim(3)` returns it.
+pub fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointer and only walks the allocator's free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}

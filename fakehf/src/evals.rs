@@ -15,6 +15,8 @@
 //! `value`, a result without a benchmark id, a benchmark whose leaderboard is gone
 //! (404) and one that has none (400), and `model-index: null`.
 
+use std::collections::HashMap;
+
 use serde_json::{json, Value};
 
 /// The official benchmarks: (dataset id, task id). The first five are the known ids
@@ -162,22 +164,22 @@ pub fn model_index(model: &str, rank: usize, ifeval: Option<f64>) -> Option<Valu
     }]))
 }
 
-/// A benchmark's leaderboard from every model's results: the real shape, by rank.
-pub fn leaderboard(
-    dataset: &str,
+/// Every benchmark's leaderboard from every model's results, by dataset id, in one pass
+/// over the models: the real shape (`GET /api/datasets/{id}/leaderboard`), by rank.
+pub fn leaderboards(
     models: impl Iterator<Item = (String, Value, bool)>,
     base_model_filter: bool,
-) -> Value {
-    let mut entries: Vec<(f64, Value)> = Vec::new();
+) -> HashMap<String, Value> {
+    let mut boards: HashMap<String, Vec<(f64, Value)>> = HashMap::new();
     for (model, results, has_base) in models {
         if base_model_filter && has_base {
             continue;
         }
         for r in results.as_array().into_iter().flatten() {
             let data = &r["data"];
-            if data["dataset"]["id"] != dataset {
+            let Some(dataset) = data["dataset"]["id"].as_str() else {
                 continue;
-            }
+            };
             let Some(v) = data["value"].as_f64() else {
                 continue;
             };
@@ -195,18 +197,25 @@ pub fn leaderboard(
             if let Some(pr) = r.get("pullRequest") {
                 entry["pullRequest"] = pr.clone();
             }
-            entries.push((v, entry));
+            boards
+                .entry(dataset.to_owned())
+                .or_default()
+                .push((v, entry));
         }
     }
-    entries.sort_by(|a, b| b.0.total_cmp(&a.0));
-    Value::Array(
-        entries
-            .into_iter()
-            .enumerate()
-            .map(|(i, (_, mut e))| {
-                e["rank"] = json!(i + 1);
-                e
-            })
-            .collect(),
-    )
+    boards
+        .into_iter()
+        .map(|(dataset, mut entries)| {
+            entries.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let ranked = entries
+                .into_iter()
+                .enumerate()
+                .map(|(i, (_, mut e))| {
+                    e["rank"] = json!(i + 1);
+                    e
+                })
+                .collect();
+            (dataset, Value::Array(ranked))
+        })
+        .collect()
 }

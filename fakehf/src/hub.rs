@@ -159,12 +159,24 @@ async fn dataset_leaderboard(
     }
     let query = Query::parse(raw);
     let filter = query.get("base_model") != Some("false");
-    let catalogue = &state.catalogue;
-    let models = (0..catalogue.len()).map(|rank| {
-        let (results, has_base) = catalogue.eval_results(rank);
-        (catalogue.id(rank), results, has_base)
+    // Invented: the boards are built once (one pass over the catalogue, for both
+    // filters) and kept, so a catalogue of any size answers each request at once, as the
+    // Hub's precomputed leaderboards do; the bodies are those built per request before.
+    let boards = state.leaderboards[usize::from(filter)].get_or_init(|| {
+        let catalogue = &state.catalogue;
+        let models = (0..catalogue.len()).map(|rank| {
+            let (results, has_base) = catalogue.eval_results(rank);
+            (catalogue.id(rank), results, has_base)
+        });
+        crate::evals::leaderboards(models, filter)
+            .into_iter()
+            .map(|(dataset, board)| (dataset, Arc::from(board.to_string())))
+            .collect()
     });
-    let body = crate::evals::leaderboard(dataset, models, filter).to_string();
+    let body = boards
+        .get(dataset)
+        .map(|b| b.to_string())
+        .unwrap_or_else(|| "[]".to_owned());
     serve(&state, Route::Any, HeaderMap::new(), body).await
 }
 

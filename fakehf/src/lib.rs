@@ -216,6 +216,9 @@ pub(crate) struct State {
     pub real_mix: bool,
     /// The datastores' files, built on first use.
     pub datastores: datastores::Datastores,
+    /// The benchmarks' leaderboards (without, then with, the `base_model` filter), by
+    /// dataset id, built on first use.
+    pub leaderboards: [std::sync::OnceLock<HashMap<String, Arc<str>>>; 2],
 }
 
 impl State {
@@ -301,6 +304,7 @@ impl FakeHf {
             ),
             refused_tokens: config.refused_tokens.clone(),
             real_mix: config.real_mix,
+            leaderboards: Default::default(),
             datastores: datastores::Datastores::new(
                 config.realdata.clone(),
                 config.eee_extra_records.clone(),

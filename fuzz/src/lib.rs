@@ -96,7 +96,8 @@ pub fn report(rows: &[hfharvest::records::DatasetRow], quality: Option<&QualityR
         snapshot_at: Some(as_of()),
         trends: vec![],
     };
-    let _ = render(rows, quality, &meta);
+    let rows: Vec<hfharvest::report::ReportRow> = rows.iter().map(Into::into).collect();
+    let _ = render(&rows, quality, &meta);
 }
 
 /// No cell of a CSV we write may start a spreadsheet formula (docs/outputs.md, `models.csv`):

@@ -118,10 +118,15 @@ async fn collect_evals(
 ) -> Result<EvalsOutcome, EvalsError> {
     let (run, cancel) = (&cx.run, &cx.cancel);
     let started = Instant::now();
-    let inputs = read_inputs(run).await?;
     let client = HubClient::new(hub, http, token)?;
-    let boards = tokio::select! {
-        boards = read_boards(client.http(), client.endpoint(), settings) => boards?,
+    // The models' raw JSON is read from disk while the leaderboards come over the wire.
+    let (inputs, boards) = tokio::select! {
+        (inputs, boards) = async {
+            tokio::join!(
+                read_inputs(run),
+                read_boards(client.http(), client.endpoint(), settings)
+            )
+        } => (inputs?, boards?),
         _ = cancel.cancelled() => return Err(EvalsError::Interrupted),
     };
     let board_requests = boards.requests;
@@ -138,6 +143,7 @@ async fn collect_evals(
     let driven = drive(&source, run, Stage::Evals, models, cancel).await?;
     // The models' raw Hub JSON is not needed once the Hub has answered.
     drop(source);
+    crate::stage::release_freed_memory();
     let mut requests = BTreeMap::from([(
         SourceName::Hub.as_str().to_owned(),
         board_requests + driven.stats.requests,
@@ -163,6 +169,7 @@ async fn collect_evals(
         if let Some(checkpoints) = other.checkpoints {
             answered.push(Answered::of(models, checkpoints)?);
         }
+        crate::stage::release_freed_memory();
     }
     let leaderboard = read_leaderboard(run).await?;
     let (rows, counts) = assemble(models, &answered, &leaderboard, &mut skipped)?;

@@ -101,20 +101,22 @@ impl IdMatch {
     }
 }
 
-/// The run's models, by lower-cased id, for matching other sources' ids.
+/// The run's models, by lower-cased id, for matching other sources' ids. Each id's
+/// models are a sorted list without repeats (nearly always one model: a `BTreeSet`
+/// would give each of the catalogue's ids a node of eleven).
 #[derive(Debug, Clone, Default)]
 pub struct IdMatcher {
-    by_lower: HashMap<String, BTreeSet<ModelId>>,
+    by_lower: HashMap<String, Vec<ModelId>>,
 }
 
 impl IdMatcher {
     pub fn new<'a>(models: impl IntoIterator<Item = &'a ModelId>) -> Self {
-        let mut by_lower: HashMap<String, BTreeSet<ModelId>> = HashMap::new();
+        let mut by_lower: HashMap<String, Vec<ModelId>> = HashMap::new();
         for model in models {
-            by_lower
-                .entry(model.as_str().to_lowercase())
-                .or_default()
-                .insert(model.clone());
+            let same = by_lower.entry(model.as_str().to_lowercase()).or_default();
+            if let Err(at) = same.binary_search(model) {
+                same.insert(at, model.clone());
+            }
         }
         Self { by_lower }
     }
@@ -139,9 +141,7 @@ impl IdMatcher {
     }
 
     fn lookup(&self, id: &str) -> Option<Vec<ModelId>> {
-        self.by_lower
-            .get(&id.to_lowercase())
-            .map(|models| models.iter().cloned().collect())
+        self.by_lower.get(&id.to_lowercase()).cloned()
     }
 
     fn through_alias(&self, id: &str) -> IdMatch {

@@ -330,20 +330,9 @@ async fn preflight(run: &RunStore, planned: &[Box<dyn AnyStage>]) -> Result<()> 
 async fn run_stages(ctx: &RunContext, stages: Stages, manifest: &mut Manifest) -> Result<()> {
     for stage in plan(ctx, &stages) {
         run_stage(ctx, stage.as_ref(), Some(&mut *manifest)).await?;
-        release_freed_memory();
+        crate::stage::release_freed_memory();
     }
     Ok(())
-}
-
-/// Give back to the system what a finished stage freed, so the next stage's peak does
-/// not stack on the last one's: glibc keeps freed memory in its per-thread arenas
-/// until `malloc_trim(3)` returns it.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim takes no pointer and only walks the allocator's free lists.
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }
 
 /// One stage, and the one place a stage's report is recorded: its `quarantined` count

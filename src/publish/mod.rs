@@ -27,6 +27,10 @@ pub enum PublishError {
     },
     #[error("publish: run {run_id}'s manifest: {message}")]
     Manifest { run_id: String, message: String },
+    /// The task writing the history files ended without finishing (it panicked or was
+    /// cancelled).
+    #[error("publish: run {run_id}: writing its history files stopped: {message}")]
+    Stopped { run_id: String, message: String },
     #[error("publish: {0}")]
     Read(#[from] CsvReadError),
     #[error("publish: writing {0}")]

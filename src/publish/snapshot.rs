@@ -6,9 +6,10 @@ use bytes::Bytes;
 use super::PublishError;
 use crate::formats::{
     self,
-    parquet::{timestamp_ms, Table},
+    csv::CsvReadError,
+    parquet::{timestamp_ms, ParquetError, Table, TableWriter},
 };
-use crate::records::{models_table, read_models_csv};
+use crate::records::{each_models_row, models_table};
 use crate::records::{scores_table, LeaderboardRecord};
 use crate::run::artifact::{LEADERBOARD_CSV, MODELS_CSV};
 use crate::run::{
@@ -44,20 +45,70 @@ fn metadata(entry: &IndexedRun, table: HistoryTable) -> Vec<(&'static str, Strin
     ]
 }
 
-fn write<R>(
+/// Rows a history file's row groups hold (as `dataset.parquet`'s), so a file of any
+/// length is written holding one group of rows.
+const ROW_GROUP: usize = 20_000;
+
+/// A history file's rows, handed over one at a time and written a row group at a time.
+struct HistoryWriter<'t, R> {
+    writer: TableWriter<'t, R, Vec<u8>>,
+    batch: Vec<R>,
+    failed: Option<ParquetError>,
+}
+
+impl<R> HistoryWriter<'_, R> {
+    fn push(&mut self, row: R) {
+        if self.failed.is_some() {
+            return;
+        }
+        self.batch.push(row);
+        if self.batch.len() >= ROW_GROUP {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Err(e) = self.writer.write(&self.batch) {
+            self.failed = Some(e);
+        }
+        self.batch.clear();
+    }
+
+    fn finish(mut self) -> Result<Bytes, ParquetError> {
+        if !self.batch.is_empty() {
+            self.flush();
+        }
+        match self.failed {
+            Some(e) => Err(e),
+            None => Ok(self.writer.finish()?.into()),
+        }
+    }
+}
+
+/// One history file, its rows handed over by `read` one at a time (from a file of the
+/// run, however large).
+fn history_file<R>(
     entry: &IndexedRun,
     table: HistoryTable,
     columns: Table<R>,
-    rows: &[R],
     key: &str,
+    read: impl FnOnce(&mut dyn FnMut(R)) -> Result<(), PublishError>,
 ) -> Result<Bytes, PublishError> {
     let metadata = metadata(entry, table);
     let metadata: Vec<(&str, &str)> = metadata.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    Ok(stamped(entry, columns).write(key, rows, &metadata)?.into())
+    let columns = stamped(entry, columns);
+    let mut out = HistoryWriter {
+        writer: columns.writer(key, Vec::with_capacity(64 * 1024), &metadata),
+        batch: Vec::with_capacity(ROW_GROUP),
+        failed: None,
+    };
+    read(&mut |row| out.push(row))?;
+    Ok(out.finish()?)
 }
 
 /// The history files of one complete run, as (key, Parquet bytes): its `models.csv` and
-/// its `leaderboard.csv` (an empty table when the scores stage was skipped).
+/// its `leaderboard.csv` (an empty table when the scores stage was skipped), each read
+/// row by row.
 pub async fn snapshot_files(
     run: &RunStore,
     manifest: &Manifest,
@@ -74,48 +125,66 @@ pub async fn snapshot_files(
                 ),
             })
     };
-    let models_body = run
-        .get(MODELS_CSV)
+    let models_file = run
+        .open(MODELS_CSV)
         .await?
         .ok_or_else(|| PublishError::MissingInput {
             run_id: run.run_id().to_string(),
             file: MODELS_CSV,
             store: run.describe(),
         })?;
-    // The rows `prepare` set aside are in `quarantine.json`; history keeps the others.
-    let models = read_models_csv(&models_body, &run.key(MODELS_CSV), Stage::Publish)?.rows;
-    let scores: Vec<LeaderboardRecord> = match run.get(LEADERBOARD_CSV).await? {
-        Some(body) => {
-            crate::formats::csv::read_rows(&body, &run.key(LEADERBOARD_CSV))
-                .usable()?
-                .rows
-        }
-        None => Vec::new(),
-    };
+    let scores_file = run.open(LEADERBOARD_CSV).await?;
+    let (models_csv, scores_csv) = (run.key(MODELS_CSV), run.key(LEADERBOARD_CSV));
     let models_key = key(HistoryTable::Models)?;
     let scores_key = key(HistoryTable::Scores)?;
-    Ok(vec![
-        (
-            models_key.clone(),
-            write(
-                &entry,
-                HistoryTable::Models,
-                models_table(),
-                &models,
-                &models_key,
-            )?,
-        ),
-        (
-            scores_key.clone(),
-            write(
-                &entry,
-                HistoryTable::Scores,
-                scores_table(),
-                &scores,
-                &scores_key,
-            )?,
-        ),
-    ])
+    let keys = (models_key.clone(), scores_key.clone());
+    let entry = entry.clone();
+    let (models, scores) = tokio::task::spawn_blocking(move || {
+        // The rows `prepare` set aside are in `quarantine.json`; history keeps the others.
+        let models = history_file(
+            &entry,
+            HistoryTable::Models,
+            models_table(),
+            &keys.0,
+            |push| {
+                let reader = std::io::BufReader::new(models_file);
+                each_models_row(reader, &models_csv, Stage::Publish, push)?;
+                Ok(())
+            },
+        )?;
+        let scores = history_file(
+            &entry,
+            HistoryTable::Scores,
+            scores_table(),
+            &keys.1,
+            |push: &mut dyn FnMut(LeaderboardRecord)| {
+                let Some(file) = scores_file else {
+                    return Ok(());
+                };
+                let mut read = 0u64;
+                let bad = formats::csv::each_row(std::io::BufReader::new(file), |row, _| {
+                    read += 1;
+                    push(row)
+                });
+                match bad.first() {
+                    Some(first) if read == 0 => Err(CsvReadError {
+                        key: scores_csv.clone(),
+                        row: first.line,
+                        message: first.message.clone(),
+                    }
+                    .into()),
+                    _ => Ok(()),
+                }
+            },
+        )?;
+        Ok::<_, PublishError>((models, scores))
+    })
+    .await
+    .map_err(|e| PublishError::Stopped {
+        run_id: run.run_id().to_string(),
+        message: e.to_string(),
+    })??;
+    Ok(vec![(models_key, models), (scores_key, scores)])
 }
 
 /// What publishing a run's snapshot did.

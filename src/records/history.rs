@@ -181,12 +181,15 @@ pub struct Night {
 }
 
 /// The nights of the last `nights` days up to this run's snapshot (`as_of`), other than
-/// this run and any after it, oldest first: one per night, the last run of each.
+/// this run and any after it, oldest first: one per night, the last run of each, with
+/// the downloads of the models `followed` (normalised ids) only, so the nights held stay
+/// small at any N.
 pub async fn past_nights(
     store: &dyn Store,
     current: &RunId,
     as_of: &str,
     nights: u32,
+    followed: &[String],
 ) -> Result<Vec<Night>, StoreError> {
     let Some(date) = snapshot_date(as_of) else {
         return Ok(Vec::new());
@@ -207,10 +210,9 @@ pub async fn past_nights(
             run_id: run.run_id.clone(),
             date: run.date().unwrap_or(date),
             at,
-            downloads: counts
-                .models
-                .into_iter()
-                .filter_map(|(id, c)| Some((id, c.downloads?)))
+            downloads: followed
+                .iter()
+                .filter_map(|id| Some((id.clone(), counts.models.get(id)?.downloads?)))
                 .collect(),
         });
     }

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
+use super::rows::ReportRow;
 use super::ReportError;
 use crate::records::dataset::LicenseFamily;
-use crate::records::DatasetRow;
 
 type Drawn = Result<(), Box<dyn std::error::Error>>;
 
@@ -62,14 +62,14 @@ pub struct FrontierPoint {
 
 /// The Pareto frontier of (fewer parameters, higher average): walking up in size, each
 /// model that beats every smaller one.
-pub fn pareto_frontier(rows: &[DatasetRow]) -> Vec<FrontierPoint> {
+pub fn pareto_frontier(rows: &[ReportRow]) -> Vec<FrontierPoint> {
     let mut points: Vec<FrontierPoint> = rows
         .iter()
         .filter_map(|r| {
             Some(FrontierPoint {
-                model_id: r.model_id.clone(),
+                model_id: r.model_id.to_string(),
                 parameters_b: r.parameters_b?,
-                average: r.average?,
+                average: r.scores.average?,
             })
         })
         .collect();
@@ -151,8 +151,8 @@ fn with_marks(mut svg: String, marks: &Marks) -> String {
 }
 
 /// Rows most downloaded first, so a cell's mark is named by its most downloaded model.
-fn by_downloads(rows: &[DatasetRow]) -> Vec<&DatasetRow> {
-    let mut sorted: Vec<&DatasetRow> = rows.iter().collect();
+fn by_downloads(rows: &[ReportRow]) -> Vec<&ReportRow> {
+    let mut sorted: Vec<&ReportRow> = rows.iter().collect();
     sorted.sort_by_key(|r| r.rank);
     sorted
 }
@@ -170,7 +170,7 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 pub fn score_vs_parameters(
-    rows: &[DatasetRow],
+    rows: &[ReportRow],
     frontier: &[FrontierPoint],
 ) -> Result<String, ReportError> {
     let ranked = by_downloads(rows);
@@ -179,9 +179,9 @@ pub fn score_vs_parameters(
         .filter_map(|r| {
             Some((
                 r.parameters_b?,
-                r.average?,
+                r.scores.average?,
                 r.license_family,
-                r.model_id.as_str(),
+                &*r.model_id,
             ))
         })
         .collect();
@@ -254,16 +254,16 @@ pub fn score_vs_parameters(
     Ok(with_marks(drawn, &marks))
 }
 
-pub fn downloads_vs_score(rows: &[DatasetRow]) -> Result<String, ReportError> {
+pub fn downloads_vs_score(rows: &[ReportRow]) -> Result<String, ReportError> {
     let ranked = by_downloads(rows);
     let points: Vec<(f64, f64, LicenseFamily, &str)> = ranked
         .iter()
         .filter_map(|r| {
             Some((
-                r.average?,
+                r.scores.average?,
                 r.downloads? as f64,
                 r.license_family,
-                r.model_id.as_str(),
+                &*r.model_id,
             ))
         })
         .map(|(a, d, f, id)| (a, d.max(1.0), f, id))
@@ -381,7 +381,7 @@ pub fn horizontal_bars(
     })
 }
 
-pub fn license_breakdown(rows: &[DatasetRow]) -> Result<String, ReportError> {
+pub fn license_breakdown(rows: &[ReportRow]) -> Result<String, ReportError> {
     let items: Vec<(String, f64)> = LicenseFamily::ALL
         .iter()
         .map(|f| {
@@ -394,10 +394,10 @@ pub fn license_breakdown(rows: &[DatasetRow]) -> Result<String, ReportError> {
     horizontal_bars("license", "Models by license family", "Models", &items)
 }
 
-pub fn top_authors(rows: &[DatasetRow], top: usize) -> Result<String, ReportError> {
+pub fn top_authors(rows: &[ReportRow], top: usize) -> Result<String, ReportError> {
     let mut by_org: HashMap<&str, u64> = HashMap::new();
     for r in rows {
-        *by_org.entry(r.org.as_str()).or_default() += r.downloads.unwrap_or(0);
+        *by_org.entry(&*r.org).or_default() += r.downloads.unwrap_or(0);
     }
     let mut orgs: Vec<(&str, u64)> = by_org.into_iter().collect();
     orgs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
@@ -418,18 +418,18 @@ pub fn top_authors(rows: &[DatasetRow], top: usize) -> Result<String, ReportErro
 /// downloads over `nights` nights (`downloads_delta_7d` or `_30d`); `None` when no
 /// model has moved over that span (no run that many nights back yet).
 pub fn risers_and_fallers(
-    rows: &[DatasetRow],
+    rows: &[ReportRow],
     nights: u32,
     top: usize,
 ) -> Option<Result<String, ReportError>> {
-    let delta = |r: &DatasetRow| match nights {
+    let delta = |r: &ReportRow| match nights {
         7 => r.downloads_delta_7d,
         30 => r.downloads_delta_30d,
         _ => r.downloads_delta_1d,
     };
     let mut moved: Vec<(&str, i64)> = rows
         .iter()
-        .filter_map(|r| Some((r.model_id.as_str(), delta(r)?)))
+        .filter_map(|r| Some((&*r.model_id, delta(r)?)))
         .filter(|(_, d)| *d != 0)
         .collect();
     if moved.is_empty() {
@@ -506,7 +506,7 @@ pub fn downloads_trends(
 }
 
 /// A histogram of one benchmark over 10-point bins.
-pub fn distribution(rows: &[DatasetRow], column: &str, label: &str) -> Result<String, ReportError> {
+pub fn distribution(rows: &[ReportRow], column: &str, label: &str) -> Result<String, ReportError> {
     let mut bins = [0u32; 10];
     for v in rows.iter().filter_map(|r| r.benchmark(column)) {
         bins[((v / 10.0).floor() as usize).min(9)] += 1;

@@ -5,9 +5,10 @@
 use std::fmt::Write;
 
 use super::charts::{self, FrontierPoint, Series};
+use super::rows::ReportRow;
 use super::ReportError;
-use crate::records::dataset::BENCHMARKS;
-use crate::records::{DatasetRow, QualityReport};
+use crate::records::dataset::{ScoreProvenance, BENCHMARKS};
+use crate::records::QualityReport;
 
 /// What the page shows besides the rows.
 #[derive(Debug, Clone, Default)]
@@ -106,6 +107,11 @@ const SCRIPT: &str = r#"
   }
   function start(d) {
     var n = d.n;
+    d.id = new Array(n);
+    for (var r = 0; r < n; r++) {
+      var owner = d.owner.labels[d.owner.codes[r]], name = d.name.labels[d.name.codes[r]];
+      d.id[r] = owner === "" ? name : owner + "/" + name;
+    }
     d.rank = undiff(d.rank_diff);
     d.downloads = undiff(d.downloads_diff);
     function source(i) {
@@ -274,140 +280,240 @@ fn table_columns() -> Vec<(&'static str, bool)> {
 #[derive(Default)]
 struct Coded {
     labels: Vec<String>,
-    index: std::collections::HashMap<String, usize>,
-    codes: Vec<usize>,
+    index: std::collections::HashMap<String, u32>,
+    codes: Vec<u32>,
 }
 
 impl Coded {
     fn push(&mut self, label: &str) {
-        let next = self.labels.len();
-        let code = *self.index.entry(label.to_owned()).or_insert(next);
-        if code == next {
-            self.labels.push(label.to_owned());
-        }
+        let code = match self.index.get(label) {
+            Some(&code) => code,
+            None => {
+                let code = self.labels.len() as u32;
+                self.index.insert(label.to_owned(), code);
+                self.labels.push(label.to_owned());
+                code
+            }
+        };
         self.codes.push(code);
     }
 
-    fn json(&self) -> serde_json::Value {
-        serde_json::json!({ "labels": self.labels, "codes": self.codes })
+    /// `"name":{"labels":[…],"codes":[…]}`.
+    fn write(&self, json: &mut JsonWriter<impl std::io::Write>, name: &str) -> std::io::Result<()> {
+        json.key(name)?;
+        json.raw("{")?;
+        json.key_first("labels")?;
+        json.strings(self.labels.iter().map(String::as_str))?;
+        json.raw(",")?;
+        json.key_first("codes")?;
+        json.ints(self.codes.iter().map(|&c| Some(i64::from(c))))?;
+        json.raw("}")
     }
 }
 
-/// A number with at most `decimals` decimals, as short as JSON allows (`null` when
-/// unknown), so the embedded table stays small.
-fn short_number(v: Option<f64>, decimals: usize) -> serde_json::Value {
-    let scale = 10f64.powi(decimals as i32);
-    match v
-        .map(|x| (x * scale).round() / scale)
-        .filter(|x| x.is_finite())
-    {
-        None => serde_json::Value::Null,
-        // A whole number is written without a fraction (`12`, not `12.0`).
-        Some(x) if x.fract() == 0.0 && x.abs() < 9e15 => serde_json::json!(x as i64),
-        // The shortest text that reads back as the rounded value (`23.76`).
-        Some(x) => serde_json::json!(x),
+/// The embedded table's JSON, written column by column straight into the compressor
+/// (no tree of values in memory). Numbers are as short as JSON allows: `null` when
+/// unknown, `12` for a whole number, the shortest text that reads back otherwise.
+struct JsonWriter<W> {
+    out: W,
+}
+
+impl<W: std::io::Write> JsonWriter<W> {
+    fn raw(&mut self, text: &str) -> std::io::Result<()> {
+        self.out.write_all(text.as_bytes())
     }
+
+    fn string(&mut self, text: &str) -> std::io::Result<()> {
+        serde_json::to_writer(&mut self.out, text).map_err(std::io::Error::other)
+    }
+
+    /// `"name":` after the object's first member.
+    fn key(&mut self, name: &str) -> std::io::Result<()> {
+        self.raw(",")?;
+        self.key_first(name)
+    }
+
+    fn key_first(&mut self, name: &str) -> std::io::Result<()> {
+        self.string(name)?;
+        self.raw(":")
+    }
+
+    fn int(&mut self, v: Option<i64>) -> std::io::Result<()> {
+        match v {
+            None => self.raw("null"),
+            Some(v) => write!(self.out, "{v}"),
+        }
+    }
+
+    /// A number with at most `decimals` decimals.
+    fn number(&mut self, v: Option<f64>, decimals: i32) -> std::io::Result<()> {
+        let scale = 10f64.powi(decimals);
+        match v
+            .map(|x| (x * scale).round() / scale)
+            .filter(|x| x.is_finite())
+        {
+            None => self.raw("null"),
+            // A whole number is written without a fraction (`12`, not `12.0`).
+            Some(x) if x.fract() == 0.0 && x.abs() < 9e15 => self.int(Some(x as i64)),
+            // The shortest text that reads back as the rounded value (`23.76`).
+            Some(x) => serde_json::to_writer(&mut self.out, &x).map_err(std::io::Error::other),
+        }
+    }
+
+    fn array<T>(
+        &mut self,
+        items: impl IntoIterator<Item = T>,
+        mut each: impl FnMut(&mut Self, T) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        self.raw("[")?;
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                self.raw(",")?;
+            }
+            each(self, item)?;
+        }
+        self.raw("]")
+    }
+
+    fn strings<'s>(&mut self, items: impl IntoIterator<Item = &'s str>) -> std::io::Result<()> {
+        self.array(items, |w, s| w.string(s))
+    }
+
+    fn ints(&mut self, items: impl IntoIterator<Item = Option<i64>>) -> std::io::Result<()> {
+        self.array(items, |w, v| w.int(v))
+    }
+
+    fn numbers(
+        &mut self,
+        items: impl IntoIterator<Item = Option<f64>>,
+        decimals: i32,
+    ) -> std::io::Result<()> {
+        self.array(items, |w, v| w.number(v, decimals))
+    }
+}
+
+/// Differences from the value before (`null` stays `null` and does not move the base),
+/// which the page adds back up (`undiff`).
+fn differences(values: impl Iterator<Item = Option<i64>>) -> impl Iterator<Item = Option<i64>> {
+    values.scan(0i64, |last, v| {
+        Some(v.map(|v| {
+            let diff = v.wrapping_sub(*last);
+            *last = v;
+            diff
+        }))
+    })
 }
 
 /// Every model of the run, column by column, gzip-compressed and base64-encoded into
 /// the page: the script draws the table from it (search, filters, sorting, pages), so
-/// the page stays a few bytes a model at any N. Rows are in rank order, so the rank is
-/// implied and the downloads go as differences; a score inherited from a base model
-/// names it by its row when the base is in the run.
-fn models_data(rows: &[DatasetRow]) -> Result<String, ReportError> {
-    use base64::Engine as _;
-    use std::io::Write as _;
-    let mut order: Vec<&DatasetRow> = rows.iter().collect();
-    order.sort_by(|a, b| a.rank.cmp(&b.rank).then(a.model_id.cmp(&b.model_id)));
-    let row_of: std::collections::HashMap<String, usize> = order
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.model_id.trim().to_lowercase(), i))
-        .collect();
-    let mut coded: [Coded; 6] = Default::default();
-    let mut bases: Vec<serde_json::Value> = Vec::with_capacity(order.len());
-    let mut downloads: Vec<serde_json::Value> = Vec::with_capacity(order.len());
-    let mut last_downloads = 0i128;
-    for r in &order {
-        coded[0].push(r.size_class.map(|s| s.label()).unwrap_or(""));
-        coded[1].push(r.license_family.label());
-        coded[2].push(&r.license);
-        coded[3].push(r.relation.label());
-        coded[4].push(r.join_status.label());
-        // The kind of source (`inherited`), and the base's row (or its id).
-        let base = match &r.score_source {
-            crate::records::dataset::ScoreProvenance::Inherited(base) => {
-                match row_of.get(&base.trim().to_lowercase()) {
-                    Some(&row) => serde_json::json!(row),
-                    None => serde_json::json!(base),
-                }
-            }
-            _ => serde_json::Value::Null,
-        };
-        bases.push(base);
-        let source = r.score_source.to_string();
-        coded[5].push(source.split(':').next().unwrap_or(""));
-        // Downloads as the difference from the row before (`null` when unknown).
-        downloads.push(match r.downloads {
-            Some(d) => {
-                let delta = i128::from(d) - last_downloads;
-                last_downloads = i128::from(d);
-                serde_json::json!(delta as i64)
-            }
-            None => serde_json::Value::Null,
-        });
-    }
-    let column = |f: &dyn Fn(&DatasetRow) -> Option<f64>, decimals: usize| -> serde_json::Value {
-        order.iter().map(|r| short_number(f(r), decimals)).collect()
-    };
-    let count = |v: Option<u64>| v.map(|n| n as f64);
-    let signed = |v: Option<i64>| v.map(|n| n as f64);
-    let benchmarks: Vec<serde_json::Value> = BENCHMARKS
-        .iter()
-        .map(|(name, _)| column(&|r| r.benchmark(name), 1))
-        .collect();
-    let data = serde_json::json!({
-        "n": order.len(),
-        "id": order.iter().map(|r| r.model_id.as_str()).collect::<Vec<_>>(),
-        "rank_diff": order
-            .iter()
-            .scan(0i64, |last, r| {
-                let diff = r.rank as i64 - *last;
-                *last = r.rank as i64;
-                Some(diff)
-            })
-            .collect::<Vec<_>>(),
-        "params": column(&|r| r.parameters_b, 2),
-        "size": coded[0].json(),
-        "family": coded[1].json(),
-        "license": coded[2].json(),
-        "relation": coded[3].json(),
-        "join": coded[4].json(),
-        "source_kind": coded[5].json(),
-        "base": bases,
-        "average": column(&|r| r.average, 2),
-        "benchmarks": benchmarks,
-        "downloads_diff": downloads,
-        "likes": column(&|r| count(r.likes), 0),
-        "d1": column(&|r| signed(r.downloads_delta_1d), 0),
-        "d7": column(&|r| signed(r.downloads_delta_7d), 0),
-        "d30": column(&|r| signed(r.downloads_delta_30d), 0),
-        "age": column(&|r| signed(r.age_days), 0),
-    });
+/// the page stays a few bytes a model at any N. Rows go in rank order, so ranks and
+/// downloads go as differences; an id goes as its
+/// owner's and its name's codes (owners and names repeat across the catalogue); a score
+/// inherited from a base model names the base by its row when the base is in the run.
+fn models_data(rows: &[ReportRow], out: &mut String) -> Result<(), ReportError> {
     let failed = |e: std::io::Error| ReportError::Render {
         chart: "models table".into(),
         message: e.to_string(),
     };
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    serde_json::to_writer(&mut gz, &data).map_err(|e| failed(e.into()))?;
-    gz.flush().map_err(failed)?;
-    let packed = gz.finish().map_err(failed)?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(packed))
+    let mut order: Vec<&ReportRow> = rows.iter().collect();
+    order.sort_by(|a, b| a.rank.cmp(&b.rank).then(a.model_id.cmp(&b.model_id)));
+    let rows: &[&ReportRow] = &order;
+    let row_of: std::collections::HashMap<String, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.model_id.trim().to_lowercase(), i))
+        .collect();
+    let mut coded: [Coded; 8] = Default::default();
+    for r in rows {
+        let (owner, name) = match r.model_id.split_once('/') {
+            Some((owner, name)) => (owner, name),
+            None => ("", &*r.model_id),
+        };
+        coded[0].push(owner);
+        coded[1].push(name);
+        coded[2].push(r.size_class.map(|s| s.label()).unwrap_or(""));
+        coded[3].push(r.license_family.label());
+        coded[4].push(&r.license);
+        coded[5].push(r.relation.label());
+        coded[6].push(r.join_status.label());
+        coded[7].push(match r.score_source {
+            ScoreProvenance::Own => "own",
+            ScoreProvenance::Inherited(_) => "inherited",
+            ScoreProvenance::None => "none",
+        });
+    }
+    let base64 = base64::write::EncoderStringWriter::from_consumer(
+        std::mem::take(out),
+        &base64::engine::general_purpose::STANDARD,
+    );
+    let gz = flate2::write::GzEncoder::new(base64, flate2::Compression::best());
+    let mut json = JsonWriter {
+        out: std::io::BufWriter::with_capacity(64 * 1024, gz),
+    };
+    let written: std::io::Result<()> = (|| {
+        json.raw("{")?;
+        json.key_first("n")?;
+        json.int(Some(rows.len() as i64))?;
+        for (name, column) in [
+            "owner",
+            "name",
+            "size",
+            "family",
+            "license",
+            "relation",
+            "join",
+            "source_kind",
+        ]
+        .into_iter()
+        .zip(&coded)
+        {
+            column.write(&mut json, name)?;
+        }
+        json.key("rank_diff")?;
+        json.ints(differences(rows.iter().map(|r| Some(r.rank as i64))))?;
+        json.key("base")?;
+        json.array(rows, |w, r| match &r.score_source {
+            ScoreProvenance::Inherited(base) => match row_of.get(&base.trim().to_lowercase()) {
+                Some(&row) => w.int(Some(row as i64)),
+                None => w.string(base),
+            },
+            _ => w.raw("null"),
+        })?;
+        json.key("params")?;
+        json.numbers(rows.iter().map(|r| r.parameters_b), 2)?;
+        json.key("average")?;
+        json.numbers(rows.iter().map(|r| r.scores.average), 2)?;
+        json.key("benchmarks")?;
+        json.array(BENCHMARKS, |w, (column, _)| {
+            w.numbers(rows.iter().map(|r| r.benchmark(column)), 1)
+        })?;
+        json.key("downloads_diff")?;
+        json.ints(differences(
+            rows.iter()
+                .map(|r| r.downloads.and_then(|d| i64::try_from(d).ok())),
+        ))?;
+        let signed = |v: Option<u64>| v.and_then(|v| i64::try_from(v).ok());
+        json.key("likes")?;
+        json.ints(rows.iter().map(|r| signed(r.likes)))?;
+        json.key("d1")?;
+        json.ints(rows.iter().map(|r| r.downloads_delta_1d))?;
+        json.key("d7")?;
+        json.ints(rows.iter().map(|r| r.downloads_delta_7d))?;
+        json.key("d30")?;
+        json.ints(rows.iter().map(|r| r.downloads_delta_30d))?;
+        json.key("age")?;
+        json.ints(rows.iter().map(|r| r.age_days))?;
+        json.raw("}")
+    })();
+    written.map_err(failed)?;
+    let gz = json.out.into_inner().map_err(|e| failed(e.into_error()))?;
+    *out = gz.finish().map_err(failed)?.into_inner();
+    Ok(())
 }
 
 /// The table of every model: its header and controls here, its rows drawn by the
 /// script from the embedded data.
-fn summary_table(out: &mut String, rows: &[DatasetRow]) -> Result<(), ReportError> {
+fn summary_table(out: &mut String, rows: &[ReportRow]) -> Result<(), ReportError> {
     let columns = table_columns();
     out.push_str(
         r#"<div class="controls"><input id="model-search" type="search" placeholder="Search model ids" aria-label="Search model ids"> <select id="filter-family" aria-label="License"><option value="">Any license</option></select> <select id="filter-source" aria-label="Scores"><option value="">Any scores</option></select> <select id="filter-size" aria-label="Size"><option value="">Any size</option></select> <label><input id="filter-scored" type="checkbox"> with an average score</label> <span id="table-status">Reading the table…</span> <button id="page-prev" type="button">&larr; previous</button> <button id="page-next" type="button">next &rarr;</button></div>"#,
@@ -424,10 +530,11 @@ fn summary_table(out: &mut String, rows: &[DatasetRow]) -> Result<(), ReportErro
     out.push_str("</tr></thead><tbody></tbody></table></div>");
     let _ = write!(
         out,
-        r#"<script type="application/octet-stream" id="models-data" data-encoding="gzip+base64" data-models="{}">{}</script>"#,
+        r#"<script type="application/octet-stream" id="models-data" data-encoding="gzip+base64" data-models="{}">"#,
         rows.len(),
-        models_data(rows)?
     );
+    models_data(rows, out)?;
+    out.push_str("</script>");
     Ok(())
 }
 
@@ -450,9 +557,9 @@ fn frontier_list(out: &mut String, frontier: &[FrontierPoint]) {
 }
 
 /// How many models matched the leaderboard, and what the checks did.
-fn coverage_section(out: &mut String, rows: &[DatasetRow], quality: Option<&QualityReport>) {
+fn coverage_section(out: &mut String, rows: &[ReportRow], quality: Option<&QualityReport>) {
     out.push_str(r#"<section id="coverage"><h2>Coverage</h2><div class="facts">"#);
-    let scored = rows.iter().filter(|r| r.average.is_some()).count();
+    let scored = rows.iter().filter(|r| r.scores.average.is_some()).count();
     fact(out, "models", rows.len());
     if let Some(q) = quality {
         let c = &q.coverage;
@@ -566,7 +673,7 @@ fn parameters_section(out: &mut String, quality: Option<&QualityReport>, meta: &
 /// The charts, the Pareto frontier and the benchmark distributions.
 fn charts_section(
     out: &mut String,
-    rows: &[DatasetRow],
+    rows: &[ReportRow],
     frontier: &[charts::FrontierPoint],
     meta: &ReportMeta,
 ) -> Result<(), ReportError> {
@@ -616,7 +723,7 @@ fn charts_section(
 
 /// Render the whole page.
 pub fn render(
-    rows: &[DatasetRow],
+    rows: &[ReportRow],
     quality: Option<&QualityReport>,
     meta: &ReportMeta,
 ) -> Result<String, ReportError> {

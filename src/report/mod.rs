@@ -2,14 +2,17 @@
 
 pub mod charts;
 pub mod html;
+pub mod rows;
 
 use std::time::Instant;
 
 pub use html::{escape, render, ReportMeta};
+pub use rows::ReportRow;
 
 use crate::formats::csv::CsvReadError;
 use crate::records::{DatasetRow, QualityReport};
 use crate::run::artifact::{DATASET_CSV, QUALITY_JSON, REPORT_HTML};
+use crate::run::Quarantined;
 use crate::run::Stage;
 use crate::stage::{PipelineStage, StageCx, StageReport};
 use crate::store::{RunStore, StoreError};
@@ -38,6 +41,10 @@ pub enum ReportError {
     Store(#[from] StoreError),
     #[error("the report stage was interrupted")]
     Interrupted,
+    /// The task reading `dataset.csv` ended without finishing (it panicked or was
+    /// cancelled).
+    #[error("report: reading {key} stopped: {message}")]
+    Stopped { key: String, message: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -52,16 +59,28 @@ pub struct ReportOutcome {
 /// How many of the top models get a trend chart.
 const TOP_TRENDS: usize = 10;
 
+/// The ids of the top `top` models by downloads, normalised as the history keys them:
+/// the models the trend charts follow.
+pub fn trend_models(rows: &[ReportRow], top: usize) -> Vec<String> {
+    let mut ranked: Vec<&ReportRow> = rows.iter().filter(|r| r.downloads.is_some()).collect();
+    ranked.sort_by_key(|r| r.rank);
+    ranked
+        .into_iter()
+        .take(top)
+        .map(|r| r.model_id.trim().to_lowercase())
+        .collect()
+}
+
 /// The top `top` models' downloads, night by night: each past night of the history,
 /// then this run (day 0), in days from this run's snapshot. A model missing on a night
 /// has no point there.
 pub fn trend_series(
-    rows: &[DatasetRow],
+    rows: &[ReportRow],
     nights: &[crate::records::history::Night],
     now: chrono::DateTime<chrono::Utc>,
     top: usize,
 ) -> Vec<charts::Series> {
-    let mut ranked: Vec<&DatasetRow> = rows.iter().filter(|r| r.downloads.is_some()).collect();
+    let mut ranked: Vec<&ReportRow> = rows.iter().filter(|r| r.downloads.is_some()).collect();
     ranked.sort_by_key(|r| r.rank);
     ranked
         .into_iter()
@@ -77,7 +96,7 @@ pub fn trend_series(
                 .collect();
             points.extend(r.downloads.map(|d| (0.0, d)));
             charts::Series {
-                model_id: r.model_id.clone(),
+                model_id: r.model_id.to_string(),
                 points,
             }
         })
@@ -137,16 +156,15 @@ async fn report_run(
     parameters: Vec<(String, String)>,
 ) -> Result<ReportOutcome, ReportError> {
     let started = Instant::now();
-    let body = run
-        .get(DATASET_CSV)
+    let file = run
+        .open(DATASET_CSV)
         .await?
         .ok_or_else(|| ReportError::MissingInput {
             run_id: run.run_id().to_string(),
             file: DATASET_CSV,
             store: run.describe(),
         })?;
-    let read = crate::records::read_dataset_csv(&body, &run.key(DATASET_CSV), Stage::Report)?;
-    let rows = read.rows;
+    let (rows, quarantined) = read_report_rows(file, run.key(DATASET_CSV)).await?;
     let quality: Option<QualityReport> = match run.get(QUALITY_JSON).await? {
         Some(body) => {
             Some(
@@ -173,11 +191,13 @@ async fn report_run(
         .map(|t| t.to_utc());
     let trends = match (&as_of, snapshot_at) {
         (Some(as_of), Some(at)) => {
+            let followed = trend_models(&rows, TOP_TRENDS);
             let nights = crate::records::history::past_nights(
                 run.store().as_ref(),
                 run.run_id(),
                 as_of,
                 html::TREND_NIGHTS,
+                &followed,
             )
             .await?;
             trend_series(&rows, &nights, at, TOP_TRENDS)
@@ -196,7 +216,7 @@ async fn report_run(
     run.put(REPORT_HTML, page.into()).await?;
     let outcome = ReportOutcome {
         models: rows.len() as u64,
-        quarantined: read.quarantined.len() as u64,
+        quarantined: quarantined.len() as u64,
         bytes,
         seconds: started.elapsed().as_secs_f64(),
     };
@@ -207,4 +227,29 @@ async fn report_run(
         "report stage done"
     );
     Ok(outcome)
+}
+
+/// The rows of `dataset.csv` (a staging file of the run), read row by row into the
+/// report's own rows, and those set aside.
+async fn read_report_rows(
+    file: std::fs::File,
+    key: String,
+) -> Result<(Vec<ReportRow>, Vec<Quarantined>), ReportError> {
+    let task_key = key.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut rows = Vec::new();
+        let quarantined = crate::records::each_checked_row(
+            std::io::BufReader::new(file),
+            &task_key,
+            Stage::Report,
+            |r: &DatasetRow| &r.model_id,
+            |row: DatasetRow| rows.push(ReportRow::from(row)),
+        )?;
+        Ok((rows, quarantined))
+    })
+    .await
+    .map_err(|e| ReportError::Stopped {
+        key,
+        message: e.to_string(),
+    })?
 }

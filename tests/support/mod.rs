@@ -392,10 +392,17 @@ pub fn report_model_ids(html: &str) -> Vec<String> {
         .read_to_string(&mut text)
         .expect("gzip");
     let data: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-    data["id"]
-        .as_array()
-        .expect("ids")
-        .iter()
-        .map(|id| id.as_str().expect("an id").to_owned())
+    // Each id goes as its owner's and its name's codes into their lists of labels.
+    let part = |column: &str, row: usize| -> String {
+        let coded = &data[column];
+        let code = coded["codes"][row].as_u64().expect("a code") as usize;
+        coded["labels"][code].as_str().expect("a label").to_owned()
+    };
+    let n = data["n"].as_u64().expect("n") as usize;
+    (0..n)
+        .map(|row| match (part("owner", row), part("name", row)) {
+            (owner, name) if owner.is_empty() => name,
+            (owner, name) => format!("{owner}/{name}"),
+        })
         .collect()
 }

@@ -277,4 +277,9 @@ impl Answer for EvalAnswer {
     fn is_final(&self) -> bool {
         self.status != EvalStatus::Error
     }
+
+    /// `not_found` with nothing set aside: the source does not have the model.
+    fn says_nothing(&self) -> bool {
+        self.status == EvalStatus::NotFound && self.results.is_empty() && self.skipped.is_empty()
+    }
 }

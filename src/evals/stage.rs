@@ -20,7 +20,7 @@ use super::{EvalAnswer, EvalStatus, EvalsError, EvalsSettings};
 use crate::formats::{self};
 use crate::http::{HttpClient, HttpSettings};
 use crate::hub::{HubClient, HubSettings};
-use crate::lookup::Checkpoint;
+use crate::lookup::Written;
 use crate::lookup::{drive, IdMatcher, ScoreSource};
 use crate::records::{canonical_row, run_model_ids, LeaderboardRecord, MatchStatus};
 use crate::records::{
@@ -149,7 +149,11 @@ async fn collect_evals(
         board_requests + driven.stats.requests,
     )]);
     let mut resumed = driven.resumed;
-    let mut answered = vec![Answered::of(models, driven.checkpoints)?];
+    let hub_written = Written {
+        checkpoints: driven.checkpoints,
+        quiet: driven.quiet,
+    };
+    let mut answered = vec![Answered::of(models, hub_written)?];
     let others = OtherSources {
         run,
         models,
@@ -166,8 +170,8 @@ async fn collect_evals(
         skipped.extend(other.skipped);
         requests.insert(name.as_str().to_owned(), other.requests);
         resumed += other.resumed;
-        if let Some(checkpoints) = other.checkpoints {
-            answered.push(Answered::of(models, checkpoints)?);
+        if let Some(written) = other.checkpoints {
+            answered.push(Answered::of(models, written)?);
         }
         crate::stage::release_freed_memory();
     }
@@ -198,7 +202,7 @@ async fn collect_evals(
 /// aside before any model's answer, and the requests it made.
 struct OtherAnswers {
     /// `None` when the source was left out of the run (its commit unknown).
-    checkpoints: Option<HashMap<String, Checkpoint<EvalAnswer>>>,
+    checkpoints: Option<Written<EvalAnswer>>,
     skipped: Vec<SkippedResult>,
     requests: u64,
     resumed: u64,
@@ -330,7 +334,10 @@ impl OtherSources<'_> {
         skipped.extend(set_aside);
         let driven = drive(&source, self.run, Stage::Evals, self.models, self.cancel).await?;
         Ok(OtherAnswers {
-            checkpoints: Some(driven.checkpoints),
+            checkpoints: Some(Written {
+                checkpoints: driven.checkpoints,
+                quiet: driven.quiet,
+            }),
             skipped,
             requests: self.http.stats().requests() - before,
             resumed: driven.resumed,
@@ -485,22 +492,21 @@ struct Answered {
 }
 
 impl Answered {
-    /// The answers of a source's checkpoints; every model of the run must have one.
-    fn of(
-        models: &[ModelId],
-        checkpoints: HashMap<String, Checkpoint<EvalAnswer>>,
-    ) -> Result<Self, EvalsError> {
-        if let Some(model) = models
-            .iter()
-            .find(|m| !checkpoints.contains_key(&m.normalized()))
-        {
+    /// The answers of a source's checkpoints; every model of the run must have one,
+    /// whole or among the `quiet` (answered with nothing).
+    fn of(models: &[ModelId], written: Written<EvalAnswer>) -> Result<Self, EvalsError> {
+        let Written { checkpoints, quiet } = written;
+        if let Some(model) = models.iter().find(|m| {
+            let key = m.normalized();
+            !checkpoints.contains_key(&key) && !quiet.contains(&key)
+        }) {
             return Err(EvalsError::MissingCheckpoint {
                 model: model.clone(),
             });
         }
+        // The answers that say nothing are among the `quiet` already.
         let by_model = checkpoints
             .into_iter()
-            .filter(|(_, c)| !says_nothing(&c.lookup))
             .map(|(key, c)| (key, c.lookup))
             .collect();
         Ok(Self { by_model })
@@ -574,11 +580,6 @@ fn assemble(
         rows.extend(results.iter().map(|r| EvalRow::of(model, r)));
     }
     Ok((rows, counts))
-}
-
-/// A source did not have the model, and set nothing of it aside.
-fn says_nothing(answer: &EvalAnswer) -> bool {
-    answer.status == EvalStatus::NotFound && answer.results.is_empty() && answer.skipped.is_empty()
 }
 
 /// One word for a model's answers from every source.

@@ -36,6 +36,13 @@ pub trait Answer: Serialize + DeserializeOwned + Send + Sync + 'static {
     fn outcome(&self) -> &'static str;
     /// Whether a rerun keeps this answer; `false` (an error) asks again.
     fn is_final(&self) -> bool;
+    /// Whether the answer says nothing a stage needs to hold: the source does not have
+    /// the model and set nothing aside. Such an answer is checkpointed as any other,
+    /// but the stage keeps only that the model was answered (at the whole catalogue
+    /// most models are ones a source lacks). `false` unless a kind of answer says.
+    fn says_nothing(&self) -> bool {
+        false
+    }
 }
 
 /// Answers handed to [`CheckpointSink::record_many`] as they are made, boxed so that a
@@ -223,7 +230,50 @@ pub struct CheckpointSink<A> {
     source: SourceName,
     progress: Arc<Progress>,
     /// What this sink wrote, by normalised model id, so the stage need not read it back.
-    written: Mutex<HashMap<String, Checkpoint<A>>>,
+    written: Mutex<Written<A>>,
+}
+
+/// The checkpoints a run holds for a source, by normalised model id: those whose
+/// answers say something, whole, and the models whose answers say nothing
+/// ([`Answer::says_nothing`]), by id only.
+#[derive(Debug)]
+pub struct Written<A> {
+    pub checkpoints: HashMap<String, Checkpoint<A>>,
+    pub quiet: std::collections::HashSet<String>,
+}
+
+impl<A> Default for Written<A> {
+    fn default() -> Self {
+        Self {
+            checkpoints: HashMap::new(),
+            quiet: Default::default(),
+        }
+    }
+}
+
+impl<A: Answer> Written<A> {
+    /// Hold one checkpoint: whole, or its model's id when its answer says nothing.
+    pub fn insert(&mut self, key: String, checkpoint: Checkpoint<A>) {
+        // Only a final answer goes by its id: one a rerun asks again is kept whole.
+        if checkpoint.lookup.says_nothing() && checkpoint.lookup.is_final() {
+            self.checkpoints.remove(&key);
+            self.quiet.insert(key);
+        } else {
+            self.quiet.remove(&key);
+            self.checkpoints.insert(key, checkpoint);
+        }
+    }
+
+    pub fn extend(&mut self, other: Written<A>) {
+        for key in other.quiet {
+            self.checkpoints.remove(&key);
+            self.quiet.insert(key);
+        }
+        for (key, checkpoint) in other.checkpoints {
+            self.quiet.remove(&key);
+            self.checkpoints.insert(key, checkpoint);
+        }
+    }
 }
 
 impl<A: Answer> CheckpointSink<A> {
@@ -232,7 +282,7 @@ impl<A: Answer> CheckpointSink<A> {
             checkpoints,
             source,
             progress,
-            written: Mutex::new(HashMap::new()),
+            written: Mutex::new(Written::default()),
         }
     }
 
@@ -280,9 +330,9 @@ impl<A: Answer> CheckpointSink<A> {
                 async move {
                     let written = self.checkpoints.write_batch(batch, self.source).await?;
                     self.count(written.iter().map(|c| c.lookup.outcome()));
-                    let mut map = self.written.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut held = self.written.lock().unwrap_or_else(|p| p.into_inner());
                     for checkpoint in written {
-                        map.insert(checkpoint.model_id.normalized(), checkpoint);
+                        held.insert(checkpoint.model_id.normalized(), checkpoint);
                     }
                     Ok(())
                 }
@@ -327,7 +377,7 @@ impl<A: Answer> CheckpointSink<A> {
     }
 
     /// Every checkpoint this sink wrote, by normalised model id.
-    pub fn into_written(self) -> HashMap<String, Checkpoint<A>> {
+    pub fn into_written(self) -> Written<A> {
         self.progress.finish();
         self.written.into_inner().unwrap_or_else(|p| p.into_inner())
     }

@@ -7,16 +7,20 @@ use std::sync::Arc;
 use opentelemetry::KeyValue;
 use tokio_util::sync::CancellationToken;
 
-use super::checkpoint::{Answer, Checkpoint, CheckpointSink, Checkpoints};
+use super::checkpoint::{Answer, Checkpoint, CheckpointSink, Checkpoints, Written};
 use super::source::{ScoreSource, SourceStats};
 use crate::progress::Progress;
 use crate::run::{ModelId, Stage};
 use crate::store::RunStore;
 
-/// What [`drive`] leaves: every model's checkpoint, old and new.
+/// What [`drive`] leaves: every model's checkpoint, old and new, those whose answers
+/// say nothing by their models' ids only.
 #[derive(Debug)]
 pub struct Driven<A> {
     pub checkpoints: HashMap<String, Checkpoint<A>>,
+    /// The models (normalised ids) whose final answers say nothing
+    /// ([`Answer::says_nothing`]); they are not in `checkpoints`.
+    pub quiet: std::collections::HashSet<String>,
     pub resumed: u64,
     pub stats: SourceStats,
 }
@@ -31,12 +35,19 @@ pub async fn drive<S: ScoreSource + ?Sized>(
     cancel: &CancellationToken,
 ) -> Result<Driven<S::Answer>, S::Error> {
     let checkpoints = Checkpoints::<S::Answer>::of(run.clone(), stage, source.checkpoint_part());
-    let mut done = checkpoints.load().await?;
+    let mut done = Written::default();
+    for (key, checkpoint) in checkpoints.load().await? {
+        done.insert(key, checkpoint);
+    }
     let todo: Vec<ModelId> = models
         .iter()
         .filter(|m| {
-            done.get(&m.normalized())
-                .is_none_or(|c| !c.lookup.is_final())
+            let key = m.normalized();
+            !done.quiet.contains(&key)
+                && done
+                    .checkpoints
+                    .get(&key)
+                    .is_none_or(|c| !c.lookup.is_final())
         })
         .cloned()
         .collect();
@@ -57,7 +68,8 @@ pub async fn drive<S: ScoreSource + ?Sized>(
         done.extend(written);
     }
     Ok(Driven {
-        checkpoints: done,
+        checkpoints: done.checkpoints,
+        quiet: done.quiet,
         resumed,
         stats,
     })

@@ -9,7 +9,7 @@ pub mod matching;
 pub mod ratio;
 mod source;
 
-pub use checkpoint::{Answer, Answers, Checkpoint, CheckpointSink, Checkpoints};
+pub use checkpoint::{Answer, Answers, Checkpoint, CheckpointSink, Checkpoints, Written};
 pub use drive::{drive, Driven};
 pub use matching::{owner_aliases, IdMatch, IdMatcher, MatchRule, OwnerAlias};
 pub use ratio::{errors_over, within_ratio};

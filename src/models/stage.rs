@@ -117,7 +117,8 @@ impl PipelineStage for ModelsStage {
     /// The Hub answers, and accepts the token; unless this run already has its
     /// `models.csv`, which the stage reuses without asking the Hub.
     async fn preflight(&self, run: &RunStore) -> Result<(), ModelsError> {
-        if run.get(MODELS_CSV).await?.is_some() {
+        // Through a staging file: the whole catalogue's models.csv is hundreds of MB.
+        if run.open(MODELS_CSV).await?.is_some() {
             return Ok(());
         }
         Ok(self.client()?.check().await?)

@@ -564,16 +564,70 @@ async fn twenty_kills_into_s3_lose_nothing() {
         "the kills came in every source"
     );
     cli.run(&args("s3://harvest/soaked")).await.assert_ok();
-    for file in ["models.csv", "leaderboard.csv", "evals.csv", "dataset.csv"] {
+    for file in ["models.csv", "leaderboard.csv", "evals.csv"] {
         assert!(
             read(run.join(file)) == read(reference.join(file)),
             "{file} after 20 kills"
         );
     }
+    same_dataset_but_its_age(&run, &reference);
     let objects = written();
     assert!(
         objects < 1500,
         "batches, not an object per model and source: {objects}"
     );
     eprintln!("20 kills across {folders:?}; {objects} checkpoint objects in the end");
+}
+
+/// `dataset.csv` of the soaked run is the reference's, but for `age_days`: the two runs
+/// took their snapshots some seconds apart, so a model created at that time of day is a
+/// day older in one of them. Its `age_days` must be the soaked run's own, from its
+/// `created_at` at the soaked run's snapshot time (`manifest.json`).
+fn same_dataset_but_its_age(run: &Path, reference: &Path) {
+    let rows = |dir: &Path| -> (csv::StringRecord, Vec<csv::StringRecord>) {
+        let body = std::fs::read(dir.join("dataset.csv")).unwrap();
+        let mut reader = csv::Reader::from_reader(&body[..]);
+        let header = reader.headers().unwrap().clone();
+        (header, reader.records().map(Result::unwrap).collect())
+    };
+    let (header, soaked) = rows(run);
+    let (reference_header, whole) = rows(reference);
+    assert_eq!(
+        header, reference_header,
+        "dataset.csv's columns after 20 kills"
+    );
+    assert_eq!(
+        soaked.len(),
+        whole.len(),
+        "dataset.csv's rows after 20 kills"
+    );
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (age, created) = (column("age_days"), column("created_at"));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("manifest.json")).unwrap()).unwrap();
+    let snapshot = chrono::DateTime::parse_from_rfc3339(manifest["snapshot_at"].as_str().unwrap())
+        .unwrap()
+        .to_utc();
+    for (line, (soaked, whole)) in soaked.iter().zip(&whole).enumerate() {
+        for (i, (a, b)) in soaked.iter().zip(whole.iter()).enumerate() {
+            if i != age {
+                assert_eq!(
+                    a,
+                    b,
+                    "dataset.csv line {} column {} after 20 kills",
+                    line + 2,
+                    &header[i]
+                );
+            }
+        }
+        let expected = hfharvest::prepare::rules::age_days(&soaked[created], snapshot)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        assert_eq!(
+            soaked[age],
+            expected,
+            "age_days on dataset.csv line {}",
+            line + 2
+        );
+    }
 }

@@ -62,13 +62,16 @@ const TOP_TRENDS: usize = 10;
 /// The ids of the top `top` models by downloads, normalised as the history keys them:
 /// the models the trend charts follow.
 pub fn trend_models(rows: &[ReportRow], top: usize) -> Vec<String> {
-    let mut ranked: Vec<&ReportRow> = rows.iter().filter(|r| r.downloads.is_some()).collect();
-    ranked.sort_by_key(|r| r.rank);
-    ranked
-        .into_iter()
-        .take(top)
+    top_by_downloads(rows, top)
         .map(|r| r.model_id.trim().to_lowercase())
         .collect()
+}
+
+/// The `top` rows with downloads, by rank.
+fn top_by_downloads(rows: &[ReportRow], top: usize) -> impl Iterator<Item = &ReportRow> {
+    let mut ranked: Vec<&ReportRow> = rows.iter().filter(|r| r.downloads.is_some()).collect();
+    ranked.sort_by_key(|r| r.rank);
+    ranked.into_iter().take(top)
 }
 
 /// The top `top` models' downloads, night by night: each past night of the history,
@@ -80,11 +83,7 @@ pub fn trend_series(
     now: chrono::DateTime<chrono::Utc>,
     top: usize,
 ) -> Vec<charts::Series> {
-    let mut ranked: Vec<&ReportRow> = rows.iter().filter(|r| r.downloads.is_some()).collect();
-    ranked.sort_by_key(|r| r.rank);
-    ranked
-        .into_iter()
-        .take(top)
+    top_by_downloads(rows, top)
         .map(|r| {
             let key = r.model_id.trim().to_lowercase();
             let mut points: Vec<(f64, u64)> = nights
